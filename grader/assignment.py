@@ -1,0 +1,147 @@
+"""Assignments, their checks, and the registry both built-ins and courses use.
+
+An assignment module creates an ``Assignment`` and decorates check functions
+with ``@assignment.check(task=..., name=..., points=...)``. A check function
+receives a ``CheckContext`` and either returns (full marks) or raises
+``CheckFailed`` (with a message, a hint and optional partial credit). It runs
+in the trusted parent; the student's code is reached only through
+``ctx.student`` (see ``grader.runner.remote``).
+
+Built-in assignments are listed in ``DEFAULT_ASSIGNMENTS``; a course adds its
+own through the ``dlgrade.assignments`` entry-point group, exactly the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from grader.errors import UnknownAssignment
+
+DEFAULT_ASSIGNMENTS = (
+    "grader.assignments.a1",
+)
+ENTRY_POINT_GROUP = "dlgrade.assignments"
+
+
+class CheckFailed(Exception):
+    """Raised by a check: the student's result is wrong (possibly partly right)."""
+
+    def __init__(self, message: str, hint: str = "", fraction: float = 0.0):
+        super().__init__(message)
+        self.message, self.hint, self.fraction = message, hint, float(fraction)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One scored check. ``id`` is unique in its assignment; ``task`` groups checks."""
+
+    id: str
+    task: str
+    name: str
+    points: float
+    func: Callable
+    files: tuple[str, ...]
+    wall_s: float
+    description: str = ""
+
+
+@dataclass
+class CheckContext:
+    """What a check function works with: a seeded RNG and the remote student."""
+
+    check: Check
+    seed: int
+    rng: np.random.Generator
+    student: object  # grader.runner.remote.Student
+
+
+@dataclass
+class Assignment:
+    """A graded assignment: the files it expects and the checks that score them."""
+
+    id: str
+    title: str
+    files: tuple[str, ...]
+    summary: str = ""
+    forbidden_imports: tuple[str, ...] = ()
+    preload: tuple[str, ...] = ("numpy",)
+    drivers: Path | None = None
+    default_wall_s: float = 20.0
+    questions: str = ""
+    checks: list[Check] = field(default_factory=list)
+
+    def check(self, task: str, name: str, points: float, files: tuple[str, ...] | None = None,
+              wall_s: float | None = None) -> Callable:
+        """Register the decorated function as a check of this assignment."""
+
+        def register(func: Callable) -> Callable:
+            check_id = func.__name__
+            if any(c.id == check_id for c in self.checks):
+                raise ValueError(f"duplicate check id {check_id!r} in {self.id}")
+            doc = (func.__doc__ or "").strip().splitlines()
+            self.checks.append(Check(
+                id=check_id, task=task, name=name, points=float(points), func=func,
+                files=tuple(files or self.files), wall_s=wall_s or self.default_wall_s,
+                description=doc[0] if doc else "",
+            ))
+            return func
+
+        return register
+
+    @property
+    def total_points(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    @property
+    def tasks(self) -> list[str]:
+        seen: list[str] = []
+        for c in self.checks:
+            if c.task not in seen:
+                seen.append(c.task)
+        return sorted(seen, key=_task_key)
+
+
+def _task_key(task: str) -> list:
+    return [int(p) if p.isdigit() else p for p in re.split(r"[.]", task)]
+
+
+_registry: dict[str, Assignment] = {}
+_loaded = False
+
+
+def register(assignment: Assignment) -> Assignment:
+    """Add an assignment to the registry (later registrations replace earlier ones)."""
+    _registry[assignment.id] = assignment
+    return assignment
+
+
+def _load_all() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in DEFAULT_ASSIGNMENTS:
+        importlib.import_module(module)
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        loaded = entry.load()
+        if isinstance(loaded, Assignment):
+            register(loaded)
+
+
+def all_assignments() -> list[Assignment]:
+    _load_all()
+    return [_registry[k] for k in sorted(_registry)]
+
+
+def get_assignment(name: str) -> Assignment:
+    _load_all()
+    if name not in _registry:
+        raise UnknownAssignment(name, sorted(_registry))
+    return _registry[name]

@@ -1,0 +1,153 @@
+"""a1 task 1.5: SGD, Momentum, Adagrad, Adam and zero_grad.
+
+Optimizers are tested on grader-owned layers (``drivers.ParamLayer``) so a
+broken Linear cannot fail them. Several steps on several parameters, with a
+layer that has no ``parameters`` in between, catch lost state, updates that
+are not in place and skipped layers. When a trajectory diverges we replay
+known mistakes here in the parent to name the likely one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.assignment import CheckContext, CheckFailed
+from grader.assignments.a1.spec import A1
+from grader.checks.compare import assert_close
+from reference.a1 import mlp as ref
+
+STEPS = 4
+
+
+class _Params:
+    """A parent-side stand-in for a layer, for replaying reference optimizers."""
+
+    def __init__(self, values):
+        self.values = [v.copy() for v in values]
+        self.grads = [np.zeros_like(v) for v in values]
+
+    def parameters(self):
+        return list(zip(self.values, self.grads))
+
+
+class _MomentumEMA(ref.Momentum):
+    def step(self) -> None:
+        for p, g in ref._parameters(self.layers):
+            v = self.velocity.setdefault(id(p), np.zeros_like(p))
+            v[...] = self.beta * v + (1 - self.beta) * g
+            p -= self.lr * v
+
+
+class _AdamNoCorrection(ref.Adam):
+    def step(self) -> None:
+        for p, g in ref._parameters(self.layers):
+            m = self.m.setdefault(id(p), np.zeros_like(p))
+            v = self.v.setdefault(id(p), np.zeros_like(p))
+            m[...] = self.beta1 * m + (1 - self.beta1) * g
+            v[...] = self.beta2 * v + (1 - self.beta2) * g**2
+            p -= self.lr * m / (np.sqrt(v) + self.eps)
+
+
+class _AdagradLastOnly(ref.Adagrad):
+    def step(self) -> None:
+        for p, g in ref._parameters(self.layers):
+            p -= self.lr * g / (np.sqrt(g**2) + self.eps)
+
+
+OPTIMIZERS = {
+    "SGD": (ref.SGD, {"lr": 0.1}, []),
+    "Momentum": (ref.Momentum, {"lr": 0.05, "beta": 0.8},
+                 [(_MomentumEMA, "Momentum here is v = beta * v + g (no (1 - beta) factor on g).")]),
+    "Adagrad": (ref.Adagrad, {"lr": 0.1, "eps": 1e-8},
+                [(_AdagradLastOnly, "G must ACCUMULATE the squared gradients of all steps (G += g**2).")]),
+    "Adam": (ref.Adam, {"lr": 0.01, "beta1": 0.8, "beta2": 0.9, "eps": 1e-8},
+             [(_AdamNoCorrection, "Bias correction is missing: divide m by (1 - beta1**t) and v by (1 - beta2**t).")]),
+}
+
+
+def _replay(factory, kwargs, initial, grads_per_step, fresh_each_step: bool = False):
+    """Parameter values after each step, as a reference (or mistaken) optimizer gives them."""
+    layers = [_Params(values) for values in initial]
+    optimizer = factory(layers, **kwargs)
+    history = []
+    for grads in grads_per_step:
+        if fresh_each_step:
+            optimizer = factory(layers, **kwargs)
+        for layer, layer_grads in zip(layers, grads):
+            for g, new in zip(layer.grads, layer_grads):
+                g[...] = new
+        optimizer.step()
+        history.append([v.copy() for layer in layers for v in layer.values])
+    return history
+
+
+def _matches(got: list[np.ndarray], expected: list[np.ndarray]) -> bool:
+    return all(np.shape(g) == e.shape and np.allclose(g, e, rtol=1e-6, atol=1e-9) for g, e in zip(got, expected))
+
+
+def _optimizer_check(ctx: CheckContext, name: str) -> None:
+    factory, kwargs, mistakes = OPTIMIZERS[name]
+    rng = ctx.rng
+    shapes = [[(int(rng.integers(2, 6)), int(rng.integers(2, 6))), (int(rng.integers(2, 6)),)],
+              [(int(rng.integers(2, 6)), int(rng.integers(2, 6)))]]
+    seeds = [int(rng.integers(2**31)) for _ in shapes]
+    drivers = ctx.student.drivers()
+    layers = [drivers.call("ParamLayer", s, seed) for s, seed in zip(shapes, seeds)]
+    initial = [layer.call("values") for layer in layers]
+    optimizer = ctx.student.module("mlp").call(name, [layers[0], drivers.call("NoParamLayer"), layers[1]],
+                                               **kwargs)
+    grads_per_step = [[[rng.standard_normal(s) for s in layer_shapes] for layer_shapes in shapes]
+                      for _ in range(STEPS)]
+    expected = _replay(factory, kwargs, initial, grads_per_step)
+    before = [v for values in initial for v in values]
+    for step, grads in enumerate(grads_per_step):
+        for layer, layer_grads in zip(layers, grads):
+            layer.call("set_grads", layer_grads)
+        optimizer.call("step")
+        got = [v for layer in layers for v in layer.call("values")]
+        if _matches(got, expected[step]):
+            before = got
+            continue
+        label = f"{name}.step() number {step + 1} of {STEPS}"
+        if _matches(got, before):
+            raise CheckFailed(f"{label} left every parameter unchanged.",
+                              "Update the arrays in place (p -= lr * g); `p = p - lr * g` only rebinds a local "
+                              "name. And call layer.parameters() on every layer that has it.")
+        if step > 0 and _matches(got, _replay(factory, kwargs, initial, grads_per_step, True)[step]):
+            raise CheckFailed(f"{label} gives the values of a freshly created optimizer.",
+                              "Keep the optimizer's state (velocity, sums, moments, step count) across steps, "
+                              "one per parameter.")
+        for mistake, hint in mistakes:
+            if _matches(got, _replay(mistake, kwargs, initial, grads_per_step)[step]):
+                raise CheckFailed(f"{label} does not follow the handout's update rule.", hint)
+        index = next(i for i, (g, e) in enumerate(zip(got, expected[step])) if not _matches([g], [e]))
+        assert_close(f"parameter {index} after {label}", got[index], expected[step][index])
+        raise CheckFailed(f"{label}: parameter {index} differs from the expected value.")
+
+
+for _name, _points in (("SGD", 1), ("Momentum", 2), ("Adagrad", 2), ("Adam", 2)):
+    def _make(name=_name):
+        def check(ctx: CheckContext) -> None:
+            _optimizer_check(ctx, name)
+        check.__name__ = f"{name.lower()}_steps"
+        check.__doc__ = f"{name}: {STEPS} steps on three parameters in two layers."
+        return check
+    A1.check("1.5", f"{_name}: several steps", points=_points)(_make())
+
+
+@A1.check("1.5", "zero_grad of every optimizer", points=1)
+def zero_grad(ctx: CheckContext) -> None:
+    """zero_grad() sets every gradient array to 0, in place."""
+    drivers = ctx.student.drivers()
+    mlp = ctx.student.module("mlp")
+    wrong = []
+    for name, (_, kwargs, _) in OPTIMIZERS.items():
+        layer = drivers.call("ParamLayer", [(3, 2), (2,)], int(ctx.rng.integers(2**31)))
+        layer.call("set_grads", [ctx.rng.standard_normal((3, 2)), ctx.rng.standard_normal(2)])
+        mlp.call(name, [layer], **kwargs).call("zero_grad")
+        if not all(np.all(np.asarray(g) == 0) for g in layer.call("gradients")):
+            wrong.append(name)
+    if wrong:
+        raise CheckFailed(f"zero_grad() left gradients non-zero in: {', '.join(wrong)}.",
+                          "Set each gradient array to zero in place (g[...] = 0 or g.fill(0)).",
+                          fraction=(len(OPTIMIZERS) - len(wrong)) / len(OPTIMIZERS))

@@ -1,0 +1,19 @@
+"""The a1 assignment object; its checks live in layers.py, optimizers.py and training.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.assignment import Assignment, register
+
+FROM_SCRATCH_FORBIDDEN = ("torch", "tensorflow", "jax", "autograd")
+
+A1 = register(Assignment(
+    id="a1",
+    title="A neural network from scratch (NumPy)",
+    files=("mlp.py",),
+    summary="Linear, Sigmoid, ReLU, Tanh, softmax, MSE and cross-entropy losses, SGD, Momentum, "
+            "Adagrad and Adam, all in NumPy; then train them on toy data and on handwritten digits.",
+    forbidden_imports=FROM_SCRATCH_FORBIDDEN,
+    drivers=Path(__file__).with_name("drivers.py"),
+))

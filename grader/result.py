@@ -1,0 +1,90 @@
+"""Plain, frozen results: one ``CheckResult`` per check, one ``Report`` per grading.
+
+These are the data every reporter renders and every integration parses. The
+JSON form (``Report.to_dict``) is a stable, documented schema: see
+``docs/json-schema.md``. Add fields; never rename or remove one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+STATUSES = ("passed", "failed", "error", "timeout", "skipped")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check against one submission.
+
+    ``status``: passed (full or partial credit earned as stated), failed (the
+    code ran but is wrong, missing or not implemented), error (the student's
+    code raised or crashed), timeout (it ran past its time limit), skipped (not
+    selected with ``--task``).
+    """
+
+    id: str
+    task: str
+    name: str
+    status: str
+    score: float
+    max_score: float
+    message: str = ""
+    hint: str = ""
+    duration_s: float = 0.0
+    output: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        known = {f: data[f] for f in cls.__dataclass_fields__ if f in data}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything known about grading one submission for one assignment."""
+
+    assignment: str
+    submission: str
+    checks: tuple[CheckResult, ...]
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks if c.status != "skipped"), 6)
+
+    @property
+    def all_passed(self) -> bool:
+        return all(c.status in ("passed", "skipped") and c.score >= c.max_score for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "assignment": self.assignment,
+            "submission": self.submission,
+            "score": self.score,
+            "max_score": self.max_score,
+            "checks": [c.to_dict() for c in self.checks],
+            "diagnostics": self.diagnostics,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        return cls(
+            assignment=data["assignment"],
+            submission=data.get("submission", ""),
+            checks=tuple(CheckResult.from_dict(c) for c in data["checks"]),
+            diagnostics=data.get("diagnostics", {}),
+        )

@@ -1,0 +1,254 @@
+"""Start and stop sandboxed sessions; the only code that starts processes.
+
+A ``Zygote`` is one ``python -I`` process with a scrubbed environment and the
+heavy imports done. ``Zygote.spawn`` forks a ``Session`` from it in a few
+milliseconds: one session per check, so each check starts from a freshly
+imported submission and nothing it starts can outlive it.
+
+Every call on a session has a wall-clock deadline enforced here, in the
+parent, by SIGKILL of the session's process group and PID-namespace init.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.runner import wire
+
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+STDOUT_KEEP_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one session (one check)."""
+
+    wall_s: float = 20.0
+    cpu_s: int = 30
+    memory_mb: int = 1536
+    file_mb: int = 16
+    processes: int = 64
+    open_files: int = 256
+
+    def for_worker(self) -> dict:
+        return {"cpu_s": self.cpu_s, "memory_mb": self.memory_mb, "file_mb": self.file_mb,
+                "processes": self.processes, "open_files": self.open_files}
+
+
+class SessionError(Exception):
+    """Base of what can go wrong in a session because of the student's code."""
+
+
+class CallTimeout(SessionError):
+    """A call ran past the session's wall-clock budget; the session was killed."""
+
+
+class WorkerDied(SessionError):
+    """The session process ended (or broke the protocol) during a call."""
+
+
+class RemoteError(SessionError):
+    """Student code raised an exception; ``info`` is the worker's description."""
+
+    def __init__(self, info: dict):
+        super().__init__(f"{info.get('type')}: {info.get('message')}")
+        self.info = info
+
+
+def scrubbed_environment(preload: tuple[str, ...]) -> dict[str, str]:
+    """The zygote's whole environment: nothing from the user's is inherited."""
+    threads = "1"
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "NUMEXPR_NUM_THREADS": threads,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "DLGRADE_PRELOAD": ",".join(preload),
+    }
+
+
+class Zygote:
+    """A preloaded worker interpreter that forks sessions on request."""
+
+    def __init__(self, preload: tuple[str, ...] = ("numpy",), namespaces: bool = True):
+        self.preload = preload
+        self.namespaces = namespaces
+        self._lock = threading.Lock()
+        self._root = Path(tempfile.mkdtemp(prefix="dlgrade-"))
+        os.chmod(self._root, 0o711)
+        ours, theirs = socket.socketpair()
+        started = time.perf_counter()
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", str(WORKER_SCRIPT), str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            env=scrubbed_environment(preload),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self._root / "zygote.log", "wb"),
+            cwd=self._root,
+            start_new_session=True,
+        )
+        theirs.close()
+        self._control = ours
+        self._control.settimeout(120)
+        try:
+            wire.recv_message(self._control)
+        except (EOFError, OSError, wire.WireError) as exc:
+            log = (self._root / "zygote.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the worker interpreter failed to start: {exc}\n{log}") from None
+        self.startup_s = time.perf_counter() - started
+        self._counter = 0
+
+    def spawn(self, files: dict[str, Path], limits: Limits, forbidden_imports=()) -> Session:
+        """Fork a new session whose scratch directory holds copies of ``files``."""
+        with self._lock:
+            self._counter += 1
+            home = self._root / f"s{self._counter}"
+        scratch = home / "scratch"
+        scratch.mkdir(parents=True)
+        for name, source in files.items():
+            shutil.copyfile(source, scratch / name)
+        if os.getuid() == 0:
+            os.chmod(home, 0o711)
+            for path in [scratch, *scratch.iterdir()]:
+                os.chown(path, 65534, 65534)
+        request = {
+            "scratch": str(scratch),
+            "stdout": str(home / "stdout.txt"),
+            "limits": limits.for_worker(),
+            "namespaces": self.namespaces,
+            "forbidden_imports": list(forbidden_imports),
+        }
+        ours, theirs = socket.socketpair()
+        try:
+            with self._lock:
+                socket.send_fds(self._control, [json.dumps(request).encode()], [theirs.fileno()])
+        finally:
+            theirs.close()
+        ours.settimeout(30)
+        header, _ = wire.recv_message(ours)
+        cgroup = header.get("cgroup")
+        if not (isinstance(cgroup, str) and cgroup.startswith("/sys/fs/cgroup/") and "/dlgrade-" in cgroup):
+            cgroup = None
+        return Session(ours, home, header["pids"], header["isolation"], limits, cgroup)
+
+    def close(self) -> None:
+        try:
+            self._control.close()
+            os.killpg(self._process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self._process.wait()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    def __enter__(self) -> Zygote:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@dataclass
+class Session:
+    """One sandboxed student process, driven by request/response calls."""
+
+    channel: socket.socket
+    home: Path
+    pids: list[int]
+    isolation: dict
+    limits: Limits
+    cgroup: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    alive: bool = True
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.limits.wall_s
+
+    def request(self, op: str, *args):
+        """Run one operation in the worker and return its decoded (untrusted) value."""
+        if not self.alive:
+            raise WorkerDied("the session already ended")
+        arrays: list[bytes] = []
+        payload = wire.encode(list(args), arrays)
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            self.kill()
+            raise CallTimeout(f"over the {self.limits.wall_s:g} s time limit")
+        try:
+            self.channel.settimeout(remaining)
+            wire.send_message(self.channel, {"op": op, "args": payload}, arrays)
+            header, blobs = wire.recv_message(self.channel)
+        except (socket.timeout, TimeoutError):
+            self.kill()
+            raise CallTimeout(f"over the {self.limits.wall_s:g} s time limit") from None
+        except (EOFError, OSError) as exc:
+            self.kill()
+            raise WorkerDied(self._death_reason(exc)) from None
+        except wire.WireError as exc:
+            self.kill()
+            raise WorkerDied(f"sent back malformed data ({exc})") from None
+        try:
+            if "error" in header:
+                info = header["error"]
+                if not isinstance(info, dict):
+                    raise wire.WireError("malformed error report")
+                raise RemoteError({k: (str(v)[:4000] if isinstance(v, str) else v) for k, v in info.items()})
+            return wire.decode(header.get("value"), blobs)
+        except (wire.WireError, RecursionError) as exc:
+            raise WorkerDied(f"sent back malformed data ({exc})") from None
+
+    def _death_reason(self, exc: Exception) -> str:
+        return "the process ended during the call (did your code call os._exit, exec, or crash the interpreter?)"
+
+    def output(self) -> str:
+        """The first few KiB of what the student's code printed."""
+        try:
+            with open(self.home / "stdout.txt", "rb") as f:
+                data = f.read(STDOUT_KEEP_BYTES + 1)
+        except OSError:
+            return ""
+        text = data[:STDOUT_KEEP_BYTES].decode("utf-8", errors="replace")
+        return text + ("\n[... output truncated]" if len(data) > STDOUT_KEEP_BYTES else "")
+
+    def kill(self) -> None:
+        """Kill the session: its init (ending its PID namespace) and its group."""
+        self.alive = False
+        for pid in reversed(self.pids):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            os.killpg(self.pids[0], signal.SIGKILL)
+        except OSError:
+            pass
+        self.channel.close()
+
+    def close(self) -> None:
+        self.kill()
+        if self.cgroup:
+            for _ in range(200):
+                try:
+                    os.rmdir(self.cgroup)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.005)
+        shutil.rmtree(self.home, ignore_errors=True)
