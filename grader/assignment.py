@@ -28,6 +28,8 @@ DEFAULT_ASSIGNMENTS = (
     "grader.assignments.a1",
 )
 ENTRY_POINT_GROUP = "dlgrade.assignments"
+# No submission may import the grader or its reference solutions, whatever the assignment.
+ALWAYS_FORBIDDEN = ("grader", "reference", "student_template")
 
 
 class CheckFailed(Exception):
@@ -76,6 +78,9 @@ class Assignment:
     default_wall_s: float = 20.0
     questions: str = ""
     checks: list[Check] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.forbidden_imports = tuple(dict.fromkeys((*self.forbidden_imports, *ALWAYS_FORBIDDEN)))
 
     def check(self, task: str, name: str, points: float, files: tuple[str, ...] | None = None,
               wall_s: float | None = None) -> Callable:

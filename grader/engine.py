@@ -21,7 +21,7 @@ import zlib
 
 import numpy as np
 
-from grader.assignment import Assignment, Check, CheckContext, CheckFailed
+from grader.assignment import ALWAYS_FORBIDDEN, Assignment, Check, CheckContext, CheckFailed
 from grader.checks.imports import forbidden_imports
 from grader.errors import InternalError
 from grader.result import CheckResult, Report
@@ -83,8 +83,10 @@ class _Grading:
             source = self.submission.files[name].read_text(encoding="utf-8", errors="replace")
             bad = forbidden_imports(source, a.forbidden_imports)
             if bad:
-                self.blocked[name] = ("failed", f"violation: {name} imports {', '.join(bad)}; {a.id} must be "
-                                      "written with NumPy only.", "Remove the import and implement it yourself.")
+                why = ("submissions may not use the grader or its reference solutions"
+                       if set(bad) <= set(ALWAYS_FORBIDDEN) else f"{a.id} must be written from scratch")
+                self.blocked[name] = ("failed", f"violation: {name} imports {', '.join(bad)}; {why}.",
+                                      "Remove the import and implement it yourself.")
         for name in a.files:
             if name in self.blocked or not name.endswith(".py"):
                 continue

@@ -27,6 +27,8 @@ from pathlib import Path
 from grader.runner import wire
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+# Folders a session must not read: the reference solutions (hidden when the OS allows).
+HIDDEN_FOLDERS = (Path(__file__).resolve().parents[2] / "reference",)
 STDOUT_KEEP_BYTES = 8192
 
 
@@ -133,6 +135,7 @@ class Zygote:
             "limits": limits.for_worker(),
             "namespaces": self.namespaces,
             "forbidden_imports": list(forbidden_imports),
+            "hide": [str(p) for p in HIDDEN_FOLDERS],
         }
         ours, theirs = socket.socketpair()
         try:
@@ -223,7 +226,7 @@ class Session:
                 data = f.read(STDOUT_KEEP_BYTES + 1)
         except OSError:
             return ""
-        text = data[:STDOUT_KEEP_BYTES].decode("utf-8", errors="replace")
+        text = data[:STDOUT_KEEP_BYTES].decode("utf-8", errors="replace").replace(f"{self.home}/scratch/", "")
         return text + ("\n[... output truncated]" if len(data) > STDOUT_KEEP_BYTES else "")
 
     def kill(self) -> None:

@@ -84,8 +84,8 @@ def _session_parent(channel_fd: int, request: dict) -> None:
             layers[name] = libc.unshare(flag) == 0
     stdout_fd = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     drop_to_nobody = os.getuid() == 0 and _readable_by_nobody()
-    if os.getuid() == 0 and not drop_to_nobody and request.get("namespaces", True):
-        layers["read_only_filesystem"] = _read_only_root(libc, request["scratch"])
+    if os.getuid() == 0 and request.get("namespaces", True):
+        layers["read_only_filesystem"] = _read_only_root(libc, request["scratch"], request.get("hide", []))
     go_read, go_write = os.pipe()
     child = os.fork()
     if child == 0:
@@ -123,8 +123,9 @@ def _readable_by_nobody() -> bool:
     return True
 
 
-def _read_only_root(libc, scratch: str) -> bool:
-    """In a private mount namespace, make / read-only except the scratch folder."""
+def _read_only_root(libc, scratch: str, hide: list[str]) -> bool:
+    """In a private mount namespace, make / read-only except the scratch folder, and
+    cover the folders in ``hide`` (the reference solutions) with empty ones."""
     ms_rdonly, ms_remount, ms_bind, ms_rec, ms_private = 1, 32, 4096, 16384, 1 << 18
     if libc.unshare(CLONE_NEWNS) != 0:
         return False
@@ -134,6 +135,9 @@ def _read_only_root(libc, scratch: str) -> bool:
     for extra in (b"/dev/shm", b"/tmp"):
         if os.path.ismount(extra):
             libc.mount(None, extra, None, ms_remount | ms_bind | ms_rdonly, None)
+    for folder in hide:
+        if os.path.isdir(folder):
+            ok = ok and libc.mount(b"none", folder.encode(), b"tmpfs", ms_rdonly, b"size=4k") == 0
     return bool(ok)
 
 
