@@ -27,10 +27,11 @@ def list_assignments() -> list[Assignment]:
 
 
 def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | None = None,
-          seed: int | None = None, zygote: Zygote | None = None) -> Report:
+          seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0) -> Report:
     """Grade the submission at ``path`` (folder, .zip or .ipynb) and return its report.
 
-    Pass a ``zygote`` to reuse one preloaded worker across many submissions.
+    Pass a ``zygote`` to reuse one preloaded worker across many submissions, and
+    ``timeout_scale`` to stretch (or shrink) every time limit.
     """
     if isinstance(assignment, str):
         assignment = get_assignment(assignment)
@@ -43,6 +44,7 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
     staging = Path(tempfile.mkdtemp(prefix="dlgrade-submission-"))
     try:
         submission = load_submission(path, assignment.files, staging)
-        return engine.grade(assignment, submission, tasks=tasks, seed=seed, zygote=zygote)
+        return engine.grade(assignment, submission, tasks=tasks, seed=seed, zygote=zygote,
+                            timeout_scale=timeout_scale)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -76,10 +76,12 @@ def show_command(assignment: str) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of standard output.")
 @click.option("--seed", type=int, help="Seed of the random inputs (printed in every report), to reproduce a run.")
+@click.option("--timeout-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True,
+              help="Multiply every time limit (e.g. 2 on a slow machine).")
 def check_command(assignment: str, path: Path, tasks: tuple[str, ...], format_name: str, output: Path | None,
-                  seed: int | None) -> None:
+                  seed: int | None, timeout_scale: float) -> None:
     """Grade the submission at PATH (a folder, a .zip or an .ipynb) for ASSIGNMENT."""
-    report = api.check(assignment, path, tasks=list(tasks) or None, seed=seed)
+    report = api.check(assignment, path, tasks=list(tasks) or None, seed=seed, timeout_scale=timeout_scale)
     if output is not None:
         output.write_text(render(report, format_name), encoding="utf-8")
     elif format_name == "terminal":

@@ -62,12 +62,15 @@ def describe_student_error(exc: StudentCodeError) -> tuple[str, str, str]:
 class _Grading:
     """State of one grading run: the zygote, the seed, what the probe found."""
 
-    def __init__(self, assignment: Assignment, submission: Submission, zygote: Zygote, seed: int):
+    def __init__(self, assignment: Assignment, submission: Submission, zygote: Zygote, seed: int,
+                 timeout_scale: float = 1.0):
         self.assignment, self.submission, self.zygote, self.seed = assignment, submission, zygote, seed
+        self.timeout_scale = timeout_scale
         self.blocked: dict[str, tuple[str, str, str]] = {}  # file -> (status, message, hint)
         self.isolation: dict = {}
 
     def student(self, wall_s: float) -> Student:
+        wall_s *= self.timeout_scale
         limits = Limits(wall_s=wall_s, cpu_s=int(wall_s) + 5)
         return Student(self.zygote, self.submission.files, limits, self.assignment.forbidden_imports,
                        self.assignment.drivers)
@@ -98,7 +101,7 @@ class _Grading:
             except StudentCodeError as exc:
                 self.blocked[name] = describe_student_error(exc)
             except CallTimeout:
-                self.blocked[name] = ("timeout", f"importing {name} did not finish within {PROBE_WALL_S:g} s.",
+                self.blocked[name] = ("timeout", f"importing {name} did not finish within {PROBE_WALL_S * self.timeout_scale:g} s.",
                                       "Move long-running code under `if __name__ == \"__main__\":`.")
             except WorkerDied as exc:
                 self.blocked[name] = ("error", f"importing {name} ended the process: {exc}",
@@ -133,7 +136,8 @@ class _Grading:
             status, message, hint = describe_student_error(exc)
             return result(status, 0.0, message, hint, student.output())
         except CallTimeout:
-            return result("timeout", 0.0, f"did not finish within {check.wall_s:g} s and was stopped.",
+            limit = check.wall_s * self.timeout_scale
+            return result("timeout", 0.0, f"did not finish within {limit:g} s and was stopped.",
                           "Look for an infinite loop, or vectorize slow Python loops.", student.output())
         except WorkerDied as exc:
             return result("error", 0.0, f"{exc}", "", student.output())
@@ -144,15 +148,18 @@ class _Grading:
 
 
 def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | None = None,
-          seed: int | None = None, zygote: Zygote | None = None) -> Report:
-    """Run the assignment's checks (or those of ``tasks``) against a staged submission."""
+          seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0) -> Report:
+    """Run the assignment's checks (or those of ``tasks``) against a staged submission.
+
+    ``timeout_scale`` multiplies every time limit (slow machines, or tests of timeouts).
+    """
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     started = time.perf_counter()
     own_zygote = zygote is None
     if own_zygote:
         zygote = Zygote(preload=assignment.preload)
     try:
-        grading = _Grading(assignment, submission, zygote, seed)
+        grading = _Grading(assignment, submission, zygote, seed, timeout_scale)
         grading.probe()
         results = []
         for check in assignment.checks:
@@ -166,6 +173,7 @@ def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | 
             zygote.close()
     diagnostics = {
         "seed": seed,
+        "timeout_scale": timeout_scale,
         "reproduce": f"dlgrade check {assignment.id} SUBMISSION --seed {seed}",
         "isolation": grading.isolation,
         "worker_startup_s": round(zygote.startup_s, 4) if own_zygote else None,

@@ -123,7 +123,7 @@ def assert_close(
     close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
     if close.all():
         return got
-    error = np.abs(got - expected)
+    error = np.array(np.abs(got - expected), dtype=np.float64)
     error[close] = 0
     error = np.nan_to_num(error, nan=np.inf)
     index = np.unravel_index(int(np.argmax(error)), got.shape)

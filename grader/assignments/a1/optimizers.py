@@ -113,13 +113,13 @@ def _optimizer_check(ctx: CheckContext, name: str) -> None:
             raise CheckFailed(f"{label} left every parameter unchanged.",
                               "Update the arrays in place (p -= lr * g); `p = p - lr * g` only rebinds a local "
                               "name. And call layer.parameters() on every layer that has it.")
+        for mistake, hint in mistakes:
+            if _matches(got, _replay(mistake, kwargs, initial, grads_per_step)[step]):
+                raise CheckFailed(f"{label} does not follow the handout's update rule.", hint)
         if step > 0 and _matches(got, _replay(factory, kwargs, initial, grads_per_step, True)[step]):
             raise CheckFailed(f"{label} gives the values of a freshly created optimizer.",
                               "Keep the optimizer's state (velocity, sums, moments, step count) across steps, "
                               "one per parameter.")
-        for mistake, hint in mistakes:
-            if _matches(got, _replay(mistake, kwargs, initial, grads_per_step)[step]):
-                raise CheckFailed(f"{label} does not follow the handout's update rule.", hint)
         index = next(i for i, (g, e) in enumerate(zip(got, expected[step])) if not _matches([g], [e]))
         assert_close(f"parameter {index} after {label}", got[index], expected[step][index])
         raise CheckFailed(f"{label}: parameter {index} differs from the expected value.")

@@ -1,0 +1,67 @@
+"""Shared fixtures: one preloaded worker for the whole run, and submissions made on the fly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader import api
+from grader.runner.sandbox import Zygote
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_A1 = (ROOT / "reference" / "a1" / "mlp.py").read_text()
+
+
+@pytest.fixture(scope="session")
+def zygote():
+    with Zygote() as z:
+        yield z
+
+
+@pytest.fixture
+def make_submission(tmp_path):
+    """Write ``{filename: source}`` into a fresh folder and return its path."""
+    counter = iter(range(1000))
+
+    def make(files: dict[str, str]) -> Path:
+        folder = tmp_path / f"submission{next(counter)}"
+        folder.mkdir()
+        for name, source in files.items():
+            (folder / name).write_text(source)
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def grade(zygote, make_submission):
+    """Grade ``{filename: source}`` (or a path) for an assignment; returns the report."""
+
+    def run(assignment: str, files, *, tasks=None, seed: int = 1234, timeout_scale: float = 1.0):
+        path = files if isinstance(files, Path) else make_submission(files)
+        return api.check(assignment, path, tasks=tasks, seed=seed, zygote=zygote, timeout_scale=timeout_scale)
+
+    return run
+
+
+def mutate(source: str, *replacements: tuple[str, str]) -> str:
+    """Apply exact text replacements, failing loudly if one no longer matches."""
+    for old, new in replacements:
+        assert source.count(old) == 1, f"mutation target not found exactly once: {old!r}"
+        source = source.replace(old, new)
+    return source
+
+
+def failing(report) -> set[str]:
+    return {c.id for c in report.checks if c.status not in ("passed", "skipped")}
+
+
+def by_id(report) -> dict:
+    return {c.id: c for c in report.checks}
+
+
+def with_prelude(code: str, source: str = REFERENCE_A1) -> str:
+    """``source`` with ``code`` run at import, right after its ``__future__`` line."""
+    marker = "from __future__ import annotations\n"
+    return source.replace(marker, marker + code, 1) if marker in source else code + source
