@@ -126,7 +126,9 @@ class Zygote:
         for name, source in files.items():
             shutil.copyfile(source, scratch / name)
         if os.getuid() == 0:
+            # The session runs as nobody, or as a capability-less root; either must be able to write here.
             os.chmod(home, 0o711)
+            os.chmod(scratch, 0o777)
             for path in [scratch, *scratch.iterdir()]:
                 os.chown(path, 65534, 65534)
         request = {

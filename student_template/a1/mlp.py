@@ -6,6 +6,10 @@ grader reports that as a violation. Check your work with:
     dlgrade check a1 path/to/your/folder
     dlgrade check a1 path/to/your/folder --task 1.1     # one task only
 
+Task 1.6 (training) has no code of its own: the grader trains a 2-4-4-1 sigmoid
+network on two toy sets and a softmax classifier on handwritten digits with YOUR
+Linear, Sigmoid, MSELoss, CrossEntropyLoss and SGD, and checks the accuracy.
+
 Conventions (the grader relies on them):
 - Arrays are float64; a batch is a 2-D array with one example per row.
 - Each layer remembers what its backward needs during forward.

@@ -1,0 +1,108 @@
+"""The CLI: help texts, exit codes, the JSON schema, and every way to point at a submission."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.assignment import Assignment, register
+from grader.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "reference" / "a1"
+TEMPLATE = ROOT / "student_template" / "a1"
+CHECK_KEYS = {"id", "task", "name", "status", "score", "max_score", "message", "hint", "duration_s"}
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_every_command_has_help():
+    for name, command in main.commands.items():
+        result = run(name, "--help")
+        assert result.exit_code == 0 and command.help and len(command.help) > 20, name
+    assert run("--help").exit_code == 0
+
+
+def test_list_and_show():
+    assert "a1" in run("list").output
+    shown = run("show", "a1").output
+    assert "mlp.py" in shown and "1.6" in shown and "Total: 36 points" in shown
+
+
+def test_json_report_schema_and_exit_zero():
+    result = run("check", "a1", str(REFERENCE), "--format", "json", "--seed", "7", "--task", "1.3")
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    assert {"schema_version", "assignment", "score", "max_score", "checks", "diagnostics"} <= set(report)
+    assert report["assignment"] == "a1" and report["diagnostics"]["seed"] == 7
+    for check in report["checks"]:
+        assert CHECK_KEYS <= set(check)
+        assert check["status"] in ("passed", "skipped")
+    assert report["score"] == report["max_score"] == 2
+
+
+def test_failing_submission_exits_one_and_writes_output(tmp_path):
+    out = tmp_path / "report.json"
+    result = run("check", "a1", str(TEMPLATE), "--task", "1.1", "--format", "json", "--output", str(out))
+    assert result.exit_code == 1 and result.output == ""
+    report = json.loads(out.read_text())
+    assert report["score"] == 0 and all("not implemented" in c["message"] for c in report["checks"]
+                                        if c["status"] != "skipped")
+
+
+def test_terminal_report_explains(tmp_path):
+    result = run("check", "a1", str(ROOT / "examples" / "a1" / "dw_divided_by_in_features"), "--task", "1.1")
+    assert result.exit_code == 1
+    assert "✗" in result.output and "in_features" in result.output and "Score: 7/9" in result.output
+
+
+@pytest.mark.parametrize("args, gist", [
+    (["check", "a1", "does/not/exist"], "no such file"),
+    (["check", "zz", str(REFERENCE)], "unknown assignment"),
+    (["check", "a1", str(REFERENCE), "--task", "9.9"], "unknown task"),
+    (["check", "a1", str(REFERENCE), "--format", "yaml"], "Invalid value"),
+])
+def test_usage_errors_exit_two(args, gist):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and gist in result.output
+
+
+def test_grader_bug_exits_three_and_says_so(tmp_path):
+    broken = register(Assignment(id="test-broken", title="broken", files=("mlp.py",)))
+
+    @broken.check("1", "raises", points=1)
+    def raises(ctx):
+        raise KeyError("oops")
+
+    result = CliRunner().invoke(main, ["check", "test-broken", str(REFERENCE)])
+    assert result.exit_code == 3 and "internal grader error" in result.output and "not a problem with the " \
+        "submission" in result.output
+
+
+def test_zip_and_notebook_submissions(tmp_path):
+    archive = tmp_path / "sub.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(REFERENCE / "mlp.py", "student/mlp.py")
+    assert run("check", "a1", str(archive), "--task", "1.3").exit_code == 0
+    notebook = tmp_path / "a1.ipynb"
+    code = (REFERENCE / "mlp.py").read_text()
+    notebook.write_text(json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": code}]}))
+    assert run("check", "a1", str(notebook), "--task", "1.3").exit_code == 0
+
+
+def test_missing_file_is_named(tmp_path):
+    (tmp_path / "empty").mkdir()
+    report = json.loads(run("check", "a1", str(tmp_path / "empty"), "--format", "json", "--task", "1.1").output)
+    assert all("missing: mlp.py" in c["message"] for c in report["checks"] if c["status"] != "skipped")
+
+
+def test_copy_of_reference_folder_grades_the_same(tmp_path):
+    shutil.copytree(REFERENCE, tmp_path / "copy")
+    assert run("check", "a1", str(tmp_path / "copy"), "--task", "1.4").exit_code == 0

@@ -1,0 +1,39 @@
+"""The reference earns full marks, the template earns nothing, and every check explains itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader import api
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = [a.id for a in api.list_assignments() if (ROOT / "reference" / a.id).is_dir()]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_scores_full_marks(zygote, assignment):
+    report = api.check(assignment, ROOT / "reference" / assignment, seed=11, zygote=zygote)
+    assert [c.id for c in report.checks if c.status != "passed"] == []
+    assert report.score == report.max_score == api.get_assignment(assignment).total_points
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_template_scores_zero_with_not_implemented(zygote, assignment):
+    report = api.check(assignment, ROOT / "student_template" / assignment, seed=11, zygote=zygote)
+    assert report.score == 0
+    for check in report.checks:
+        assert check.status == "failed", check
+        assert "not implemented" in check.message or "missing" in check.message, check
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_checks_are_documented_and_tasks_match_template_stubs(assignment):
+    a = api.get_assignment(assignment)
+    template = "".join(p.read_text() for p in (ROOT / "student_template" / assignment).glob("*.py"))
+    for check in a.checks:
+        assert check.description, f"{check.id} has no docstring"
+        assert check.points > 0
+    for task in a.tasks:
+        assert f"Task {task}" in template, f"task {task} has no stub in the template"
