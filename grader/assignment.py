@@ -2,8 +2,9 @@
 
 An assignment module creates an ``Assignment`` and decorates check functions
 with ``@assignment.check(task=..., name=..., points=...)``. A check function
-receives a ``CheckContext`` and either returns (full marks) or raises
-``CheckFailed`` (with a message, a hint and optional partial credit). It runs
+receives a ``CheckContext`` and either returns (full marks; a returned string
+is shown as the message), raises ``CheckFailed`` (with a message, a hint and
+optional partial credit) or ``CheckUndecided`` (left to the staff). It runs
 in the trusted parent; the student's code is reached only through
 ``ctx.student`` (see ``grader.runner.remote``).
 
@@ -26,6 +27,7 @@ from grader.errors import UnknownAssignment
 
 DEFAULT_ASSIGNMENTS = (
     "grader.assignments.a1",
+    "grader.assignments.a2",
 )
 ENTRY_POINT_GROUP = "dlgrade.assignments"
 # No submission may import the grader or its reference solutions, whatever the assignment.
@@ -38,6 +40,14 @@ class CheckFailed(Exception):
     def __init__(self, message: str, hint: str = "", fraction: float = 0.0):
         super().__init__(message)
         self.message, self.hint, self.fraction = message, hint, float(fraction)
+
+
+class CheckUndecided(Exception):
+    """Raised by a check that cannot decide (e.g. an answer too hard to evaluate): staff will grade it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,7 @@ class CheckContext:
     seed: int
     rng: np.random.Generator
     student: object  # grader.runner.remote.Student
+    files: dict[str, Path] = field(default_factory=dict)  # the staged submission files, read-only
 
 
 @dataclass
@@ -80,7 +91,10 @@ class Assignment:
     checks: list[Check] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.forbidden_imports = tuple(dict.fromkeys((*self.forbidden_imports, *ALWAYS_FORBIDDEN)))
+        # The submission's own modules are never forbidden: a2's autograd.py is not the autograd package.
+        own = {name[:-3] for name in self.files if name.endswith(".py")}
+        names = dict.fromkeys((*self.forbidden_imports, *ALWAYS_FORBIDDEN))
+        self.forbidden_imports = tuple(n for n in names if n not in own)
 
     def check(self, task: str, name: str, points: float, files: tuple[str, ...] | None = None,
               wall_s: float | None = None) -> Callable:

@@ -21,7 +21,7 @@ import zlib
 
 import numpy as np
 
-from grader.assignment import ALWAYS_FORBIDDEN, Assignment, Check, CheckContext, CheckFailed
+from grader.assignment import ALWAYS_FORBIDDEN, Assignment, Check, CheckContext, CheckFailed, CheckUndecided
 from grader.checks.imports import forbidden_imports
 from grader.errors import InternalError
 from grader.result import CheckResult, Report
@@ -122,10 +122,15 @@ class _Grading:
                 status, message, hint = self.blocked[name]
                 return result(status, 0.0, message, hint)
         student = self.student(check.wall_s)
-        context = CheckContext(check=check, seed=self.seed, rng=check_seed(self.seed, check.id), student=student)
+        context = CheckContext(check=check, seed=self.seed, rng=check_seed(self.seed, check.id), student=student,
+                               files=dict(self.submission.files))
         try:
-            check.func(context)
-            return result("passed", check.points, output=student.output())
+            message = check.func(context)
+            return result("passed", check.points, message if isinstance(message, str) else "", "",
+                          student.output())
+        except CheckUndecided as undecided:
+            return result("undecided", 0.0, undecided.message, "A member of the staff will grade this part.",
+                          student.output())
         except CheckFailed as failure:
             fraction = min(max(failure.fraction, 0.0), 1.0)
             return result("failed", fraction * check.points, failure.message, failure.hint, student.output())

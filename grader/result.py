@@ -11,17 +11,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1
-STATUSES = ("passed", "failed", "error", "timeout", "skipped")
+STATUSES = ("passed", "failed", "error", "timeout", "skipped", "undecided")
 
 
 @dataclass(frozen=True)
 class CheckResult:
     """The outcome of one check against one submission.
 
-    ``status``: passed (full or partial credit earned as stated), failed (the
-    code ran but is wrong, missing or not implemented), error (the student's
+    ``status``: passed (full credit), failed (the code ran but is wrong,
+    missing or not implemented; may carry partial credit), error (the student's
     code raised or crashed), timeout (it ran past its time limit), skipped (not
-    selected with ``--task``).
+    selected with ``--task``), undecided (the grader could not decide, e.g. a
+    written answer it cannot evaluate: scored 0 until the staff grade it).
     """
 
     id: str

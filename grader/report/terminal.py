@@ -15,7 +15,7 @@ from grader.report import register_format
 from grader.result import Report
 
 SYMBOLS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow"),
-           "timeout": ("⏱", "yellow"), "skipped": ("-", "dim")}
+           "timeout": ("⏱", "yellow"), "skipped": ("-", "dim"), "undecided": ("?", "magenta")}
 
 
 def _points(value: float) -> str:

@@ -90,7 +90,8 @@ def array_to_npy(array: np.ndarray) -> bytes:
     if array.dtype.kind not in NUMERIC_KINDS or array.dtype.fields is not None:
         raise TypeError(f"cannot send an array of dtype {array.dtype}")
     buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, np.ascontiguousarray(array).view(np.ndarray), allow_pickle=False)
+    plain = array.view(np.ndarray)  # a subclass's data, without its behaviour
+    np.lib.format.write_array(buffer, plain if plain.flags.c_contiguous else plain.copy(order="C"), allow_pickle=False)
     return buffer.getvalue()
 
 

@@ -26,6 +26,11 @@ def test_roundtrip_of_nested_values():
     assert np.isnan(back["c"])
 
 
+def test_zero_dimensional_arrays_keep_their_shape():
+    assert roundtrip(np.asarray(np.float64(2.5))).shape == ()
+    assert roundtrip(np.ones((0, 3))).shape == (0, 3)
+
+
 def test_decoded_arrays_are_plain_writable_ndarrays():
     class Sub(np.ndarray):
         pass

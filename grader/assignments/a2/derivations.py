@@ -1,0 +1,33 @@
+"""a2 task 2.4: the written derivations in answers.toml, one check per part.
+
+Judged by ``grader.checks.symbolic`` in the parent: no student code runs, and
+the answer strings are parsed by the whitelisted expression parser.
+"""
+
+from __future__ import annotations
+
+from grader.assignment import CheckContext, CheckFailed, CheckUndecided
+from grader.assignments.a2.questions import QUESTIONS
+from grader.assignments.a2.spec import A2
+from grader.checks.answers import answer
+from grader.checks.symbolic import GradientQuestion, judge
+
+
+def _derivation(ctx: CheckContext, question: GradientQuestion) -> str:
+    text = answer(ctx, question.table, question.key)
+    verdict = judge(question, text, seed=int(ctx.rng.integers(2**31)))
+    if verdict.status == "failed":
+        raise CheckFailed(verdict.message, verdict.hint)
+    if verdict.status == "undecided":
+        raise CheckUndecided(verdict.message)
+    return verdict.message
+
+
+for _question in QUESTIONS:
+    def _make(question=_question):
+        def check(ctx: CheckContext) -> str:
+            return _derivation(ctx, question)
+        check.__name__ = f"{question.table}_{question.key}"
+        check.__doc__ = question.prompt
+        return check
+    A2.check("2.4", f"[{_question.table}] {_question.key}", points=2, files=("answers.toml",))(_make())
