@@ -45,7 +45,7 @@ def _run(ctx: CheckContext, what: str, leaves, nodes, shared: bool = False) -> N
         try:
             assert_close(f"{what}: grad of leaf {k}", got, want)
         except CheckFailed as failure:
-            if shared and not failure.hint:
+            if shared:
                 failure.hint = SHARED_HINT
             raise
     counts = [int(c) for c in calls]

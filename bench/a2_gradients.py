@@ -1,0 +1,81 @@
+"""a2's gradient verification: directional probes vs per-element central differences,
+and the latency of written-answer checks.
+
+Part 1 runs the a2 gradient suite (every op, every input, the grader's own
+input generators) on the reference ops in-process, once with directional
+probes (what the grader does) and once with per-element central differences
+(the textbook way), at the grader's sizes and at a larger size. Part 2 times
+`judge` on every question with right, equivalent and wrong answers.
+Usage: python bench/a2_gradients.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from grader.assignments.a2.ops import CASES, _reference
+from grader.assignments.a2.questions import QUESTIONS
+from grader.checks.gradcheck import directional_check, elementwise_check
+from grader.checks.symbolic import judge
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.checks.test_symbolic import EQUIVALENT, WRONG  # noqa: E402  (the same answers the tests judge)
+
+
+def scaled(inputs, factor):
+    """Tile inputs to a larger size (keeps domains: positive stays positive)."""
+    return [np.tile(x, (factor,) * x.ndim) if x.ndim else x for x in inputs]
+
+
+def suite(method, factor, seed=0):
+    rng = np.random.default_rng(seed)
+    evaluations, started = 0, time.perf_counter()
+    for case in CASES:
+        if not case.smooth or case.name in ("Squeeze", "Unsqueeze", "Expand", "Sum") and factor > 1:
+            continue
+        inputs, params = case.draw(rng)
+        inputs = scaled(inputs, factor)
+        out, _ = _reference(case, inputs, params)
+        G = rng.standard_normal(out.shape)
+        _, grads = _reference(case, inputs, params, G)
+        for i, x in enumerate(inputs):
+            def evaluate(points, i=i):
+                return [float(np.sum(G * _reference(case, [*inputs[:i], p, *inputs[i + 1:]], params)[0]))
+                        for p in points]
+            result = (directional_check("d", evaluate, x, grads[i], rng) if method == "directional"
+                      else elementwise_check("d", evaluate, x, grads[i]))
+            assert result.ok, (case.name, result.detail)
+            evaluations += result.evaluations
+    return evaluations, time.perf_counter() - started
+
+
+def main() -> None:
+    print("Part 1: the a2 gradient suite on the reference ops (in-process)")
+    for factor, label in ((1, "grader sizes (2-5 per dim)"), (8, "8x larger per dim")):
+        d_evals, d_time = suite("directional", factor)
+        e_evals, e_time = suite("elementwise", factor)
+        print(f"  {label:<28} directional: {d_evals:6d} evaluations {d_time * 1000:8.1f} ms | per-element: "
+              f"{e_evals:6d} evaluations {e_time * 1000:8.1f} ms | x{e_evals / d_evals:.1f} evaluations, "
+              f"x{e_time / d_time:.1f} time")
+    print("Part 2: latency of one written-answer check (judge)")
+    cases = [(q, q.answer) for q in QUESTIONS]
+    cases += [(q, text) for q in QUESTIONS for text in EQUIVALENT.get(f"{q.table}.{q.key}", [])]
+    cases += [(q, text) for q in QUESTIONS for text, _ in WRONG.get(f"{q.table}.{q.key}", [])]
+    judge(QUESTIONS[0], "G * Y**-1")  # one-time SymPy import, paid once per grading process
+    times = []
+    for _ in range(3):
+        for question, text in cases:
+            started = time.perf_counter()
+            judge(question, text)
+            times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    p95 = times[int(0.95 * (len(times) - 1))]
+    print(f"  {len(times)} checks: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
