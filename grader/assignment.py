@@ -28,6 +28,7 @@ from grader.errors import UnknownAssignment
 DEFAULT_ASSIGNMENTS = (
     "grader.assignments.a1",
     "grader.assignments.a2",
+    "grader.assignments.a3",
 )
 ENTRY_POINT_GROUP = "dlgrade.assignments"
 # No submission may import the grader or its reference solutions, whatever the assignment.

@@ -257,6 +257,8 @@ def evaluate(node: Node, values: Mapping[str, np.ndarray], functions: Mapping[st
             return a / b
         if node.value == "**":
             return np.power(a, b)
+        if np.ndim(a) == 0 and np.ndim(b) == 0:
+            return a * b  # two scalars side by side (LaTeX juxtaposition) multiply
         if np.ndim(a) == 0 or np.ndim(b) == 0:
             raise ValueError("@ needs arrays on both sides (use * to scale)")
         return a @ b

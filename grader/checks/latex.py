@@ -5,7 +5,8 @@ Supported: ``\frac{a}{b}``, ``\odot``/``\circ`` (element-wise product),
 matrices (matrix product), ``^\top``/``^T``/``^{\top}`` (transpose),
 ``^{k}`` (power), ``\exp``, ``\log``, ``\ln``, ``\sqrt{}``, ``\sigma``
 (sigmoid), ``f'(X)`` (``fprime(X)``), ``\sum_i`` / ``\sum_j`` (sum over rows,
-axis 0 / over columns, axis 1), ``\left(``/``\right)``, ``\mathbf{X}``.
+axis 0 / over columns, axis 1), ``\left(``/``\right)``, ``\mathbf{X}``,
+subscripted names (``D_{in}`` is ``D_in``).
 The output is then parsed by the same whitelisted parser as any answer, so
 this translation needs to be helpful, not safe.
 """
@@ -71,6 +72,10 @@ def _translate(tokens: list[str]) -> str:
                 rest = _translate(tokens[i:])
                 return "".join(out) + f" sum({rest}{'' if axis is None else f', axis={axis}'})"
             out.append(f"sum({arg}{'' if axis is None else f', axis={axis}'})")
+            continue
+        if t == "_" and out and re.fullmatch(r"\s*[A-Za-z][A-Za-z0-9_]*\s*", out[-1]):
+            sub, i = _group(tokens, i + 1)  # D_{in} -> D_in
+            out[-1] = out[-1].strip() + "_" + "".join(sub.split())
             continue
         if t == "^":
             arg, i = _group(tokens, i + 1)

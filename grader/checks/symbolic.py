@@ -287,3 +287,37 @@ def _numeric(question: GradientQuestion, student: ex.Node, echo: str, seed: int,
                        "everywhere it should be?); it will be graded by the staff.", echo=echo, tier="numeric")
     return Verdict("passed", f"read as {echo}: equal to the gradient on {checked} random inputs.", echo=echo,
                    tier="numeric")
+
+
+def judge_formula(text: str, symbols: tuple[str, ...], truth: str, mistakes: tuple[tuple[str, str], ...] = (),
+                  seed: int = 0) -> Verdict:
+    """Decide a scalar formula (e.g. a parameter count in D_in, H_1, ...) by random-point identity testing.
+
+    Two polynomials that agree on random integer points are equal with high
+    probability (Schwartz-Zippel); evaluating is bounded, whereas expanding a
+    hostile polynomial symbolically is not.
+    """
+    names = dict.fromkeys(symbols)
+    try:
+        student = ex.parse(text, names)
+    except ex.ExpressionError as exc:
+        return Verdict("failed", f"could not read your answer {text[:80]!r}: {exc}.",
+                       f"Write it with {', '.join(symbols)}, e.g. {symbols[0]} * {symbols[-1]} + {symbols[-1]}.")
+    echo = ex.render(student)
+    rng = np.random.default_rng(seed)
+    truth_node = ex.parse(truth, names)
+    for _ in range(TRIALS + 2):
+        values = {s: np.float64(rng.integers(2, 60)) for s in symbols}
+        want = float(ex.evaluate(truth_node, values))
+        try:
+            with np.errstate(all="ignore"):
+                got = float(ex.evaluate(student, values))
+        except (ValueError, TypeError) as exc:
+            return Verdict("failed", f"read as {echo}: it cannot be evaluated: {exc}.", echo=echo, tier="numeric")
+        if not np.isclose(got, want, rtol=1e-9, atol=1e-9):
+            hint = next((h for t, h in mistakes if np.isclose(got, float(ex.evaluate(ex.parse(t, names), values)))),
+                        "")
+            shown = ", ".join(f"{k}={int(v)}" for k, v in values.items())
+            return Verdict("failed", f"read as {echo}: wrong. At {shown} it gives {fmt(got)}, the count is "
+                           f"{fmt(want)}.", hint, echo, "numeric")
+    return Verdict("passed", f"read as {echo}: correct.", echo=echo, tier="numeric")

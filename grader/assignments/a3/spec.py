@@ -1,0 +1,20 @@
+"""The a3 assignment object; checks live in convolution.py, normalization.py and answers.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.assignment import Assignment, register
+from grader.assignments.a1.spec import FROM_SCRATCH_FORBIDDEN
+from grader.assignments.a3.questions import DESCRIPTION
+
+A3 = register(Assignment(
+    id="a3",
+    title="Convolution, pooling and batch normalization (NumPy)",
+    files=("conv.py", "batchnorm.py"),
+    summary="conv2d forward and backward with stride and padding, max pooling, 1-D convolution as a matrix, "
+            "batch norm in training and eval mode, and numeric answers in answers.toml.",
+    forbidden_imports=FROM_SCRATCH_FORBIDDEN,
+    drivers=Path(__file__).with_name("drivers.py"),
+    questions=DESCRIPTION,
+))
