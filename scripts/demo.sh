@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 3
 status=0
 # The reference (full marks), the starter template (zero), then the example submissions.
-for submission in reference/a1/ student_template/a1/ reference/a2/ student_template/a2/ examples/*/*/; do
+for submission in reference/a1/ student_template/a1/ reference/a2/ student_template/a2/ reference/a3/ student_template/a3/ examples/*/*/; do
   case "$submission" in
     examples/*) assignment=$(basename "$(dirname "$submission")") ;;
     *) assignment=$(basename "$submission") ;;

@@ -143,7 +143,11 @@ def conv_speed(ctx: CheckContext) -> str:
                           "and was stopped.", "Vectorize the inner loops: build all windows at once (im2col or "
                           "np.lib.stride_tricks.sliding_window_view) and use one matrix product.") from None
     elapsed = time.perf_counter() - started
-    assert_close("conv2d_forward on the timing batch", out, ref.conv2d_forward(x, w, b, 1, 1))
+    try:
+        assert_close("conv2d_forward on the timing batch", out, ref.conv2d_forward(x, w, b, 1, 1))
+    except CheckFailed as failure:
+        failure.message = f"The speed check needs a correct forward: {failure.message}"
+        raise
     started = time.perf_counter()
     ref.conv2d_backward(G, x, w, b, 1, 1)
     reference_s = time.perf_counter() - started

@@ -1,0 +1,147 @@
+"""Every a3 check fails on a submission with one specific bug; the examples grade as documented."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.api import get_assignment
+from tests.conftest import ROOT, by_id, failing, mutate
+
+CONV = (ROOT / "reference" / "a3" / "conv.py").read_text()
+BN = (ROOT / "reference" / "a3" / "batchnorm.py").read_text()
+ANSWERS = (ROOT / "reference" / "a3" / "answers.toml").read_text()
+
+CONV_CASES = {
+    "no bias": ([("out = cols @ w.reshape(f, -1).T + b", "out = cols @ w.reshape(f, -1).T")],
+                ["3.1", "3.2"], {"conv_forward_basic", "conv_forward_stride_padding", "conv_forward_shapes",
+                                 "conv_backward_db"}, {"conv_forward_basic": "bias"}),
+    "flipped": ([("out = cols @ w.reshape(f, -1).T + b", "out = cols @ w[:, :, ::-1, ::-1].reshape(f, -1).T + b")],
+                ["3.1"], {"conv_forward_basic", "conv_forward_stride_padding", "conv_forward_shapes"},
+                {"conv_forward_basic": "flipped the kernel"}),
+    "stride ignored": ([("[:, :, ::stride, ::stride]\n\n\ndef conv2d_forward", "\n\n\ndef conv2d_forward")],
+                       ["conv_forward_stride_padding"], {"conv_forward_stride_padding"},
+                       {"conv_forward_stride_padding": "stride"}),
+    "dx wrong": ([("dx = dxp[:, :, padding:padding + h, padding:padding + wd]",
+                   "dx = 2 * dxp[:, :, padding:padding + h, padding:padding + wd]")],
+                 ["3.2"], {"conv_backward_dx"}, {"conv_backward_dx": "twice"}),
+    "dw flipped": ([("dw = (g.T @ cols).reshape(w.shape)", "dw = (g.T @ cols).reshape(w.shape)[:, :, ::-1, ::-1]")],
+                   ["conv_backward_dw"], {"conv_backward_dw"}, {"conv_backward_dw": "flipped"}),
+    "db mean": ([("db = grad_out.sum(axis=(0, 2, 3))", "db = grad_out.mean(axis=(0, 2, 3))")],
+                ["conv_backward_db"], {"conv_backward_db"}, {"conv_backward_db": "sums"}),
+    "slow": ([("    n, f = x.shape[0], w.shape[0]\n", "    n, f = x.shape[0], w.shape[0]\n    import time\n"
+               "    time.sleep(2.5 if x.shape[0] == 16 else 0)\n")], ["conv_speed"], {"conv_speed"},
+             {"conv_speed": "Vectorize"}),
+    "pool min": ([("return win.max(axis=(4, 5))", "return win.min(axis=(4, 5))")], ["3.3"],
+                 {"maxpool_forward"}, {}),
+    "pool last tie": ([("first = win.reshape(n, c, ho, wo, kernel * kernel).argmax(axis=4)",
+                        "first = kernel * kernel - 1 - win.reshape(n, c, ho, wo, kernel * kernel)[..., ::-1]"
+                        ".argmax(axis=4)")], ["3.3"], {"maxpool_backward"}, {}),
+    "conv1d flipped": ([("a[o * l_out + t, c * length + t + p] = w[o, c, p]",
+                         "a[o * l_out + t, c * length + t + p] = w[o, c, k - 1 - p]")], ["3.4"],
+                       {"conv1d_matrix", "conv1d_backward_matrix"}, {"conv1d_matrix": "flipped"}),
+    "conv1d backward not transposed": ([("return conv1d_matrix(w, length).T", "return conv1d_matrix(w, length)")],
+                                       ["3.4"], {"conv1d_backward_matrix"}, {}),
+}
+
+BN_CASES = {
+    "unbiased normalization": ([("mean, var = x.mean(axis=axes), x.var(axis=axes)",
+                                 "mean, var = x.mean(axis=axes), x.var(axis=axes, ddof=1)")],
+                               ["3.5"], {"bn_train_2d", "bn_train_4d", "bn_running_stats", "bn_backward_dx",
+                                         "bn_backward_params"}, {"bn_train_2d": "BIASED"}),
+    "eval uses batch": ([("        mean, var = running_mean, running_var\n",
+                          "        mean, var = x.mean(axis=axes), x.var(axis=axes)\n")], ["bn_eval"], {"bn_eval"},
+                        {"bn_eval": "running_mean and running_var"}),
+    "not in place": ([("        running_mean[...] = (1 - momentum) * running_mean + momentum * mean\n",
+                       "        running_mean = (1 - momentum) * running_mean + momentum * mean\n"),
+                      ("        running_var[...] = (1 - momentum) * running_var + momentum * var * m / (m - 1)\n",
+                       "        running_var = (1 - momentum) * running_var + momentum * var * m / (m - 1)\n")],
+                     ["bn_running_stats"], {"bn_running_stats"}, {"bn_running_stats": "IN PLACE"}),
+    "momentum swapped": ([("running_mean[...] = (1 - momentum) * running_mean + momentum * mean",
+                           "running_mean[...] = momentum * running_mean + (1 - momentum) * mean")],
+                         ["bn_running_stats"], {"bn_running_stats"}, {"bn_running_stats": "NEW batch value"}),
+    "running var biased": ([("momentum * var * m / (m - 1)", "momentum * var")], ["bn_running_stats"],
+                           {"bn_running_stats"}, {"bn_running_stats": "UNBIASED"}),
+    "per feature in 4d": ([("return (0,) if x.ndim == 2 else (0, 2, 3)", "return (0,)")], ["bn_train_4d"],
+                          {"bn_train_4d"}, {}),
+    "backward drops terms": ([("    dx = shape(inv_std) / m * (m * d_hat - shape(d_hat.sum(axis=axes)) - x_hat * "
+                               "shape((d_hat * x_hat).sum(axis=axes)))\n", "    dx = shape(inv_std) * d_hat\n")],
+                             ["bn_backward_dx"], {"bn_backward_dx"}, {"bn_backward_dx": "constants"}),
+    "dbeta mean": ([("dbeta = grad_out.sum(axis=axes)", "dbeta = grad_out.mean(axis=axes)")],
+                   ["bn_backward_params"], {"bn_backward_params"}, {"bn_backward_params": "SUM"}),
+}
+
+ANSWER_CASES = {
+    "params with bias": (("params = 5040", "params = 5088"), "cnn_params", "Biases are excluded"),
+    "macs stride": (("macs = 1622016", "macs = 5160960"), "cnn_macs", "stride 2"),
+    "memory ratio": (("memory_change_percent = 166.7", "memory_change_percent = 266.7"), "cnn_memory", "CHANGE"),
+    "memory low precision": (("memory_change_percent = 166.7", "memory_change_percent = 160"), "cnn_memory", ""),
+    "scaled wrong": (("y = [[-1.2247", "y = [[-1.5"), "bn_scaled", "row"),
+    "floor batches": (("batches_per_epoch = 391", "batches_per_epoch = 390"), "batches_per_epoch", "round UP"),
+    "fractional batches": (("batches_per_epoch = 391", "batches_per_epoch = 390.625"), "batches_per_epoch",
+                           "whole number"),
+    "floor iterations": (("total_iterations = 3910", "total_iterations = 3900"), "total_iterations", "round up"),
+    "log10": (("loss = 0.3567", "loss = 0.1549"), "cross_entropy", "log10"),
+    "no biases": (('count = "$(D_{in} + 1) H_1 + (H_1 + 1) H_2 + (H_2 + 1) D_{out}$"',
+                   'count = "D_in*H_1 + H_1*H_2 + H_2*D_out"'), "mlp_formula", "bias"),
+    "z_hat unbiased": (("z_hat = [[-1.2247, -0.7071, 1.2247, 0.2673]", "z_hat = [[-1.0000, -0.5774, 1.0000, 0.2182]"),
+                       "bn_z_hat", "row"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONV_CASES))
+def test_conv_mutation(grade, name):
+    replacements, tasks, expected, gists = CONV_CASES[name]
+    report = grade("a3", {"conv.py": mutate(CONV, *replacements), "batchnorm.py": BN, "answers.toml": ANSWERS},
+                   tasks=tasks)
+    assert failing(report) == expected
+    for check_id, gist in gists.items():
+        assert gist in by_id(report)[check_id].message + by_id(report)[check_id].hint
+
+
+@pytest.mark.parametrize("name", sorted(BN_CASES))
+def test_batchnorm_mutation(grade, name):
+    replacements, tasks, expected, gists = BN_CASES[name]
+    report = grade("a3", {"conv.py": CONV, "batchnorm.py": mutate(BN, *replacements), "answers.toml": ANSWERS},
+                   tasks=tasks)
+    assert failing(report) == expected
+    for check_id, gist in gists.items():
+        assert gist in by_id(report)[check_id].message + by_id(report)[check_id].hint
+
+
+@pytest.mark.parametrize("name", sorted(ANSWER_CASES))
+def test_answer_mutation(grade, name):
+    (old, new), check_id, gist = ANSWER_CASES[name]
+    report = grade("a3", {"conv.py": CONV, "batchnorm.py": BN, "answers.toml": mutate(ANSWERS, (old, new))},
+                   tasks=["3.6"])
+    assert failing(report) == {check_id}
+    assert gist in by_id(report)[check_id].message + by_id(report)[check_id].hint
+
+
+def test_matrix_partial_credit_per_row(grade):
+    report = grade("a3", {"conv.py": CONV, "batchnorm.py": BN,
+                          "answers.toml": mutate(ANSWERS, ("y = [[-1.2247", "y = [[-1.5"))}, tasks=["bn_scaled"])
+    assert by_id(report)["bn_scaled"].score == pytest.approx(2 / 3)
+
+
+def test_every_a3_check_has_a_failing_case():
+    covered = set().union(*(e for _, _, e, _ in CONV_CASES.values()), *(e for _, _, e, _ in BN_CASES.values()))
+    covered |= {check_id for _, check_id, _ in ANSWER_CASES.values()} | {"bn_z_hat"}
+    assert covered == {c.id for c in get_assignment("a3").checks}
+
+
+def test_missing_batchnorm_file_blocks_only_its_checks(grade):
+    report = grade("a3", {"conv.py": CONV, "answers.toml": ANSWERS}, tasks=["3.1", "3.5"])
+    assert failing(report) == {c.id for c in get_assignment("a3").checks if c.task == "3.5"}
+    assert "missing: batchnorm.py" in by_id(report)["bn_eval"].message
+
+
+def test_loop_example_is_correct_but_slow(grade):
+    report = grade("a3", ROOT / "examples" / "a3" / "loops_correct_but_slow", tasks=["3.1", "3.2", "3.3", "3.4"])
+    assert failing(report) == {"conv_speed"}
+    assert "took" in by_id(report)["conv_speed"].message and "Vectorize" in by_id(report)["conv_speed"].hint
+
+
+def test_flipped_kernel_example(grade):
+    report = grade("a3", ROOT / "examples" / "a3" / "flipped_kernel", tasks=["3.1", "3.6"])
+    assert failing(report) == {"conv_forward_basic", "conv_forward_stride_padding", "conv_forward_shapes",
+                               "bn_z_hat", "cross_entropy"}
