@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from grader import engine
 from grader.assignment import Assignment, all_assignments, get_assignment
@@ -27,11 +28,14 @@ def list_assignments() -> list[Assignment]:
 
 
 def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | None = None,
-          seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0) -> Report:
+          seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0,
+          data: dict[str, str | Path] | None = None, progress: Callable[[str], None] | None = None) -> Report:
     """Grade the submission at ``path`` (folder, .zip or .ipynb) and return its report.
 
     Pass a ``zygote`` to reuse one preloaded worker across many submissions, and
-    ``timeout_scale`` to stretch (or shrink) every time limit.
+    ``timeout_scale`` to stretch (or shrink) every time limit. ``data`` maps data set
+    names to folders (``{"cifar10": "/data/cifar-10-batches-py"}``); ``progress``
+    receives one line of text as checks and long trainings advance.
     """
     if isinstance(assignment, str):
         assignment = get_assignment(assignment)
@@ -41,10 +45,14 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
         if unknown:
             raise UsageError(f"unknown task {', '.join(unknown)} for {assignment.id}; tasks are "
                              f"{', '.join(assignment.tasks)}")
+    data = {name: Path(folder) for name, folder in (data or {}).items()}
+    for name, folder in data.items():
+        if not folder.is_dir():
+            raise UsageError(f"--data {name}={folder}: no such folder")
     staging = Path(tempfile.mkdtemp(prefix="dlgrade-submission-"))
     try:
         submission = load_submission(path, assignment.files, staging)
         return engine.grade(assignment, submission, tasks=tasks, seed=seed, zygote=zygote,
-                            timeout_scale=timeout_scale)
+                            timeout_scale=timeout_scale, data=data, progress=progress)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

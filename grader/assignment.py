@@ -29,6 +29,7 @@ DEFAULT_ASSIGNMENTS = (
     "grader.assignments.a1",
     "grader.assignments.a2",
     "grader.assignments.a3",
+    "grader.assignments.a4",  # skipped when torch is not installed
 )
 ENTRY_POINT_GROUP = "dlgrade.assignments"
 # No submission may import the grader or its reference solutions, whatever the assignment.
@@ -74,6 +75,9 @@ class CheckContext:
     rng: np.random.Generator
     student: object  # grader.runner.remote.Student
     files: dict[str, Path] = field(default_factory=dict)  # the staged submission files, read-only
+    data: dict[str, Path] = field(default_factory=dict)  # data sets the staff pointed to (--data NAME=PATH)
+    details: dict = field(default_factory=dict)  # JSON-able extras for the report (e.g. learning curves)
+    progress: Callable[[str], None] = lambda text: None  # a line of progress, for long checks
 
 
 @dataclass
@@ -88,6 +92,7 @@ class Assignment:
     preload: tuple[str, ...] = ("numpy",)
     drivers: Path | None = None
     default_wall_s: float = 20.0
+    memory_mb: int | None = 1536  # address-space allowance per session; None for CUDA (see a4)
     questions: str = ""
     checks: list[Check] = field(default_factory=list)
 
@@ -148,7 +153,11 @@ def _load_all() -> None:
         return
     _loaded = True
     for module in DEFAULT_ASSIGNMENTS:
-        importlib.import_module(module)
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != "torch":
+                raise
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         loaded = entry.load()
         if isinstance(loaded, Assignment):

@@ -17,6 +17,7 @@ from rich.table import Table
 from grader import api
 from grader.errors import EXIT_FAILED, EXIT_PASSED, GraderError
 from grader.report import formats, render
+from grader.report.plot import write_learning_curves
 from grader.report.terminal import print_report
 
 
@@ -78,10 +79,26 @@ def show_command(assignment: str) -> None:
 @click.option("--seed", type=int, help="Seed of the random inputs (printed in every report), to reproduce a run.")
 @click.option("--timeout-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True,
               help="Multiply every time limit (e.g. 2 on a slow machine).")
+@click.option("--data", "data", multiple=True, metavar="NAME=PATH",
+              help="A local data set, e.g. cifar10=/data/cifar-10-batches-py (the official python version).")
+@click.option("--artifacts", type=click.Path(file_okay=False, path_type=Path),
+              help="Write learning-curve PNGs of training checks into this folder.")
 def check_command(assignment: str, path: Path, tasks: tuple[str, ...], format_name: str, output: Path | None,
-                  seed: int | None, timeout_scale: float) -> None:
+                  seed: int | None, timeout_scale: float, data: tuple[str, ...], artifacts: Path | None) -> None:
     """Grade the submission at PATH (a folder, a .zip or an .ipynb) for ASSIGNMENT."""
-    report = api.check(assignment, path, tasks=list(tasks) or None, seed=seed, timeout_scale=timeout_scale)
+    datasets = {}
+    for item in data:
+        name, sep, folder = item.partition("=")
+        if not sep or not name or not folder:
+            raise click.BadParameter(f"expected NAME=PATH, got {item!r}", param_hint="--data")
+        datasets[name] = folder
+    err = Console(stderr=True)
+    with err.status("grading...", spinner="dots") as status:
+        report = api.check(assignment, path, tasks=list(tasks) or None, seed=seed, timeout_scale=timeout_scale,
+                           data=datasets, progress=lambda text: status.update(escape(text)))
+    if artifacts is not None:
+        for written in write_learning_curves(report, artifacts):
+            err.print(f"learning curves: {written}")
     if output is not None:
         output.write_text(render(report, format_name), encoding="utf-8")
     elif format_name == "terminal":

@@ -23,7 +23,7 @@ import numpy as np
 
 from grader.assignment import ALWAYS_FORBIDDEN, Assignment, Check, CheckContext, CheckFailed, CheckUndecided
 from grader.checks.imports import forbidden_imports
-from grader.errors import InternalError
+from grader.errors import GraderError, InternalError
 from grader.result import CheckResult, Report
 from grader.runner.remote import LoadError, MissingName, Student, StudentCodeError
 from grader.runner.sandbox import CallTimeout, Limits, WorkerDied, Zygote
@@ -63,15 +63,16 @@ class _Grading:
     """State of one grading run: the zygote, the seed, what the probe found."""
 
     def __init__(self, assignment: Assignment, submission: Submission, zygote: Zygote, seed: int,
-                 timeout_scale: float = 1.0):
+                 timeout_scale: float = 1.0, data: dict | None = None, progress=None):
         self.assignment, self.submission, self.zygote, self.seed = assignment, submission, zygote, seed
-        self.timeout_scale = timeout_scale
+        self.timeout_scale, self.data = timeout_scale, dict(data or {})
+        self.progress = progress or (lambda text: None)
         self.blocked: dict[str, tuple[str, str, str]] = {}  # file -> (status, message, hint)
         self.isolation: dict = {}
 
     def student(self, wall_s: float) -> Student:
         wall_s *= self.timeout_scale
-        limits = Limits(wall_s=wall_s, cpu_s=int(wall_s) + 5)
+        limits = Limits(wall_s=wall_s, cpu_s=int(wall_s) + 5, memory_mb=self.assignment.memory_mb)
         return Student(self.zygote, self.submission.files, limits, self.assignment.forbidden_imports,
                        self.assignment.drivers)
 
@@ -114,7 +115,9 @@ class _Grading:
             return CheckResult(id=check.id, task=check.task, name=check.name, status=status, score=round(score, 6),
                                max_score=check.points, message=message, hint=hint,
                                duration_s=round(time.perf_counter() - started, 4),
-                               output=output[:OUTPUT_IN_RESULT])
+                               output=output[:OUTPUT_IN_RESULT], details=dict(context.details) if context else {})
+
+        context = None
 
         started = time.perf_counter()
         for name in check.files:
@@ -123,7 +126,8 @@ class _Grading:
                 return result(status, 0.0, message, hint)
         student = self.student(check.wall_s)
         context = CheckContext(check=check, seed=self.seed, rng=check_seed(self.seed, check.id), student=student,
-                               files=dict(self.submission.files))
+                               files=dict(self.submission.files), data=self.data,
+                               progress=lambda text: self.progress(f"{check.task} {check.name}: {text}"))
         try:
             message = check.func(context)
             return result("passed", check.points, message if isinstance(message, str) else "", "",
@@ -146,6 +150,8 @@ class _Grading:
                           "Look for an infinite loop, or vectorize slow Python loops.", student.output())
         except WorkerDied as exc:
             return result("error", 0.0, f"{exc}", "", student.output())
+        except GraderError:
+            raise  # the staff's problem (e.g. a malformed data folder), reported with its own exit code
         except Exception as exc:  # a bug in the check itself
             raise InternalError(f"check {self.assignment.id}/{check.id} raised {type(exc).__name__}: {exc}") from exc
         finally:
@@ -153,7 +159,8 @@ class _Grading:
 
 
 def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | None = None,
-          seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0) -> Report:
+          seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0,
+          data: dict | None = None, progress=None) -> Report:
     """Run the assignment's checks (or those of ``tasks``) against a staged submission.
 
     ``timeout_scale`` multiplies every time limit (slow machines, or tests of timeouts).
@@ -164,7 +171,7 @@ def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | 
     if own_zygote:
         zygote = Zygote(preload=assignment.preload)
     try:
-        grading = _Grading(assignment, submission, zygote, seed, timeout_scale)
+        grading = _Grading(assignment, submission, zygote, seed, timeout_scale, data, progress)
         grading.probe()
         results = []
         for check in assignment.checks:
@@ -172,6 +179,7 @@ def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | 
                 results.append(CheckResult(check.id, check.task, check.name, "skipped", 0.0, check.points,
                                            message="not selected with --task"))
             else:
+                grading.progress(f"{check.task} {check.name}")
                 results.append(grading.run(check))
     finally:
         if own_zygote:

@@ -35,6 +35,7 @@ class CheckResult:
     hint: str = ""
     duration_s: float = 0.0
     output: str = ""
+    details: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -42,6 +43,9 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.status, self.score))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:

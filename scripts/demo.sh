@@ -2,10 +2,10 @@
 # Install, then grade every bundled example submission and print each report.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh || exit 3
+DLGRADE_EXTRAS="test,torch" bash scripts/setup.sh || exit 3
 status=0
 # The reference (full marks), the starter template (zero), then the example submissions.
-for submission in reference/a1/ student_template/a1/ reference/a2/ student_template/a2/ reference/a3/ student_template/a3/ examples/*/*/; do
+for submission in reference/a[1-4]/ student_template/a[1-4]/ examples/*/*/; do
   case "$submission" in
     examples/*) assignment=$(basename "$(dirname "$submission")") ;;
     *) assignment=$(basename "$submission") ;;

@@ -46,7 +46,7 @@ def answer(ctx: CheckContext, table: str, key: str, kinds: tuple[type, ...] = (s
     section = answers.get(table)
     if not isinstance(section, dict):
         raise CheckFailed(f"missing: answers.toml has no [{table}] table.", f"Add [{table}] with {key} = ...")
-    if key not in section or section[key] in ("", None):
+    if key not in section or section[key] in ("", None) or section[key] == []:
         raise CheckFailed(f"missing: [{table}] {key} is not answered in answers.toml.")
     value = section[key]
     if isinstance(value, bool) or not isinstance(value, kinds):

@@ -1,0 +1,25 @@
+"""The a4 assignment object; checks live in structure.py and training.py."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from grader.assignment import Assignment, register
+
+# CUDA reserves far more virtual memory than it uses, so an address-space limit would break it:
+# with a GPU present the session runs without one (the pids cgroup, namespaces and wall clock remain).
+GPU_PRESENT = os.path.exists("/dev/nvidiactl")
+
+A4 = register(Assignment(
+    id="a4",
+    title="LeNet in PyTorch, trained on CIFAR-10",
+    files=("lenet.py",),
+    summary="A LeNet with optional batch norm and dropout: structure, parameter counts, train/eval behaviour, "
+            "device safety, and training to a test-accuracy threshold (CIFAR-10 from --data cifar10=PATH, on a "
+            "GPU when there is one; otherwise a generated stand-in on the CPU).",
+    preload=("numpy", "torch"),
+    drivers=Path(__file__).with_name("drivers.py"),
+    default_wall_s=60.0,
+    memory_mb=None if GPU_PRESENT else 4096,
+))
