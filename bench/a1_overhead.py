@@ -68,7 +68,8 @@ def main() -> None:
     shared.close()
 
     base = results["fresh-per-check"]
-    print(f"a1, {len(checks)} checks (training excluded), median of {args.repeats} runs, python {sys.version.split()[0]}")
+    version = sys.version.split()[0]
+    print(f"a1, {len(checks)} checks (training excluded), median of {args.repeats} runs, python {version}")
     for name, seconds in results.items():
         print(f"  {name:<16} {seconds:7.3f} s per submission   speed-up vs baseline x{base / seconds:5.1f}")
     print(f"  one sandboxed session (fork, isolate, one call, kill): {fork_ms:.1f} ms")

@@ -22,6 +22,7 @@ from grader.assignments.a2.ops import CASES, _reference
 from grader.assignments.a2.questions import QUESTIONS
 from grader.checks.gradcheck import directional_check, elementwise_check
 from grader.checks.symbolic import judge
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.checks.test_symbolic import EQUIVALENT, WRONG  # noqa: E402  (the same answers the tests judge)
 

@@ -16,7 +16,6 @@ import importlib.util
 import time
 import types
 
-import numpy as np
 import torch
 
 from grader.assignments.a4 import data

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from grader import engine
 from grader.assignment import Assignment, all_assignments, get_assignment

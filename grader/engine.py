@@ -102,7 +102,8 @@ class _Grading:
             except StudentCodeError as exc:
                 self.blocked[name] = describe_student_error(exc)
             except CallTimeout:
-                self.blocked[name] = ("timeout", f"importing {name} did not finish within {PROBE_WALL_S * self.timeout_scale:g} s.",
+                limit = PROBE_WALL_S * self.timeout_scale
+                self.blocked[name] = ("timeout", f"importing {name} did not finish within {limit:g} s.",
                                       "Move long-running code under `if __name__ == \"__main__\":`.")
             except WorkerDied as exc:
                 self.blocked[name] = ("error", f"importing {name} ended the process: {exc}",

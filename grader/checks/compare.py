@@ -9,8 +9,8 @@ in_features, off by a factor of 2).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -140,6 +140,7 @@ def assert_close(
             break
     if not hint:
         hint = _scale_hint(got, expected, constants, rtol, atol)
-    if not hint and got.ndim == 2 and got.shape[0] == got.shape[1] and np.allclose(got.T, expected, rtol=rtol, atol=atol):
+    square = got.ndim == 2 and got.shape[0] == got.shape[1]
+    if not hint and square and np.allclose(got.T, expected, rtol=rtol, atol=atol):
         hint = "Your result is the transpose of the expected one."
     raise CheckFailed(message, hint)

@@ -16,8 +16,8 @@ The tree is evaluated with NumPy (tensor semantics: ``*`` element-wise,
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 

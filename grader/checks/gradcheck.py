@@ -12,8 +12,8 @@ remote forward can evaluate all of them in one round trip.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 

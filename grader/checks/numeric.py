@@ -12,8 +12,8 @@ and a hint for known wrong answers (``mistakes``: value -> hint).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 import os
 import select
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -232,7 +232,7 @@ def judge(question: GradientQuestion, text: str, seed: int = 0) -> Verdict:
 
 
 def _numeric(question: GradientQuestion, student: ex.Node, echo: str, seed: int, started: float) -> Verdict:
-    """Tier 3 (run before the slower tier 2): compare with the finite-difference gradient on random shapes and values."""
+    """Tier 3 (run before the slower tier 2): compare with the finite-difference gradient at random points."""
     derived = {name: question.parse(expr) for name, expr in question.derived.items()}
     rng = np.random.default_rng(seed)
     checked = 0

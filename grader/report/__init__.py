@@ -5,7 +5,7 @@ Built-in formats register exactly as a course's own would.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from grader.result import Report
 

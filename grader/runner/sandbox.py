@@ -199,7 +199,7 @@ class Session:
             self.channel.settimeout(remaining)
             wire.send_message(self.channel, {"op": op, "args": payload}, arrays)
             header, blobs = wire.recv_message(self.channel)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             self.kill()
             raise CallTimeout(f"over the {self.limits.wall_s:g} s time limit") from None
         except (EOFError, OSError) as exc:

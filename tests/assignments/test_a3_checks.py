@@ -88,21 +88,13 @@ ANSWER_CASES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CONV_CASES))
-def test_conv_mutation(grade, name):
-    replacements, tasks, expected, gists = CONV_CASES[name]
-    report = grade("a3", {"conv.py": mutate(CONV, *replacements), "batchnorm.py": BN, "answers.toml": ANSWERS},
-                   tasks=tasks)
-    assert failing(report) == expected
-    for check_id, gist in gists.items():
-        assert gist in by_id(report)[check_id].message + by_id(report)[check_id].hint
-
-
-@pytest.mark.parametrize("name", sorted(BN_CASES))
-def test_batchnorm_mutation(grade, name):
-    replacements, tasks, expected, gists = BN_CASES[name]
-    report = grade("a3", {"conv.py": CONV, "batchnorm.py": mutate(BN, *replacements), "answers.toml": ANSWERS},
-                   tasks=tasks)
+@pytest.mark.parametrize("file, name", [("conv.py", n) for n in sorted(CONV_CASES)] +
+                         [("batchnorm.py", n) for n in sorted(BN_CASES)])
+def test_code_mutation(grade, file, name):
+    replacements, tasks, expected, gists = (CONV_CASES if file == "conv.py" else BN_CASES)[name]
+    files = {"conv.py": CONV, "batchnorm.py": BN, "answers.toml": ANSWERS}
+    files[file] = mutate(files[file], *replacements)
+    report = grade("a3", files, tasks=tasks)
     assert failing(report) == expected
     for check_id, gist in gists.items():
         assert gist in by_id(report)[check_id].message + by_id(report)[check_id].hint

@@ -45,7 +45,8 @@ CASES = {
                             "return _AlwaysDropout(dropout) if dropout > 0 else nn.Identity()"),
                            ("class LeNet(nn.Module):", "class _AlwaysDropout(nn.Module):\n    def __init__(self, p):\n"
                             "        super().__init__()\n        self.p = p\n\n    def forward(self, x):\n"
-                            "        return torch.nn.functional.dropout(x, self.p, True)\n\n\nclass LeNet(nn.Module):")],
+                            "        return torch.nn.functional.dropout(x, self.p, True)\n\n\n"
+                            "class LeNet(nn.Module):")],
                           STRUCTURE, {"train_eval"}, {"train_eval": "eval mode"}),
     "bn batch stats in eval": ([("nn.BatchNorm2d(channels)", "nn.BatchNorm2d(channels, track_running_stats=False)")],
                                STRUCTURE, {"train_eval"}, {"train_eval": "running statistics"}),

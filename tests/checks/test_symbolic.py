@@ -22,7 +22,8 @@ EQUIVALENT = {
     "elementwise_backward.dX": ["G * fprime(X)", "fprime(X) * G", "$G \\odot f'(X)$"],
     "matmul_backward.dX": ["G @ W.T", "(W @ G.T).T", "$G W^\\top$"],
     "matmul_backward.dW": ["X.T @ G", "(G.T @ X).T", "$X^\\top G$", "$X^T \\cdot G$"],
-    "expand_backward.dx": ["G.sum(axis=1)", "sum(G, axis=1)", "np.sum(G, axis=1)", "$\\sum_j G$", "G.mean(axis=1) * 16"],
+    "expand_backward.dx": ["G.sum(axis=1)", "sum(G, axis=1)", "np.sum(G, axis=1)", "$\\sum_j G$",
+                           "G.mean(axis=1) * 16"],
     "normalize_backward.dX": ["G / S - (G * X).sum(axis=1, keepdims=True) / S**2",
                               "(G - (G * X).sum(axis=1, keepdims=True) / S) / S",
                               "G / X.sum(axis=1, keepdims=True) - (G * X).sum(axis=1, keepdims=True) / "

@@ -81,7 +81,8 @@ def test_writing_result_files(grade, tmp_path):
     writer = ("import json, os\nfor d in ('.', '..', '/tmp', os.path.expanduser('~')):\n    try:\n"
               "        open(os.path.join(d, 'results.json'), 'w').write(json.dumps({'score': 36}))\n"
               "    except OSError:\n        pass\n")
-    report = grade("a1", {"mlp.py": with_prelude(writer, mutate(REFERENCE_A1, WRONG_FORWARD))}, tasks=["linear_forward"])
+    source = with_prelude(writer, mutate(REFERENCE_A1, WRONG_FORWARD))
+    report = grade("a1", {"mlp.py": source}, tasks=["linear_forward"])
     assert report.score == 0
     assert not Path("/tmp/results.json").exists() or Path("/tmp/results.json").stat().st_mtime < time.time() - 60
 

@@ -7,8 +7,6 @@ reference engine here in the parent.
 
 from __future__ import annotations
 
-import numpy as np
-
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a2.spec import A2
 from grader.checks.compare import assert_close

@@ -8,8 +8,8 @@ forward (directional probes, per element only to locate an error).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -44,7 +44,8 @@ QUESTIONS: tuple[GradientQuestion, ...] = (
         "normalize_backward", "dX", "Z = X / S with S = X.sum(axis=1, keepdims=True) (rows divided by their sums). "
         "Give dX; you may use S.", {"X": Var(("n", "m"), "positive")}, "X / X.sum(axis=1, keepdims=True)", "X",
         "G / S - (G * X).sum(axis=1, keepdims=True) / S**2", derived={"S": "X.sum(axis=1, keepdims=True)"},
-        mistakes=(("G / S", "Every X[i, j] also changes S[i]: add the term -(G * X).sum(axis=1, keepdims=True) / S**2."),
+        mistakes=(("G / S", "Every X[i, j] also changes S[i]: add the term "
+                            "-(G * X).sum(axis=1, keepdims=True) / S**2."),
                   ("G / S - G * X / S**2", "The second term sums over the row: -(G * X).sum(axis=1, keepdims=True) "
                                            "/ S**2."))),
 )

@@ -35,7 +35,8 @@ def _problem(rng, stride=1, padding=0, square=True):
 
 def _output_shape_hint(got_shape, x, w, stride, padding) -> str:
     def shape(s, p):
-        return (x.shape[0], w.shape[0], (x.shape[2] + 2 * p - w.shape[2]) // s + 1, (x.shape[3] + 2 * p - w.shape[3]) // s + 1)
+        height = (x.shape[2] + 2 * p - w.shape[2]) // s + 1
+        return (x.shape[0], w.shape[0], height, (x.shape[3] + 2 * p - w.shape[3]) // s + 1)
 
     if got_shape == shape(1, padding) and stride != 1:
         return f"Your output has the shape of stride 1: step the window by stride = {stride}."
@@ -180,7 +181,8 @@ def maxpool_backward(ctx: CheckContext) -> None:
         spread = np.zeros_like(x)
         for i in range(G.shape[2]):
             for j in range(G.shape[3]):
-                spread[:, :, i * stride:i * stride + kernel, j * stride:j * stride + kernel] += G[:, :, i:i + 1, j:j + 1]
+                rows, cols = slice(i * stride, i * stride + kernel), slice(j * stride, j * stride + kernel)
+                spread[:, :, rows, cols] += G[:, :, i:i + 1, j:j + 1]
         ties = np.zeros_like(x)
         win = np.lib.stride_tricks.sliding_window_view(x, (kernel, kernel), axis=(2, 3))[:, :, ::stride, ::stride]
         mask = win == win.max(axis=(4, 5), keepdims=True)

@@ -68,21 +68,30 @@ def _explain(got: list[str], want: list[str]) -> tuple[str, str]:
     return shown, hint
 
 
+def _check_sequence(ctx: CheckContext, kwargs: dict, label: str, part=lambda ops: ops, where: str = "") -> list:
+    """Compare the layers a forward pass runs (or a part of them) with the handout's; return the layers."""
+    info = describe(ctx, kwargs)
+    got, want = part(_ops(info)), part(expected_ops(**kwargs))
+    if got != want:
+        shown, hint = _explain(got, want)
+        raise CheckFailed(f"{label}{where}: {shown}.", hint)
+    return info["layers"]
+
+
+def _values(layers: list, op: str, key: str) -> list:
+    return [layer.get(key) for layer in layers if layer.get("op") == op]
+
+
 @A4.check("4.1", "Layers, their order and their sizes", points=2)
 def structure_layers(ctx: CheckContext) -> None:
     """conv 3->6 5x5, ReLU, pool; conv 6->16 5x5, ReLU, pool; fc 400->120->84->10 with ReLUs."""
-    info = describe(ctx, PLAIN)
-    got = _ops(info)
-    if got != expected_ops():
-        shown, hint = _explain(got, expected_ops())
-        raise CheckFailed(f"LeNet(): {shown}.", hint)
+    layers = _check_sequence(ctx, PLAIN, "LeNet()")
     for kind, shapes in WEIGHTS.items():
-        found = [layer.get("weight") for layer in info["layers"] if layer.get("op") == kind]
-        for number, (got_shape, want) in enumerate(zip(found, shapes), 1):
+        for number, (got_shape, want) in enumerate(zip(_values(layers, kind, "weight"), shapes), 1):
             if got_shape != want:
                 raise CheckFailed(f"LeNet(): {kind} layer {number} has weight shape {got_shape}, expected {want}.",
                                   "conv weights are (out, in, kH, kW); linear weights are (out, in).")
-    kernels = [layer.get("kernel") for layer in info["layers"] if layer.get("op") == "pool"]
+    kernels = _values(layers, "pool", "kernel")
     if any(k not in ("2", "(2, 2)", "[2, 2]") for k in kernels):
         raise CheckFailed(f"The max-pool kernels are {kernels}, expected 2.")
 
@@ -90,12 +99,8 @@ def structure_layers(ctx: CheckContext) -> None:
 @A4.check("4.1", "Batch norm after each pooling", points=1)
 def structure_batch_norm(ctx: CheckContext) -> None:
     """LeNet(batch_norm=True): BatchNorm2d(6) and BatchNorm2d(16), each right after a max-pool."""
-    info = describe(ctx, BN)
-    got, want = _features(_ops(info)), _features(expected_ops(**BN))
-    if got != want:
-        shown, hint = _explain(got, want)
-        raise CheckFailed(f"LeNet(batch_norm=True), before the first linear layer: {shown}.", hint)
-    channels = [layer.get("channels") for layer in info["layers"] if layer.get("op") == "bn"]
+    layers = _check_sequence(ctx, BN, "LeNet(batch_norm=True)", _features, ", before the first linear layer")
+    channels = _values(layers, "bn", "channels")
     if channels != [6, 16]:
         raise CheckFailed(f"The batch norms see {channels} channels, expected [6, 16].")
 
@@ -103,12 +108,9 @@ def structure_batch_norm(ctx: CheckContext) -> None:
 @A4.check("4.1", "Dropout 0.3 after the first two fully connected layers", points=1)
 def structure_dropout(ctx: CheckContext) -> None:
     """LeNet(batch_norm=True, dropout=0.3): Dropout(0.3) after each of the first two fc ReLUs, nowhere else."""
-    info = describe(ctx, BN_DROPOUT)
-    got, want = _classifier(_ops(info)), _classifier(expected_ops(**BN_DROPOUT))
-    if got != want:
-        shown, hint = _explain(got, want)
-        raise CheckFailed(f"LeNet(batch_norm=True, dropout=0.3), from the first linear layer on: {shown}.", hint)
-    rates = [layer.get("p") for layer in info["layers"] if layer.get("op") == "dropout"]
+    layers = _check_sequence(ctx, BN_DROPOUT, "LeNet(batch_norm=True, dropout=0.3)", _classifier,
+                             ", from the first linear layer on")
+    rates = _values(layers, "dropout", "p")
     if any(abs(float(p) - 0.3) > 1e-9 for p in rates):
         raise CheckFailed(f"The dropout probabilities are {rates}, expected 0.3.",
                           "Use the constructor's dropout argument, not a fixed rate.")
