@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.errors import UnknownAssignment
+from grader.errors import UnknownAssignment, UsageError
 
 DEFAULT_ASSIGNMENTS = (
     "grader.assignments.a1",
@@ -138,6 +138,7 @@ def _task_key(task: str) -> list:
 
 
 _registry: dict[str, Assignment] = {}
+_unavailable: dict[str, str] = {}  # assignment id -> why it could not be loaded
 _loaded = False
 
 
@@ -158,6 +159,8 @@ def _load_all() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != "torch":
                 raise
+            _unavailable[module.rsplit(".", 1)[-1]] = ("it needs PyTorch, which is not installed here: "
+                                                      "pip install 'dlgrade[torch]'")
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         loaded = entry.load()
         if isinstance(loaded, Assignment):
@@ -171,6 +174,8 @@ def all_assignments() -> list[Assignment]:
 
 def get_assignment(name: str) -> Assignment:
     _load_all()
+    if name in _unavailable and name not in _registry:
+        raise UsageError(f"assignment {name!r} is not available: {_unavailable[name]}")
     if name not in _registry:
         raise UnknownAssignment(name, sorted(_registry))
     return _registry[name]

@@ -65,7 +65,8 @@ def show_command(assignment: str) -> None:
     console.print(table)
     console.print(f"Total: {a.total_points:g} points")
     if a.questions:
-        console.print(f"\n[bold]Written questions (answers.toml)[/]\n{escape(a.questions)}")
+        console.print("\n[bold]Written questions (answers.toml)[/]")
+        console.print(escape(a.questions), soft_wrap=True)
 
 
 @main.command("check")
