@@ -144,3 +144,16 @@ def assert_close(
     if not hint and square and np.allclose(got.T, expected, rtol=rtol, atol=atol):
         hint = "Your result is the transpose of the expected one."
     raise CheckFailed(message, hint)
+
+
+def unpack(name: str, value, count: int) -> tuple:
+    """Exactly ``count`` values from the sandbox, or ``CheckFailed``: malformed data is never a grader crash."""
+    if not isinstance(value, (list, tuple)) or len(value) != count:
+        kind = f"{len(value)} values" if isinstance(value, (list, tuple)) else type(value).__name__
+        raise CheckFailed(f"{name} returned malformed data ({kind}; expected {count} values).")
+    return tuple(value)
+
+
+def arrays(name: str, value, count: int) -> list[np.ndarray]:
+    """``count`` numeric arrays from the sandbox (e.g. outputs at finite-difference points)."""
+    return [as_array(f"{name}[{i}]", item) for i, item in enumerate(unpack(name, value, count))]

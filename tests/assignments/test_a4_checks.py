@@ -65,6 +65,19 @@ def test_structure_mutation(grade4, name):
         assert gist in by_id(report)[check_id].message + " " + by_id(report)[check_id].hint
 
 
+def test_tampering_with_the_recorder_is_the_students_failure(grade4):
+    """Junk injected into the grader's layer recorder fails the structure checks; the grader does not crash."""
+    tamper = ("        from torch.overrides import _get_current_function_mode_stack\n"
+              "        for mode in _get_current_function_mode_stack():\n"
+              "            if hasattr(mode, 'layers'):\n"
+              "                mode.layers += [42, {'op': 'dropout', 'p': 'x'}]\n"
+              "        return self.classifier(torch.flatten(self.features(x), 1))\n")
+    source = mutate(REFERENCE, ("        return self.classifier(torch.flatten(self.features(x), 1))\n", tamper))
+    report = grade4({"lenet.py": source}, tasks=STRUCTURE)
+    assert {"structure_layers", "structure_dropout"} <= failing(report)
+    assert all(c.status in ("passed", "failed", "skipped") for c in report.checks)
+
+
 def test_examples_fail_what_they_should(grade4):
     report = grade4(ROOT / "examples" / "a4" / "bn_before_pool_dropout_05", tasks=STRUCTURE)
     assert failing(report) == {"structure_batch_norm", "structure_dropout"}

@@ -12,7 +12,7 @@ import numpy as np
 
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a1.spec import A1
-from grader.checks.compare import as_scalar, assert_close, fmt
+from grader.checks.compare import arrays, as_scalar, assert_close, fmt
 from grader.checks.gradcheck import verify_gradient
 from grader.runner.wire import RngSeed
 from reference.a1 import mlp as ref
@@ -77,13 +77,15 @@ def _linear_backward(ctx: CheckContext, which: str) -> None:
 
     def through_attribute(attr):
         def evaluate(points):
-            outs = drivers.call("outputs_with_attribute", layer, attr, list(points), "forward", [x])
-            return [float(np.sum(G * np.asarray(out))) for out in outs]
+            outs = arrays("forward", drivers.call("outputs_with_attribute", layer, attr, list(points), "forward",
+                                                  [x]), len(points))
+            return [float(np.sum(G * out)) for out in outs]
         return evaluate
 
     if which == "dx":
         def evaluate(points):
-            return [float(np.sum(G * np.asarray(out))) for out in layer.map("forward", [(p,) for p in points])]
+            outs = arrays("forward", layer.map("forward", [(p,) for p in points]), len(points))
+            return [float(np.sum(G * out)) for out in outs]
         verify_gradient(ctx, "dx = Linear.backward(grad_out)", dx, G @ W.T, evaluate, x, constants=constants,
                         mistakes=[(G @ W.T / n, "Do not divide dx by the batch size.")])
     elif which == "dW":
@@ -171,7 +173,8 @@ def _activation(ctx: CheckContext, cls: str, part: str) -> None:
     reference.forward(x_smooth)
 
     def evaluate(points):
-        return [float(np.sum(G * np.asarray(out))) for out in layer.map("forward", [(p,) for p in points])]
+        outs = arrays(f"{cls}.forward", layer.map("forward", [(p,) for p in points]), len(points))
+        return [float(np.sum(G * out)) for out in outs]
 
     verify_gradient(ctx, f"{cls}.backward(grad_out)", layer.call("backward", G), reference.backward(G), evaluate,
                     x_smooth)

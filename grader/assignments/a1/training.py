@@ -15,7 +15,7 @@ import numpy as np
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a1 import data
 from grader.assignments.a1.spec import A1
-from grader.checks.compare import as_array
+from grader.checks.compare import as_array, unpack
 
 TRAINING_SEED = 0
 TOY_RECIPE = {"sizes": [2, 4, 4, 1], "epochs": 5000, "lr": 10.0}
@@ -41,8 +41,8 @@ def _not_learning_hint(losses) -> str:
 
 def _train_toy(ctx: CheckContext, name: str, x: np.ndarray, y: np.ndarray) -> None:
     mlp = ctx.student.module("mlp").as_object()
-    predictions, losses = ctx.student.drivers().call(
-        "train_sigmoid_mlp", mlp, x, y, TOY_RECIPE["sizes"], TOY_RECIPE["epochs"], TOY_RECIPE["lr"], TRAINING_SEED)
+    predictions, losses = unpack("the training loop", ctx.student.drivers().call(
+        "train_sigmoid_mlp", mlp, x, y, TOY_RECIPE["sizes"], TOY_RECIPE["epochs"], TOY_RECIPE["lr"], TRAINING_SEED), 2)
     predictions = as_array("network output", predictions)
     if predictions.shape != y.shape:
         raise CheckFailed(f"The trained network's output has shape {predictions.shape}, expected {y.shape}.")
@@ -71,9 +71,9 @@ def train_digits(ctx: CheckContext) -> None:
     """Linear + CrossEntropyLoss + SGD on 8x8 handwritten digits; test accuracy measured by the grader."""
     x_train, y_train, x_test, y_test = data.digits_split(np.random.default_rng(TRAINING_SEED))
     mlp = ctx.student.module("mlp").as_object()
-    logits, losses = ctx.student.drivers().call(
+    logits, losses = unpack("the training loop", ctx.student.drivers().call(
         "train_softmax_classifier", mlp, x_train, y_train, x_test, DIGITS_RECIPE["epochs"], DIGITS_RECIPE["lr"],
-        DIGITS_RECIPE["batch_size"], TRAINING_SEED)
+        DIGITS_RECIPE["batch_size"], TRAINING_SEED), 2)
     logits = as_array("test logits", logits)
     if logits.shape != (len(y_test), 10):
         raise CheckFailed(f"The classifier's test logits have shape {logits.shape}, expected {(len(y_test), 10)}.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a2.spec import A2
-from grader.checks.compare import assert_close
+from grader.checks.compare import assert_close, unpack
 from reference.a2 import autograd as ref
 
 LADDER_DEPTH = 10
@@ -34,7 +34,9 @@ SHARED_HINT = ("This graph uses a tensor more than once: the gradients flowing i
 
 def _run(ctx: CheckContext, what: str, leaves, nodes, shared: bool = False) -> None:
     module = ctx.student.module("autograd").as_object()
-    grads, calls = ctx.student.drivers().call("run_graph", module, leaves, [[n, list(r)] for n, r in nodes])
+    grads, calls = unpack("Tensor.backward's graph", ctx.student.drivers().call(
+        "run_graph", module, leaves, [[n, list(r)] for n, r in nodes]), 2)
+    grads, calls = unpack("the leaves' gradients", grads, len(leaves)), unpack("the call counts", calls, len(nodes))
     expected = _reference(leaves, nodes)
     for k, (got, want) in enumerate(zip(grads, expected)):
         if got is None:
@@ -46,7 +48,7 @@ def _run(ctx: CheckContext, what: str, leaves, nodes, shared: bool = False) -> N
             if shared:
                 failure.hint = SHARED_HINT
             raise
-    counts = [int(c) for c in calls]
+    counts = [c if isinstance(c, int) else -1 for c in calls]
     if any(c != 1 for c in counts):
         worst = max(counts)
         raise CheckFailed(f"{what}: the ops' backward ran {sum(counts)} times for {len(counts)} nodes "

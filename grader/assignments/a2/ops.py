@@ -15,7 +15,7 @@ import numpy as np
 
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a2.spec import A2
-from grader.checks.compare import as_array, assert_close
+from grader.checks.compare import arrays, as_array, assert_close, unpack
 from grader.checks.gradcheck import directional_check
 from reference.a2 import autograd as ref
 
@@ -141,7 +141,8 @@ def _grads(case: OpCase, label: str, returned, count: int) -> list[np.ndarray]:
 def _forward_check(ctx: CheckContext, case: OpCase) -> None:
     inputs, params = case.draw(ctx.rng)
     module = ctx.student.module("autograd").as_object()
-    out, _ = ctx.student.drivers().call("op_forward_backward", module, case.name, inputs, params, None)
+    out, _ = unpack(f"{case.name}.forward", ctx.student.drivers().call("op_forward_backward", module, case.name,
+                                                                      inputs, params, None), 2)
     expected, _ = _reference(case, inputs, params)
     shapes = ", ".join(str(a.shape) for a in inputs)
     assert_close(f"{case.name}.forward on inputs of shape {shapes}{' with ' + str(params) if params else ''}", out,
@@ -156,7 +157,7 @@ def _backward_check(ctx: CheckContext, case: OpCase) -> None:
     drivers = ctx.student.drivers()
     module = ctx.student.module("autograd").as_object()
     label = f"{case.name}.backward"
-    _, returned = drivers.call("op_forward_backward", module, case.name, inputs, params, G)
+    _, returned = unpack(label, drivers.call("op_forward_backward", module, case.name, inputs, params, G), 2)
     grads = _grads(case, label, returned, len(inputs))
     mistakes = case.mistakes(inputs, params, G)
     _, ones_grads = _reference(case, inputs, params, np.ones_like(G))
@@ -164,7 +165,8 @@ def _backward_check(ctx: CheckContext, case: OpCase) -> None:
         known = (mistakes[i] if i < len(mistakes) else []) + [
             (ones_grads[i], "Your backward ignores G: multiply the local derivative by the upstream gradient.")]
         assert_close(f"d{case.names[i]} from {label} (G of shape {G.shape})", got, want, mistakes=known)
-    _, zero = drivers.call("op_forward_backward", module, case.name, inputs, params, np.zeros_like(G))
+    _, zero = unpack(label, drivers.call("op_forward_backward", module, case.name, inputs, params,
+                                         np.zeros_like(G)), 2)
     for i, g in enumerate(_grads(case, label, zero, len(inputs))):
         if np.any(g != 0):
             raise CheckFailed(f"d{case.names[i]} from {label} is not zero when G is zero.",
@@ -174,8 +176,9 @@ def _backward_check(ctx: CheckContext, case: OpCase) -> None:
     for i, x in enumerate(inputs):
         def evaluate(points, i=i):
             batches = [[*inputs[:i], p, *inputs[i + 1:]] for p in points]
-            outs = drivers.call("op_forward_many", module, case.name, batches, params)
-            return [float(np.sum(G * np.asarray(o))) for o in outs]
+            outs = arrays(f"{case.name}.forward", drivers.call("op_forward_many", module, case.name, batches,
+                                                                params), len(points))
+            return [float(np.sum(G * o)) for o in outs]
 
         result = directional_check(f"d{case.names[i]}", evaluate, x, grads[i], ctx.rng)
         if not result.ok:

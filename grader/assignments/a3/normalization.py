@@ -6,7 +6,7 @@ import numpy as np
 
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a3.spec import A3
-from grader.checks.compare import as_array, assert_close
+from grader.checks.compare import arrays, as_array, assert_close, unpack
 from grader.checks.gradcheck import verify_gradient
 from reference.a3 import batchnorm as ref
 
@@ -32,8 +32,8 @@ def _b(x, v):
 
 def _forward(ctx: CheckContext, x, gamma, beta, rm, rv, training, momentum=0.1, eps=1e-5):
     module = ctx.student.module("batchnorm").as_object()
-    out, new_rm, new_rv = ctx.student.drivers().call("bn_forward", module, x, gamma, beta, rm.copy(), rv.copy(),
-                                                     training, momentum, eps)
+    out, new_rm, new_rv = unpack("batchnorm_forward", ctx.student.drivers().call(
+        "bn_forward", module, x, gamma, beta, rm.copy(), rv.copy(), training, momentum, eps), 3)
     return as_array("batchnorm_forward(...)[0]", out), as_array("running_mean", new_rm), as_array("running_var",
                                                                                                    new_rv)
 
@@ -116,7 +116,9 @@ def _backward(ctx: CheckContext, which: int) -> None:
     x_hat, _, inv_std, axes = cache
     if which == 0:
         def evaluate(points):
-            return [float(np.sum(G * o)) for o in drivers.call("bn_outputs", module, list(points), gamma, beta)]
+            outs = arrays("batchnorm_forward", drivers.call("bn_outputs", module, list(points), gamma, beta),
+                          len(points))
+            return [float(np.sum(G * o)) for o in outs]
 
         verify_gradient(ctx, f"dx from batchnorm_backward on x {x.shape}", returned[0], dx, evaluate, x,
                         mistakes=[(G * _b(x, gamma * inv_std), "You treated the batch mean and variance as "
@@ -124,8 +126,9 @@ def _backward(ctx: CheckContext, which: int) -> None:
         return
     for name, got, want, arg in (("dgamma", returned[1], dgamma, gamma), ("dbeta", returned[2], dbeta, beta)):
         def evaluate(points, name=name):
-            outs = [drivers.call("bn_outputs", module, [x], p if name == "dgamma" else gamma,
-                                 p if name == "dbeta" else beta)[0] for p in points]
+            outs = [arrays("batchnorm_forward", drivers.call("bn_outputs", module, [x], p if name == "dgamma"
+                                                             else gamma, p if name == "dbeta" else beta), 1)[0]
+                    for p in points]
             return [float(np.sum(G * o)) for o in outs]
 
         verify_gradient(ctx, f"{name} from batchnorm_backward on x {x.shape}", got, want, evaluate, arg,

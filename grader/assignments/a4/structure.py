@@ -10,6 +10,7 @@ import numpy as np
 
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a4.spec import A4
+from grader.checks.compare import arrays
 from grader.runner.remote import StudentCodeError
 
 PLAIN, BN, BN_DROPOUT = {}, {"batch_norm": True}, {"batch_norm": True, "dropout": 0.3}
@@ -34,8 +35,10 @@ def describe(ctx: CheckContext, kwargs: dict, batch: int = 2, train: bool = True
         if exc.info.get("type") == "RuntimeError" and any(w in message for w in ("shape", "size", "view")):
             exc.info["message"] = message + " (a flatten that hard-codes the batch size? use torch.flatten(x, 1))"
         raise
-    if not isinstance(info, dict) or not isinstance(info.get("layers"), list):
-        raise CheckFailed("The model could not be described.")
+    layers = info.get("layers") if isinstance(info, dict) else None
+    if (not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers)
+            or not isinstance(info.get("parameters"), int)):
+        raise CheckFailed("The description of the model came back malformed.")
     return info
 
 
@@ -111,7 +114,7 @@ def structure_dropout(ctx: CheckContext) -> None:
     layers = _check_sequence(ctx, BN_DROPOUT, "LeNet(batch_norm=True, dropout=0.3)", _classifier,
                              ", from the first linear layer on")
     rates = _values(layers, "dropout", "p")
-    if any(abs(float(p) - 0.3) > 1e-9 for p in rates):
+    if any(not isinstance(p, (int, float)) or abs(p - 0.3) > 1e-9 for p in rates):
         raise CheckFailed(f"The dropout probabilities are {rates}, expected 0.3.",
                           "Use the constructor's dropout argument, not a fixed rate.")
 
@@ -153,8 +156,8 @@ def returns_logits(ctx: CheckContext) -> None:
 def train_eval(ctx: CheckContext) -> None:
     """Eval is deterministic and per-sample (BN running statistics); dropout is active in training only."""
     module = ctx.student.module("lenet").as_object()
-    eval_a, eval_b, alone, train_a, train_b = (np.asarray(a, dtype=float) for a in ctx.student.drivers().call(
-        "behaviour", module, BN_DROPOUT, int(ctx.rng.integers(2**31))))
+    eval_a, eval_b, alone, train_a, train_b = arrays("the behaviour probe", ctx.student.drivers().call(
+        "behaviour", module, BN_DROPOUT, int(ctx.rng.integers(2**31))), 5)
     if not np.allclose(eval_a, eval_b):
         raise CheckFailed("In eval mode, two forward passes on the same input differ.",
                           "Dropout must be off in eval mode: use nn.Dropout, or F.dropout(x, p, self.training).")
@@ -183,7 +186,7 @@ def device_safe(ctx: CheckContext) -> str:
                               f"{exc.info.get('message', '')[:300]}",
                               "A tensor is created on a fixed device inside forward (e.g. torch.zeros(...) on the "
                               "CPU): create it with device=x.device, or register it as a buffer.") from None
-        if not isinstance(result, dict) or result.get("device", "").split(":")[0] != device:
+        if not isinstance(result, dict) or str(result.get("device", "")).split(":")[0] != device:
             raise CheckFailed(f"forward on {device!r} returned a tensor on {result.get('device')!r}.",
                               "Keep every tensor on the input's device.")
     return f"forward ran on: {', '.join(devices)}."

@@ -24,7 +24,7 @@ from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a4 import data
 from grader.assignments.a4.spec import A4
 from grader.assignments.a4.structure import BN_DROPOUT, PLAIN
-from grader.checks.compare import as_array
+from grader.checks.compare import as_array, as_scalar, unpack
 
 SEED = 0
 
@@ -88,8 +88,8 @@ def _train(ctx: CheckContext, name: str, variant: str, kwargs: dict) -> str:
     device = trainer.call("device_name")
     losses, accuracies = [], []
     for epoch in range(recipe.epochs):
-        loss, logits = trainer.call("epoch")
-        logits = as_array("test logits", logits)
+        loss, logits = unpack("a training epoch", trainer.call("epoch"), 2)
+        logits, loss = as_array("test logits", logits), as_scalar("the training loss", loss)
         if logits.shape != (len(images.test_y), 10):
             raise CheckFailed(f"The test logits have shape {logits.shape}, expected {(len(images.test_y), 10)}.")
         accuracy = float(np.mean(logits.argmax(axis=1) == images.test_y))
