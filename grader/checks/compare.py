@@ -107,6 +107,9 @@ def assert_close(
             hint = "Your result is the transpose of the expected one."
         elif got.size == expected.size and np.allclose(got.reshape(expected.shape), expected, rtol=rtol, atol=atol):
             hint = "The values are right but the shape is not: reshape (or keep the dimensions you reduced)."
+        elif expected.size > 1 and got.size == expected.size**2:
+            hint = ("This looks like a full Jacobian. A backward returns the vector-Jacobian product: the upstream "
+                    "gradient times the Jacobian, shaped like the input.")
         for candidate, text in mistakes:
             if not hint and np.shape(candidate) == got.shape and np.allclose(got, candidate, rtol=rtol, atol=atol):
                 hint = text

@@ -37,6 +37,9 @@ def grade4(torch_zygote, make_submission):
 CASES = {
     "missing relu": ([("nn.Conv2d(3, 6, 5), nn.ReLU(), nn.MaxPool2d(2)", "nn.Conv2d(3, 6, 5), nn.MaxPool2d(2)")],
                      STRUCTURE, {"structure_layers", "structure_batch_norm"}, {"structure_layers": "ReLU is missing"}),
+    "dropout after the wrong layer": ([("nn.Linear(400, 120), nn.ReLU(), drop(),",
+                                        "nn.Linear(400, 120), drop(), nn.ReLU(),")],
+                                      STRUCTURE, {"structure_dropout"}, {"structure_dropout": "after the ReLU"}),
     "no conv bias": ([("nn.Conv2d(3, 6, 5)", "nn.Conv2d(3, 6, 5, bias=False)")], STRUCTURE, {"parameter_counts"},
                      {"parameter_counts": "-6"}),
     "hard-coded batch": ([("torch.flatten(self.features(x), 1)", "self.features(x).view(2, 400)")], STRUCTURE,

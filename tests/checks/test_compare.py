@@ -42,6 +42,10 @@ def test_transpose_and_shape():
     assert "(3, 3)" in failure(np.zeros((3, 3)), expected).message
 
 
+def test_a_jacobian_instead_of_a_vjp_is_named():
+    assert "Jacobian" in failure(np.eye(6), np.ones(6)).hint
+
+
 def test_explicit_mistakes_win():
     expected = np.ones(3)
     assert failure(np.zeros(3), expected, mistakes=[(np.zeros(3), "you forgot the bias")]).hint == \
