@@ -39,6 +39,7 @@ import wire  # noqa: E402
 CLONE_NEWNET = 0x40000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
 PR_SET_PDEATHSIG = 1
 NOBODY = 65534
 
@@ -77,14 +78,21 @@ def _session_parent(channel_fd: int, request: dict) -> None:
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     libc = ctypes.CDLL(None, use_errno=True)
-    layers = {"process_group": True, "pid_namespace": False, "network_namespace": False,
+    layers = {"process_group": True, "user_namespace": False, "pid_namespace": False, "network_namespace": False,
               "read_only_filesystem": False, "pids_cgroup": False}
-    if request.get("namespaces", True):
+    root = os.getuid() == 0
+    namespaces = request.get("namespaces", True) and hasattr(libc, "unshare")
+    privileged = root
+    if namespaces and not root:
+        # An unprivileged user namespace (most Linux laptops allow one) brings the same PID, network and
+        # mount isolation as root has, with capabilities only inside it.
+        privileged = layers["user_namespace"] = _user_namespace(libc)
+    if namespaces and privileged:
         for flag, name in ((CLONE_NEWPID, "pid_namespace"), (CLONE_NEWNET, "network_namespace")):
             layers[name] = libc.unshare(flag) == 0
     stdout_fd = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    drop_to_nobody = os.getuid() == 0 and _readable_by_nobody()
-    if os.getuid() == 0 and request.get("namespaces", True):
+    drop_to_nobody = root and _readable_by_nobody()
+    if namespaces and privileged:
         layers["read_only_filesystem"] = _read_only_root(libc, request["scratch"], request.get("hide", []))
     go_read, go_write = os.pipe()
     child = os.fork()
@@ -106,6 +114,23 @@ def _session_parent(channel_fd: int, request: dict) -> None:
     os.write(go_write, b"x")
     os.close(go_write)
     os.waitpid(child, 0)
+
+
+def _user_namespace(libc) -> bool:
+    """Enter a new user namespace mapping our own uid and gid to themselves; False if the OS refuses."""
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(CLONE_NEWUSER) != 0:
+        return False
+    try:
+        with open("/proc/self/setgroups", "w") as f:
+            f.write("deny")
+        with open("/proc/self/uid_map", "w") as f:
+            f.write(f"{uid} {uid} 1")
+        with open("/proc/self/gid_map", "w") as f:
+            f.write(f"{gid} {gid} 1")
+    except OSError:
+        return False
+    return True
 
 
 def _readable_by_nobody() -> bool:
@@ -166,7 +191,8 @@ def _pids_cgroup(pid: int, max_pids) -> str | None:
 
 def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, libc, drop_to_nobody: bool) -> None:
     """Process S: lock down, then serve calls on the channel."""
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if hasattr(libc, "prctl"):
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     limits = request["limits"]
     scratch = request["scratch"]
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -183,7 +209,7 @@ def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, 
 
     layers = {  # what S itself applied; P reports the namespaces and cgroup in its ready message
         "rlimits": _apply_limits(limits),
-        "unprivileged_user": _drop_privileges() if drop_to_nobody else False,
+        "unprivileged_user": _drop_privileges() if drop_to_nobody else os.getuid() != 0,
         "no_capabilities": _drop_capabilities(libc),
     }
     os.chdir(scratch)
@@ -196,7 +222,9 @@ def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, 
 
 
 def _drop_capabilities(libc) -> bool:
-    """Give up every capability and forbid regaining any (matters when uid is 0)."""
+    """Give up every capability and forbid regaining any (matters when uid is 0 or in a user namespace)."""
+    if not (hasattr(libc, "prctl") and hasattr(libc, "capset")):
+        return False
     pr_set_no_new_privs, pr_capbset_drop = 38, 24
     libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0)
     for cap in range(64):
@@ -236,8 +264,11 @@ def _apply_limits(limits: dict) -> list[str]:
 
 
 def _current_vm_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # no /proc (macOS): the address-space limit is not enforced there anyway
+        return 0
 
 
 def _drop_privileges() -> bool:

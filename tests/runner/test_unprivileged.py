@@ -1,0 +1,88 @@
+"""The sandbox as a student's laptop runs it: not root, isolated through an unprivileged user namespace.
+
+Runs the sandbox as the user ``nobody`` with the system Python. Skipped unless this
+machine has that user, lets root switch to it, and has a system Python with NumPy
+that ``nobody`` can run (the test venv usually lives where ``nobody`` cannot read).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def _as_nobody(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(["su", "nobody", "-s", "/bin/sh", "-c", " ".join(args)], capture_output=True, text=True,
+                          timeout=timeout, cwd="/tmp")
+
+
+def _available() -> bool:
+    if os.getuid() != 0 or not shutil.which("su") or not os.path.exists(SYSTEM_PYTHON):
+        return False
+    try:
+        return _as_nobody([SYSTEM_PYTHON, "-c", "'import numpy'"], timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+pytestmark = pytest.mark.skipif(not _available(), reason="no non-root user with a system Python and NumPy")
+
+
+@pytest.fixture
+def shared_folder():
+    """A folder the user nobody can read (pytest's own tmp_path is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="dlgrade-nobody-"))
+    folder.chmod(0o777)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_sandbox_isolates_without_root(shared_folder):
+    folder = shared_folder
+    (folder / "mlp.py").write_text(textwrap.dedent("""
+        import os, subprocess
+        def who():
+            return [os.getpid(), os.getuid()]
+        def escape():
+            subprocess.Popen(['sleep', '543.21'], start_new_session=True)
+            return 1
+        def write_outside():
+            open(os.environ['OUTSIDE'], 'w').write('x')
+    """))
+    script = folder / "run.py"
+    script.write_text(textwrap.dedent(f"""
+        import json, os, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from pathlib import Path
+        from grader.runner.sandbox import Limits, RemoteError, Zygote
+        with Zygote() as z:
+            s = z.spawn({{'mlp.py': Path({str(folder / 'mlp.py')!r})}}, Limits(wall_s=10))
+            result = {{'isolation': {{**s.isolation, **s.request('isolation')}}}}
+            s.request('load', 'module', 'mlp', '')
+            result['who'] = s.request('call', 'mlp', 'who', [], {{}})
+            result['escape'] = s.request('call', 'mlp', 'escape', [], {{}})
+            s.close()
+        print(json.dumps(result))
+    """))
+    for path in (folder / "mlp.py", script):
+        path.chmod(0o666)
+    done = _as_nobody([SYSTEM_PYTHON, str(script)])
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    layers = result["isolation"]
+    if not layers["user_namespace"]:
+        pytest.skip("this kernel refuses unprivileged user namespaces")
+    assert layers["pid_namespace"] and layers["network_namespace"] and layers["read_only_filesystem"]
+    assert layers["unprivileged_user"] and result["who"] == [1, 65534]
+    survivors = subprocess.run(["pgrep", "-f", "543.21"], capture_output=True, text=True).stdout.split()
+    assert survivors == []
