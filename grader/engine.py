@@ -112,15 +112,15 @@ class _Grading:
                 student.close()
 
     def run(self, check: Check) -> CheckResult:
+        started = time.perf_counter()
+        context = None
+
         def result(status: str, score: float, message: str = "", hint: str = "", output: str = "") -> CheckResult:
             return CheckResult(id=check.id, task=check.task, name=check.name, status=status, score=round(score, 6),
                                max_score=check.points, message=message, hint=hint,
                                duration_s=round(time.perf_counter() - started, 4),
                                output=output[:OUTPUT_IN_RESULT], details=dict(context.details) if context else {})
 
-        context = None
-
-        started = time.perf_counter()
         for name in check.files:
             if name in self.blocked:
                 status, message, hint = self.blocked[name]

@@ -106,13 +106,6 @@ class Remote:
         """Read ``target.attr`` (a copy if it is data, a ``RemoteObject`` otherwise)."""
         return self._wrap(self._request("get", f"{self.label}.{attr}", attr), f"{self.label}.{attr}")
 
-    def has(self, attr: str) -> bool:
-        try:
-            self._request("ref", f"{self.label}.{attr}", attr)
-            return True
-        except MissingName:
-            return False
-
     def set(self, attr: str, value) -> None:
         """Assign ``target.attr = value`` in the worker."""
         self._request("set", f"{self.label}.{attr} = ...", attr, _to_wire(value))
@@ -120,11 +113,6 @@ class Remote:
     def as_object(self) -> RemoteObject:
         """A handle to the target itself, to pass it as an argument (e.g. a module to a driver)."""
         return RemoteObject(self._student, self._request("ref", self.label, None), self.label)
-
-    def ref(self, attr: str) -> RemoteObject:
-        """A handle to ``target.attr`` itself (to watch an array for in-place changes)."""
-        value = self._request("ref", f"{self.label}.{attr}", attr)
-        return RemoteObject(self._student, value, f"{self.label}.{attr}")
 
 
 class RemoteObject(Remote):
@@ -134,10 +122,6 @@ class RemoteObject(Remote):
         super().__init__(student, handle, label)
         self.handle = handle
         self.type_name = handle.type_name
-
-    def value(self):
-        """Fetch the object's current value as data (e.g. an array's contents)."""
-        return self._wrap(self._request("value", self.label), self.label)
 
     def __repr__(self) -> str:
         return f"<{self.type_name} in the sandbox: {self.label}>"

@@ -326,7 +326,7 @@ class Session:
 
     def serve(self) -> None:
         ops = {"load": self.op_load, "call": self.op_call, "get": self.op_get, "set": self.op_set,
-               "ref": self.op_ref, "map": self.op_map, "value": self.op_value,
+               "ref": self.op_ref, "map": self.op_map,
                "isolation": lambda: self.layers}
         while True:
             try:
@@ -397,9 +397,6 @@ class Session:
     def op_ref(self, target, attr):
         value = getattr(self._target(target), attr) if attr else self._target(target)
         return _AsHandle(value)
-
-    def op_value(self, target):
-        return self._target(target)
 
     def _describe(self, exc: BaseException) -> dict:
         frames = traceback.extract_tb(exc.__traceback__)
