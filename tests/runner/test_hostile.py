@@ -141,11 +141,15 @@ def test_spawned_children_do_not_survive(grade):
 
 
 def test_fork_bomb_is_contained(grade):
-    source = with_forward("        import os\n        for _ in range(10000):\n            try:\n"
-                          "                if os.fork() == 0:\n                    import time; time.sleep(60)\n"
+    """The bomb may or may not finish its call, but the grader completes and no bomb process survives."""
+    source = with_forward("        import os, time\n        for _ in range(10000):\n            try:\n"
+                          "                if os.fork() == 0:\n"
+                          "                    os.execvp('sleep', ['sleep', '432.1'])\n"
                           "            except OSError:\n                break\n        return x @ self.W + self.b\n")
-    report = grade("a1", {"mlp.py": source}, tasks=["linear_forward"], timeout_scale=0.5)
-    assert by_id(report)["linear_forward"].status in ("passed", "error", "timeout")
+    report = grade("a1", {"mlp.py": source}, tasks=["linear_forward", "softmax_values"], timeout_scale=0.5)
+    assert by_id(report)["softmax_values"].status == "passed"
+    time.sleep(0.2)
+    assert _processes_with("432.1") == []
 
 
 def test_importing_torch_is_a_violation(grade):
@@ -176,3 +180,13 @@ def test_no_network(grade):
     if isolation.get("network_namespace"):
         assert by_id(report)["linear_forward"].status == "error"
         assert failing(report) == {"linear_forward"}
+
+
+def test_junk_values_instead_of_arrays_are_the_students_failure(grade):
+    source = mutate(REFERENCE_A1, ("        self.W = rng.uniform(-bound, bound, size=(in_features, out_features))\n",
+                                   "        self.W = [['a'] * out_features] * in_features\n"),
+                    ("    z = np.exp(x - x.max(axis=1, keepdims=True))\n    return z / z.sum(axis=1, keepdims=True)\n",
+                     "    return [['junk'] * x.shape[1]] * x.shape[0]\n"))
+    report = grade("a1", {"mlp.py": source}, tasks=["linear_init", "softmax_stability", "softmax_values"])
+    assert failing(report) == {"linear_init", "softmax_stability", "softmax_values"}
+    assert all(by_id(report)[c].status == "failed" for c in failing(report))

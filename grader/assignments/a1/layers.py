@@ -12,7 +12,7 @@ import numpy as np
 
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a1.spec import A1
-from grader.checks.compare import arrays, as_scalar, assert_close, fmt
+from grader.checks.compare import arrays, as_array, as_scalar, assert_close, fmt
 from grader.checks.gradcheck import verify_gradient
 from grader.runner.wire import RngSeed
 from reference.a1 import mlp as ref
@@ -42,14 +42,12 @@ def linear_init(ctx: CheckContext) -> None:
     _, i, o = dims(ctx.rng)
     layer = ctx.student.module("mlp").call("Linear", i, o, rng=RngSeed(ctx.seed))
     expected = {"W": (i, o), "b": (o,), "dW": (i, o), "db": (o,)}
+    values = {name: as_array(f"Linear({i}, {o}).{name}", layer.get(name)) for name in expected}
     for name, shape in expected.items():
-        value = layer.get(name)
-        value = None if hasattr(value, "type_name") or value is None else np.asarray(value)
-        if value is None or value.shape != shape:
-            got = "not an array" if value is None else f"shape {value.shape}"
-            raise CheckFailed(f"Linear({i}, {o}).{name} has {got}, expected shape {shape}.",
+        if values[name].shape != shape:
+            raise CheckFailed(f"Linear({i}, {o}).{name} has shape {values[name].shape}, expected shape {shape}.",
                               "W is (in_features, out_features) so that forward is x @ W + b.")
-    W = np.asarray(layer.get("W"), dtype=float)
+    W = values["W"]
     if np.ptp(W) == 0:
         raise CheckFailed(f"Linear({i}, {o}).W is constant ({fmt(W.flat[0])} everywhere).",
                           "Initialize W with small random values: identical weights never become different.")
@@ -134,7 +132,7 @@ def linear_parameters(ctx: CheckContext) -> None:
     fills = [[np.full((i, o), 1.5), np.full((i, o), 2.5)], [np.full(o, 3.5), np.full(o, 4.5)]]
     ctx.student.drivers().call("fill_parameters", layer, fills)
     for name, expected in (("W", 1.5), ("dW", 2.5), ("b", 3.5), ("db", 4.5)):
-        if not np.all(np.asarray(layer.get(name)) == expected):
+        if not np.all(as_array(f"layer.{name}", layer.get(name)) == expected):
             raise CheckFailed(f"Writing into the arrays returned by parameters() did not change layer.{name}.",
                               "Return the layer's own arrays, not copies, so optimizers can update them in place.")
 
@@ -210,9 +208,8 @@ def softmax_stability(ctx: CheckContext) -> None:
     n, k, _ = dims(ctx.rng)
     x = ctx.rng.uniform(-1e4, 1e4, size=(n, k))
     x[0, :] = 1e4 - ctx.rng.uniform(0, 5, size=k)
-    got = ctx.student.module("mlp").call("softmax", x)
-    got_array = np.asarray(got, dtype=float) if not hasattr(got, "type_name") else None
-    if got_array is not None and got_array.shape == x.shape and not np.isfinite(got_array).all():
+    got = as_array("softmax(x)", ctx.student.module("mlp").call("softmax", x))
+    if got.shape == x.shape and not np.isfinite(got).all():
         raise CheckFailed("softmax(x) is not finite for x with entries near ±1e4 (exp overflows).",
                           "Subtract each row's maximum before exp: softmax(x) = softmax(x - max(x)).")
     assert_close("softmax(x) for |x| up to 1e4", got, ref.softmax(x))

@@ -23,15 +23,13 @@ DIGITS_RECIPE = {"epochs": 20, "lr": 0.5, "batch_size": 32}
 DIGITS_THRESHOLD = 0.90
 
 
-def _loss_summary(losses) -> str:
-    losses = as_array("training losses", losses)
+def _loss_summary(losses: np.ndarray) -> str:
     if losses.size == 0:
         return ""
     return f" The training loss went from {losses[0]:.4g} to {losses[-1]:.4g}."
 
 
-def _not_learning_hint(losses) -> str:
-    losses = np.asarray(losses, dtype=float)
+def _not_learning_hint(losses: np.ndarray) -> str:
     if losses.size and not np.isfinite(losses).all():
         return "The loss became NaN or infinite: check for overflow in exp and the sign of your updates."
     if losses.size > 1 and losses[-1] >= losses[0] * 0.99:
@@ -43,7 +41,7 @@ def _train_toy(ctx: CheckContext, name: str, x: np.ndarray, y: np.ndarray) -> No
     mlp = ctx.student.module("mlp").as_object()
     predictions, losses = unpack("the training loop", ctx.student.drivers().call(
         "train_sigmoid_mlp", mlp, x, y, TOY_RECIPE["sizes"], TOY_RECIPE["epochs"], TOY_RECIPE["lr"], TRAINING_SEED), 2)
-    predictions = as_array("network output", predictions)
+    predictions, losses = as_array("network output", predictions), as_array("training losses", losses)
     if predictions.shape != y.shape:
         raise CheckFailed(f"The trained network's output has shape {predictions.shape}, expected {y.shape}.")
     accuracy = float(np.mean((predictions > 0.5) == (y > 0.5)))
@@ -74,7 +72,7 @@ def train_digits(ctx: CheckContext) -> None:
     logits, losses = unpack("the training loop", ctx.student.drivers().call(
         "train_softmax_classifier", mlp, x_train, y_train, x_test, DIGITS_RECIPE["epochs"], DIGITS_RECIPE["lr"],
         DIGITS_RECIPE["batch_size"], TRAINING_SEED), 2)
-    logits = as_array("test logits", logits)
+    logits, losses = as_array("test logits", logits), as_array("training losses", losses)
     if logits.shape != (len(y_test), 10):
         raise CheckFailed(f"The classifier's test logits have shape {logits.shape}, expected {(len(y_test), 10)}.")
     if not np.isfinite(logits).all():
