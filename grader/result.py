@@ -44,9 +44,6 @@ class CheckResult:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def __hash__(self) -> int:
-        return hash((self.id, self.status, self.score))
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
         known = {f: data[f] for f in cls.__dataclass_fields__ if f in data}

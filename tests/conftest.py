@@ -53,6 +53,14 @@ def mutate(source: str, *replacements: tuple[str, str]) -> str:
     return source
 
 
+def assert_hints(report, gists: dict[str, str]) -> None:
+    """Each named check's message or hint contains its gist (what the student is told)."""
+    checks = by_id(report)
+    for check_id, gist in gists.items():
+        text = checks[check_id].message + " " + checks[check_id].hint
+        assert gist in text, f"{check_id}: {text}"
+
+
 def failing(report) -> set[str]:
     return {c.id for c in report.checks if c.status not in ("passed", "skipped")}
 

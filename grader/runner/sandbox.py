@@ -202,9 +202,10 @@ class Session:
         except TimeoutError:
             self.kill()
             raise CallTimeout(f"over the {self.limits.wall_s:g} s time limit") from None
-        except (EOFError, OSError) as exc:
+        except (EOFError, OSError):
             self.kill()
-            raise WorkerDied(self._death_reason(exc)) from None
+            raise WorkerDied("the process ended during the call (did your code call os._exit, exec, or crash "
+                             "the interpreter?)") from None
         except wire.WireError as exc:
             self.kill()
             raise WorkerDied(f"sent back malformed data ({exc})") from None
@@ -217,9 +218,6 @@ class Session:
             return wire.decode(header.get("value"), blobs)
         except (wire.WireError, RecursionError) as exc:
             raise WorkerDied(f"sent back malformed data ({exc})") from None
-
-    def _death_reason(self, exc: Exception) -> str:
-        return "the process ended during the call (did your code call os._exit, exec, or crash the interpreter?)"
 
     def output(self) -> str:
         """The first few KiB of what the student's code printed."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from grader.api import get_assignment
-from tests.conftest import REFERENCE_A1, by_id, failing, mutate
+from tests.conftest import REFERENCE_A1, assert_hints, by_id, failing, mutate
 
 CASES = {
     "W all zeros": (
@@ -106,12 +106,9 @@ def test_mutation_fails_exactly_its_checks(grade, name):
     replacements, tasks, expected_failing, hints = CASES[name]
     report = grade("a1", {"mlp.py": mutate(REFERENCE_A1, *replacements)}, tasks=tasks)
     assert failing(report) == expected_failing
-    checks = by_id(report)
-    for check_id, gist in hints.items():
-        text = checks[check_id].message + " " + checks[check_id].hint
-        assert gist in text, text
+    assert_hints(report, hints)
     for check_id in expected_failing:
-        assert checks[check_id].status == "failed" and checks[check_id].score == 0
+        assert by_id(report)[check_id].status == "failed" and by_id(report)[check_id].score == 0
 
 
 def test_every_a1_check_has_a_failing_case():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader.api import get_assignment
-from tests.conftest import ROOT, by_id, failing, mutate
+from tests.conftest import ROOT, assert_hints, by_id, failing, mutate
 
 REFERENCE = (ROOT / "reference" / "a2" / "autograd.py").read_text()
 ANSWERS = (ROOT / "reference" / "a2" / "answers.toml").read_text()
@@ -103,9 +103,7 @@ def test_code_mutation_fails_exactly_its_checks(grade, name):
                                                              if c.id in expected})
     report = grade("a2", {"autograd.py": mutate(REFERENCE, *replacements), "answers.toml": ANSWERS}, tasks=tasks)
     assert failing(report) == expected
-    for check_id, gist in gists.items():
-        check = by_id(report)[check_id]
-        assert gist in check.message + " " + check.hint, check
+    assert_hints(report, gists)
 
 
 def test_recursive_backward_runs_ops_many_times(grade):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader.api import get_assignment
-from tests.conftest import ROOT, by_id, failing, mutate
+from tests.conftest import ROOT, assert_hints, by_id, failing, mutate
 
 CONV = (ROOT / "reference" / "a3" / "conv.py").read_text()
 BN = (ROOT / "reference" / "a3" / "batchnorm.py").read_text()
@@ -96,8 +96,7 @@ def test_code_mutation(grade, file, name):
     files[file] = mutate(files[file], *replacements)
     report = grade("a3", files, tasks=tasks)
     assert failing(report) == expected
-    for check_id, gist in gists.items():
-        assert gist in by_id(report)[check_id].message + by_id(report)[check_id].hint
+    assert_hints(report, gists)
 
 
 @pytest.mark.parametrize("name", sorted(ANSWER_CASES))

@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, by_id, failing, mutate
+from tests.conftest import ROOT, assert_hints, by_id, failing, mutate
 
 torch = pytest.importorskip("torch")
 
@@ -64,8 +64,7 @@ def test_structure_mutation(grade4, name):
     replacements, tasks, expected, gists = CASES[name]
     report = grade4({"lenet.py": mutate(REFERENCE, *replacements)}, tasks=tasks)
     assert failing(report) == expected
-    for check_id, gist in gists.items():
-        assert gist in by_id(report)[check_id].message + " " + by_id(report)[check_id].hint
+    assert_hints(report, gists)
 
 
 def test_tampering_with_the_recorder_is_the_students_failure(grade4):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -78,29 +77,14 @@ MALICIOUS = [
 
 @pytest.mark.parametrize("text", MALICIOUS, ids=range(len(MALICIOUS)))
 def test_malicious_answers_are_rejected_and_nothing_runs(text):
-    started = time.monotonic()
     verdict = judge(Q["div_backward.dX"], text)
     assert verdict.status == "failed" and "could not read" in verdict.message
-    assert time.monotonic() - started < 1.0
     assert not Path("/tmp/dlgrade_pwned").exists()
 
 
 def test_parse_echoes_a_canonical_form():
     assert str(ex.parse("np.sum(G,axis=1,keepdims=True)", {"G": 0})) == "G.sum(axis=1, keepdims=True)"
     assert str(ex.parse("-(G*X)/Y**2", dict.fromkeys("GXY"))) == "-(G * X) / Y**2"
-
-
-def test_latency_is_interactive():
-    texts = ["G / Y", "G * Y**-1", "1 / Y", "-G * X / Y", "G.T @ X", "(G.T @ X).T"]
-    keys = ["div_backward.dX", "div_backward.dX", "div_backward.dX", "div_backward.dY", "matmul_backward.dW",
-            "matmul_backward.dW"]
-    judge(Q["div_backward.dX"], "G * Y**-1")  # pay the one-time SymPy import
-    times = []
-    for key, text in zip(keys, texts):
-        started = time.perf_counter()
-        judge(Q[key], text)
-        times.append(time.perf_counter() - started)
-    assert max(times) < 2.0  # the hard cut-off; typical figures are in bench/a2_derivations.py
 
 
 def test_a_question_a_course_declares_itself():

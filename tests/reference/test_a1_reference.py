@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from grader.assignments.a1.optimizers import _Params
 from grader.checks.gradcheck import numeric_gradient
 from reference.a1 import mlp
 
@@ -90,15 +91,6 @@ def test_losses(pred, seed):
     assert np.allclose(ce.backward(), fd(lambda p: mlp.CrossEntropyLoss().forward(p, labels), pred), atol=1e-6)
 
 
-class _Layer:
-    def __init__(self, values):
-        self.values = [v.copy() for v in values]
-        self.grads = [np.zeros_like(v) for v in values]
-
-    def parameters(self):
-        return list(zip(self.values, self.grads))
-
-
 @pytest.mark.parametrize("name, kwargs, torch_factory", [
     ("SGD", {"lr": 0.1}, lambda p: torch.optim.SGD(p, lr=0.1)),
     ("Momentum", {"lr": 0.05, "beta": 0.8}, lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8)),
@@ -108,7 +100,7 @@ class _Layer:
 def test_optimizers_match_torch(name, kwargs, torch_factory):
     rng = np.random.default_rng(0)
     values = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
-    layer = _Layer(values)
+    layer = _Params(values)
     optimizer = getattr(mlp, name)([layer, object()], **kwargs)
     params = [torch.tensor(v, requires_grad=True) for v in values]
     torch_optimizer = torch_factory(params)

@@ -1,4 +1,6 @@
-"""A student's a3 conv.py that computes a true convolution (the kernel flipped): a classic mistake."""
+"""A student's a3 conv.py that computes a true convolution (the kernel flipped): a classic mistake.
+
+This student has not written batchnorm.py yet: its checks report it missing."""
 
 import numpy as np
 
