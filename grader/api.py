@@ -19,7 +19,8 @@ from grader.result import Report
 from grader.runner.sandbox import Zygote
 from grader.submission import load_submission
 
-__all__ = ["list_assignments", "get_assignment", "check", "Zygote"]
+__all__ = ["list_assignments", "get_assignment", "check", "Zygote", "require", "default_submission",
+           "starter_files", "answer_keys", "init"]
 
 
 def list_assignments() -> list[Assignment]:
@@ -39,6 +40,7 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
     """
     if isinstance(assignment, str):
         assignment = get_assignment(assignment)
+    require(assignment)
     if tasks:
         known = {c.task for c in assignment.checks} | {c.id for c in assignment.checks}
         unknown = [t for t in tasks if t not in known]
@@ -51,8 +53,73 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
             raise UsageError(f"--data {name}={folder}: no such folder")
     staging = Path(tempfile.mkdtemp(prefix="dlgrade-submission-"))
     try:
-        submission = load_submission(path, assignment.files, staging)
+        submission = load_submission(path, assignment.files, staging, assignment.notebook_statements)
         return engine.grade(assignment, submission, tasks=tasks, seed=seed, zygote=zygote,
                             timeout_scale=timeout_scale, data=data, progress=progress)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+INSTALL_HINTS = {"torch": "PyTorch (pip install 'dlgrade[torch]')"}
+
+
+def require(assignment: Assignment) -> None:
+    """Raise ``UsageError`` if the grader lacks a module this assignment needs (a4 without torch)."""
+    missing = assignment.missing_requirements
+    if missing:
+        needs = ", ".join(INSTALL_HINTS.get(name, name) for name in missing)
+        raise UsageError(f"{assignment.id} cannot be graded here: it needs {needs}, which is not installed.")
+
+
+def default_submission(assignment: str | Assignment, folder: str | Path = ".") -> Path:
+    """``folder`` (the current one) if it holds one of the assignment's files; else ``UsageError``."""
+    if isinstance(assignment, str):
+        assignment = get_assignment(assignment)
+    folder = Path(folder)
+    if any((folder / name).is_file() for name in assignment.files):
+        return folder
+    raise UsageError(f"no {' or '.join(assignment.files)} in the current folder; give the path of your submission, "
+                     f"e.g. dlgrade check {assignment.id} my_submission/")
+
+
+def starter_files(assignment: str | Assignment) -> list[Path]:
+    """The starter files of ``assignment`` (the handout's names with TODO stubs)."""
+    if isinstance(assignment, str):
+        assignment = get_assignment(assignment)
+    folder = assignment.template_folder
+    if folder is None:
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "__")))
+
+
+def answer_keys(assignment: str | Assignment) -> dict[str, list[str]]:
+    """The tables and keys of the assignment's ``answers.toml`` (from its starter file), if it has one."""
+    import tomllib
+
+    for path in starter_files(assignment):
+        if path.name == "answers.toml":
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            return {table: list(keys) for table, keys in data.items() if isinstance(keys, dict)}
+    return {}
+
+
+def init(assignment: str | Assignment, folder: str | Path, force: bool = False) -> list[Path]:
+    """Write the starter files of ``assignment`` into ``folder``; never overwrite unless ``force``."""
+    if isinstance(assignment, str):
+        assignment = get_assignment(assignment)
+    sources = starter_files(assignment)
+    if not sources:
+        raise UsageError(f"{assignment.id} has no starter files installed.")
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} exists and is not a folder.")
+    existing = [folder / p.name for p in sources if (folder / p.name).exists()]
+    if existing and not force:
+        raise UsageError(f"{existing[0]} already exists; nothing was written (use --force to overwrite).")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in sources:
+        target = folder / source.name
+        shutil.copyfile(source, target)
+        written.append(target)
+    return written

@@ -95,6 +95,12 @@ class Assignment:
     memory_mb: int | None = 1536  # address-space allowance per session; None for CUDA (see a4)
     questions: str = ""
     checks: list[Check] = field(default_factory=list)
+    # Modules the grader itself needs for this assignment (a4: torch); without them it says so and exits 2.
+    requires: tuple[str, ...] = ()
+    # The starter files ``dlgrade init`` copies; built-ins find theirs in the installed ``student_template``.
+    template: Path | None = None
+    # What a notebook submission runs: "definitions" (imports, functions, classes, constants) or "all".
+    notebook_statements: str = "definitions"
 
     def __post_init__(self) -> None:
         # The submission's own modules are never forbidden: a2's autograd.py is not the autograd package.
@@ -119,6 +125,25 @@ class Assignment:
             return func
 
         return register
+
+    @property
+    def missing_requirements(self) -> list[str]:
+        """The modules in ``requires`` that are not installed (found without importing them)."""
+        import importlib.util
+
+        return [name for name in self.requires if importlib.util.find_spec(name) is None]
+
+    @property
+    def template_folder(self) -> Path | None:
+        """Where the starter files are: ``template``, else the installed ``student_template/<id>``."""
+        if self.template is not None:
+            return self.template
+        try:
+            import student_template
+        except ImportError:
+            return None
+        folder = Path(student_template.__file__).parent / self.id
+        return folder if folder.is_dir() else None
 
     @property
     def total_points(self) -> float:

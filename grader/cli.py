@@ -35,28 +35,54 @@ class _Group(click.Group):
 @click.group(cls=_Group)
 @click.version_option(package_name="dlgrade")
 def main() -> None:
-    """Autograder for from-scratch deep-learning assignments."""
+    """Autograder for from-scratch deep-learning assignments.
+
+    \b
+    Examples:
+      dlgrade list                       the assignments
+      dlgrade init a1 my_submission/     starter files for a1
+      dlgrade show a1                    files, tasks, checks and points
+      dlgrade check a1 my_submission/    grade, and explain every failure
+    """
 
 
 @main.command("list")
 def list_command() -> None:
-    """List the assignments with their titles and total points."""
+    """List the assignments with their titles and total points.
+
+    \b
+    Example:
+      dlgrade list
+    """
     table = Table(show_header=True)
     for column in ("Assignment", "Title", "Points"):
         table.add_column(column)
     for assignment in api.list_assignments():
-        table.add_row(assignment.id, escape(assignment.title), f"{assignment.total_points:g}")
+        missing = assignment.missing_requirements
+        title = escape(assignment.title) + (f" [dim](needs {', '.join(missing)})[/]" if missing else "")
+        table.add_row(assignment.id, title, f"{assignment.total_points:g}")
     Console().print(table)
 
 
 @main.command("show")
 @click.argument("assignment")
 def show_command(assignment: str) -> None:
-    """Show ASSIGNMENT's handout summary: files, tasks, checks and points."""
+    """Show ASSIGNMENT's handout summary: files, tasks, checks and points.
+
+    \b
+    Example:
+      dlgrade show a2
+    """
     a = api.get_assignment(assignment)
     console = Console()
     console.print(f"[bold]{a.id} — {escape(a.title)}[/]\n{escape(a.summary)}\n")
-    console.print(f"Files expected at the top of the submission: {', '.join(a.files)}")
+    keys = api.answer_keys(a)
+    files = list(a.files) + (["answers.toml"] if keys else [])
+    console.print(f"Files expected at the top of the submission: {', '.join(files)}")
+    for table_name, names in keys.items():
+        console.print(f"  answers.toml \\[{escape(table_name)}]: {escape(', '.join(names))}")
+    if a.missing_requirements:
+        console.print(f"[yellow]Cannot be graded here: needs {', '.join(a.missing_requirements)}.[/]")
     if a.forbidden_imports:
         console.print(f"Not allowed to import: {', '.join(a.forbidden_imports)}")
     table = Table("Task", "Check", "Points", "What it verifies")
@@ -71,7 +97,7 @@ def show_command(assignment: str) -> None:
 
 @main.command("check")
 @click.argument("assignment")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--task", "tasks", multiple=True, metavar="ID", help="Only this task (e.g. 1.1) or check id; repeatable.")
 @click.option("--format", "format_name", type=click.Choice(formats()), default="terminal",
               show_default=True, help="Report format.")
@@ -84,9 +110,21 @@ def show_command(assignment: str) -> None:
               help="A local data set, e.g. cifar10=/data/cifar-10-batches-py (the official python version).")
 @click.option("--artifacts", type=click.Path(file_okay=False, path_type=Path),
               help="Write learning-curve PNGs of training checks into this folder.")
-def check_command(assignment: str, path: Path, tasks: tuple[str, ...], format_name: str, output: Path | None,
-                  seed: int | None, timeout_scale: float, data: tuple[str, ...], artifacts: Path | None) -> None:
-    """Grade the submission at PATH (a folder, a .zip or an .ipynb) for ASSIGNMENT."""
+def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], format_name: str,
+                  output: Path | None, seed: int | None, timeout_scale: float, data: tuple[str, ...],
+                  artifacts: Path | None) -> None:
+    """Grade the submission at PATH (a folder, a .zip, an .ipynb, or one of its files) for ASSIGNMENT.
+
+    Without PATH, grade the current folder if it holds the assignment's files.
+
+    \b
+    Examples:
+      dlgrade check a1 my_submission/
+      dlgrade check a1 my_submission/mlp.py --task 1.1
+      dlgrade check a2 a2.ipynb --format json --output report.json
+    """
+    if path is None:
+        path = api.default_submission(assignment)
     datasets = {}
     for item in data:
         name, sep, folder = item.partition("=")
@@ -107,6 +145,21 @@ def check_command(assignment: str, path: Path, tasks: tuple[str, ...], format_na
     else:
         click.echo(render(report, format_name), nl=False)
     sys.exit(EXIT_PASSED if report.all_passed else EXIT_FAILED)
+
+
+@main.command("init")
+@click.argument("assignment")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def init_command(assignment: str, folder: Path, force: bool) -> None:
+    """Write ASSIGNMENT's starter files (the handout's names, TODO stubs) into FOLDER.
+
+    \b
+    Example:
+      dlgrade init a1 my_submission/ && dlgrade check a1 my_submission/
+    """
+    for written in api.init(assignment, folder, force=force):
+        click.echo(f"wrote {written}")
 
 
 if __name__ == "__main__":

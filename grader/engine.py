@@ -24,6 +24,7 @@ import numpy as np
 from grader.assignment import ALWAYS_FORBIDDEN, Assignment, Check, CheckContext, CheckFailed, CheckUndecided
 from grader.checks.imports import forbidden_imports
 from grader.errors import GraderError, InternalError
+from grader.notebook import locate
 from grader.result import CheckResult, Report
 from grader.runner.remote import LoadError, MissingName, Student, StudentCodeError
 from grader.runner.sandbox import CallTimeout, Limits, WorkerDied, Zygote
@@ -38,11 +39,25 @@ def check_seed(seed: int, check_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(check_id.encode())])
 
 
-def describe_student_error(exc: StudentCodeError) -> tuple[str, str, str]:
+def _where(info: dict, origins: dict[str, tuple[str, ...]]) -> str:
+    """ " at mlp.py:12", or " at notebook cell 3, line 2" for code that came from a notebook."""
+    where = info.get("where")
+    if not isinstance(where, str) or not where:
+        return ""
+    name, _, line = where.rpartition(":")
+    if name in origins and line.isdigit():
+        located = locate(origins[name], int(line))
+        if located:
+            return f" at notebook {located}"
+    return f" at {where}"
+
+
+def describe_student_error(exc: StudentCodeError, origins: dict[str, tuple[str, ...]] | None = None
+                           ) -> tuple[str, str, str]:
     """(status, message, hint) for an exception raised by student code."""
     info = exc.info
     kind, text = info.get("type", "Exception"), info.get("message", "")
-    where = f" at {info['where']}" if info.get("where") else ""
+    where = _where(info, origins or {})
     line = f": `{info['line'].strip()}`" if info.get("line") else ""
     if info.get("forbidden"):
         return ("failed", f"{exc.label} tried to import {', '.join(info['forbidden'])}, which this assignment "
@@ -54,6 +69,9 @@ def describe_student_error(exc: StudentCodeError) -> tuple[str, str, str]:
             "Remove exit() / sys.exit() calls from your module."
     if isinstance(exc, LoadError):
         return "error", f"{exc.label} failed: {kind}: {text}{where}{line}", ""
+    if kind == "OSError" and ("File too large" in text or "Errno 27" in text):
+        return ("error", f"your code printed more than the grader keeps{where}, so the check was stopped.",
+                "Remove print() calls from methods that run many times (forward, backward, training loops).")
     if kind == "MemoryError":
         return "error", f"{exc.label} ran out of memory{where}.", "Avoid creating huge arrays or lists."
     return "error", f"{exc.label} raised {kind}: {text}{where}{line}", ""
@@ -81,8 +99,10 @@ class _Grading:
         a = self.assignment
         for name in a.files:
             if not self.submission.has(name):
-                self.blocked[name] = ("failed", f"missing: {name} was not found in the submission.",
-                                      f"The submission must contain {', '.join(a.files)} at its top level.")
+                guess = self.submission.did_you_mean(name)
+                hint = (f"Did you mean {guess}? Rename it to {name}." if guess else
+                        f"The submission must contain {', '.join(a.files)} at its top level.")
+                self.blocked[name] = ("failed", f"missing: {name} was not found in the submission.", hint)
                 continue
             source = self.submission.files[name].read_text(encoding="utf-8", errors="replace")
             bad = forbidden_imports(source, a.forbidden_imports)
@@ -100,7 +120,7 @@ class _Grading:
                 self.isolation = {**session.isolation, **session.request("isolation")}
                 student.module(name[:-3])
             except StudentCodeError as exc:
-                self.blocked[name] = describe_student_error(exc)
+                self.blocked[name] = describe_student_error(exc, self.submission.origins)
             except CallTimeout:
                 limit = PROBE_WALL_S * self.timeout_scale
                 self.blocked[name] = ("timeout", f"importing {name} did not finish within {limit:g} s.",
@@ -143,7 +163,7 @@ class _Grading:
             return result("failed", 0.0, f"missing: {missing.name} is not defined.",
                           "Use the names and signatures of the handout exactly.", student.output())
         except StudentCodeError as exc:
-            status, message, hint = describe_student_error(exc)
+            status, message, hint = describe_student_error(exc, self.submission.origins)
             return result(status, 0.0, message, hint, student.output())
         except CallTimeout:
             limit = check.wall_s * self.timeout_scale

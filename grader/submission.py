@@ -9,18 +9,18 @@ down (``my_submission/mlp.py`` inside the zip) is accepted too.
 
 from __future__ import annotations
 
-import json
+import os
 import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.errors import SubmissionError
+from grader.notebook import notebook_module, read_bounded
 
 ANSWERS_FILE = "answers.toml"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ARCHIVE_ENTRIES = 2000
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,58 @@ class Submission:
     source: str
     files: dict[str, Path]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # For files generated from a notebook: per line, where it came from ("cell 3, line 2").
+    origins: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Other file names seen where the expected ones were looked for (for "did you mean ...?").
+    seen: tuple[str, ...] = ()
 
     def has(self, name: str) -> bool:
         return name in self.files
+
+    def did_you_mean(self, name: str) -> str | None:
+        """The seen file name that most looks like the missing ``name``, if one does."""
+        import difflib
+
+        candidates = [n for n in self.seen if n not in self.files]
+        lowered = {n.lower(): n for n in candidates}
+        if name.lower() in lowered:
+            return lowered[name.lower()]
+        stem = name.rsplit(".", 1)[0]
+        same_kind = [n for n in candidates if n.endswith(name[len(stem):])] or candidates
+        close = difflib.get_close_matches(name, same_kind, n=1, cutoff=0.6)
+        if close:
+            return close[0]
+        contains = [n for n in same_kind if stem in n.lower()]
+        return contains[0] if len(contains) == 1 else None
+
+
+MAX_SEEN_NAMES = 200
+
+
+def _names_seen(path: Path) -> tuple[str, ...]:
+    """File names at the top of a folder or zip (and one folder down), for suggestions; never raises."""
+    names: list[str] = []
+    try:
+        if path.is_dir():
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    if len(names) >= MAX_SEEN_NAMES:
+                        break
+                    if entry.is_file(follow_symlinks=False):
+                        names.append(entry.name)
+                    elif entry.is_dir(follow_symlinks=False) and not entry.name.startswith((".", "__")):
+                        with os.scandir(entry.path) as inner:
+                            names.extend(e.name for e in list(inner)[:MAX_SEEN_NAMES]
+                                         if e.is_file(follow_symlinks=False))
+        elif path.suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist()[:MAX_ARCHIVE_ENTRIES]:
+                    parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+                    if not info.is_dir() and 0 < len(parts) <= 2 and parts[0] != "__MACOSX":
+                        names.append(parts[-1])
+    except (OSError, zipfile.BadZipFile, ValueError):
+        pass
+    return tuple(dict.fromkeys(names))[:MAX_SEEN_NAMES]
 
 
 def _wanted(expected: tuple[str, ...]) -> set[str]:
@@ -101,44 +150,38 @@ def _from_zip(path: Path, expected: tuple[str, ...], staging: Path) -> tuple[dic
     return files, notes
 
 
-def notebook_code(path: Path) -> str:
-    """The code cells of a Jupyter notebook, with IPython magics commented out."""
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        raise SubmissionError(f"{path.name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB")
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-        cells = notebook["cells"]
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise SubmissionError(f"{path.name} is not a valid Jupyter notebook ({exc})") from None
-    chunks = []
-    for number, cell in enumerate(cells, 1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        lines = [f"# (magic) {line}" if line.lstrip().startswith(("%", "!")) else line
-                 for line in source.splitlines()]
-        chunks.append(f"# --- notebook cell {number} ---\n" + "\n".join(lines))
-    return "\n\n".join(chunks) + "\n"
+def load_submission(path: str | Path, expected: tuple[str, ...], staging: Path,
+                    notebook_statements: str = "definitions") -> Submission:
+    """Stage the submission at ``path``; raise ``SubmissionError`` if it cannot be read at all.
 
-
-def load_submission(path: str | Path, expected: tuple[str, ...], staging: Path) -> Submission:
-    """Stage the submission at ``path``; raise ``SubmissionError`` if it cannot be read at all."""
+    ``path`` may also be one of the expected files (``mlp.py``): its folder is graded.
+    ``notebook_statements`` is ``"definitions"`` (a notebook's training runs and prints are
+    left out) or ``"all"``.
+    """
     path = Path(path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise SubmissionError(f"no such file or folder: {path}")
     staging.mkdir(parents=True, exist_ok=True)
+    origins: dict[str, tuple[str, ...]] = {}
+    extra_notes: list[str] = []
+    if path.is_file() and not path.is_symlink() and path.name in _wanted(expected):
+        extra_notes.append(f"{path.name} is one of the assignment's files: graded its folder {path.parent}/")
+        path = path.parent
     if path.is_dir():
         files, notes = _from_folder(path, expected, staging)
     elif path.suffix == ".zip":
         files, notes = _from_zip(path, expected, staging)
     elif path.suffix == ".ipynb":
-        code = notebook_code(path).encode()
+        module = notebook_module(path, notebook_statements)
+        code = module.code.encode()
         files = {name: _copy_bounded(code, name, staging) for name in expected if name.endswith(".py")}
-        notes = [f"the notebook's code cells were graded as {', '.join(sorted(files))}"]
+        origins = {name: module.origins for name in files}
+        notes = [f"the notebook's code cells were graded as {', '.join(sorted(files))}", *module.notes]
         answers = path.with_name(ANSWERS_FILE)
         if answers.is_file() and not answers.is_symlink():
-            files[ANSWERS_FILE] = _copy_bounded(answers.read_bytes(), ANSWERS_FILE, staging)
+            data = read_bounded(answers, MAX_FILE_BYTES, "The answers file")
+            files[ANSWERS_FILE] = _copy_bounded(data, ANSWERS_FILE, staging)
     else:
         raise SubmissionError(f"{path} is not a folder, a .zip or an .ipynb notebook")
-    return Submission(source=str(path), files=files, notes=tuple(notes))
+    return Submission(source=str(path), files=files, notes=tuple(extra_notes + notes), origins=origins,
+                      seen=_names_seen(path))

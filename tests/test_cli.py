@@ -93,7 +93,8 @@ def test_zip_and_notebook_submissions(tmp_path):
     assert run("check", "a1", str(archive), "--task", "1.3").exit_code == 0
     notebook = tmp_path / "a1.ipynb"
     code = (REFERENCE / "mlp.py").read_text()
-    notebook.write_text(json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": code}]}))
+    notebook.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "id": "c1", "source": code, "metadata": {}, "outputs": [], "execution_count": None}]}))
     assert run("check", "a1", str(notebook), "--task", "1.3").exit_code == 0
 
 

@@ -40,10 +40,21 @@ def print_report(report: Report, console: Console) -> None:
                       f"[{colour}]{symbol} {check.status}{' (partial)' if partial else ''}[/]")
     console.print(table)
     problems = [c for c in report.checks if c.status not in ("passed", "skipped")]
+    # One explanation for checks that failed for the very same reason (a missing file, say), not one each.
+    groups: dict[tuple, list] = {}
     for check in problems:
+        groups.setdefault((check.status, check.message, check.hint, check.output), []).append(check)
+    for same in groups.values():
+        check = same[0]
         symbol, colour = SYMBOLS[check.status]
-        console.print(f"\n[{colour}]{symbol}[/] [bold]{check.task} {escape(check.name)}[/] "
-                      f"({_points(check.score)}/{_points(check.max_score)})")
+        if len(same) == 1:
+            console.print(f"\n[{colour}]{symbol}[/] [bold]{check.task} {escape(check.name)}[/] "
+                          f"({_points(check.score)}/{_points(check.max_score)})")
+        else:
+            names = ", ".join(f"{c.task} {c.name}" for c in same)
+            console.print(f"\n[{colour}]{symbol}[/] [bold]{len(same)} checks[/] "
+                          f"({_points(sum(c.score for c in same))}/{_points(sum(c.max_score for c in same))}): "
+                          f"{escape(names)}")
         if check.message:
             console.print(f"  {escape(check.message)}")
         if check.hint:

@@ -22,4 +22,5 @@ A4 = register(Assignment(
     drivers=Path(__file__).with_name("drivers.py"),
     default_wall_s=60.0,
     memory_mb=None if GPU_PRESENT else 4096,
+    requires=("torch",),
 ))
