@@ -107,3 +107,14 @@ def test_missing_file_is_named(tmp_path):
 def test_copy_of_reference_folder_grades_the_same(tmp_path):
     shutil.copytree(REFERENCE, tmp_path / "copy")
     assert run("check", "a1", str(tmp_path / "copy"), "--task", "1.4").exit_code == 0
+
+
+def test_checking_one_assignment_imports_only_its_own_modules():
+    import subprocess
+    import sys
+
+    code = ("import sys; from grader import api; api.get_assignment('a1'); "
+            "print(sorted({m.split('.')[2] for m in sys.modules if m.startswith('grader.assignments.')}), "
+            "'torch' in sys.modules, 'sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['a1'] False False"
