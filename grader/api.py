@@ -103,23 +103,43 @@ def answer_keys(assignment: str | Assignment) -> dict[str, list[str]]:
     return {}
 
 
-def init(assignment: str | Assignment, folder: str | Path, force: bool = False) -> list[Path]:
-    """Write the starter files of ``assignment`` into ``folder``; never overwrite unless ``force``."""
+CI_FILES = (".github/workflows/grade.yml", ".github/dlgrade-requirements.txt", "classroom50/autograde.sh")
+
+
+def init(assignment: str | Assignment, folder: str | Path, force: bool = False, ci: bool = False) -> list[Path]:
+    """Write the starter files of ``assignment`` into ``folder``; never overwrite unless ``force``.
+
+    With ``ci``, also the autograding workflow for GitHub Actions and the Classroom 50 script, set up for
+    this assignment (for a course's template repository).
+    """
     if isinstance(assignment, str):
         assignment = get_assignment(assignment)
     sources = starter_files(assignment)
     if not sources:
         raise UsageError(f"{assignment.id} has no starter files installed.")
+    copies = {Path(p.name): p for p in sources}
+    if ci:
+        root = sources[0].parent.parent
+        copies.update({Path(name): root / name for name in CI_FILES if (root / name).is_file()})
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder} exists and is not a folder.")
-    existing = [folder / p.name for p in sources if (folder / p.name).exists()]
+    existing = [folder / name for name in copies if (folder / name).exists()]
     if existing and not force:
         raise UsageError(f"{existing[0]} already exists; nothing was written (use --force to overwrite).")
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for source in sources:
-        target = folder / source.name
-        shutil.copyfile(source, target)
+    for name, source in copies.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if name.as_posix() in CI_FILES:
+            from grader.report.github import workflow_runners
+
+            runners, runner_env = workflow_runners(assignment)
+            text = source.read_text().replace("__ASSIGNMENT__", assignment.id)
+            text = text.replace("__RUNNERS__", runners).replace("__RUNNER_ENV__", runner_env)
+            target.write_text(text)
+            target.chmod(source.stat().st_mode & 0o777)
+        else:
+            shutil.copyfile(source, target)
         written.append(target)
     return written

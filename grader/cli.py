@@ -151,15 +151,84 @@ def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], fo
 @click.argument("assignment")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
-def init_command(assignment: str, folder: Path, force: bool) -> None:
+@click.option("--ci", is_flag=True, help="Also write the GitHub Actions workflow and the Classroom 50 script.")
+def init_command(assignment: str, folder: Path, force: bool, ci: bool) -> None:
     """Write ASSIGNMENT's starter files (the handout's names, TODO stubs) into FOLDER.
 
     \b
-    Example:
+    Examples:
       dlgrade init a1 my_submission/ && dlgrade check a1 my_submission/
+      dlgrade init a1 template-repo/ --ci     # a course's template repository, with autograding
     """
-    for written in api.init(assignment, folder, force=force):
+    for written in api.init(assignment, folder, force=force, ci=ci):
         click.echo(f"wrote {written}")
+
+
+@main.command("ci")
+@click.argument("assignment")
+@click.argument("path", type=click.Path(path_type=Path), default=".", required=False)
+@click.option("--emit", "emits", multiple=True, required=True,
+              type=click.Choice(["github", "classroom50", "junit", "gradescope"]),
+              help="Write this platform's result files; repeatable.")
+@click.option("--seed", type=int, help="Seed of the random inputs (printed in every report).")
+@click.option("--gradescope-out", type=click.Path(dir_okay=False, path_type=Path),
+              default="/autograder/results/results.json", show_default=True, help="Where --emit gradescope writes.")
+@click.option("--junit-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where --emit junit writes (default: dlgrade-junit.xml).")
+@click.option("--strict", is_flag=True, help="Exit 1 when a check did not pass (default: 0 once graded).")
+def ci_command(assignment: str, path: Path, emits: tuple[str, ...], seed: int | None, gradescope_out: Path,
+               junit_out: Path | None, strict: bool) -> None:
+    """Grade PATH (default: the repository, .) in CI and write each platform's result files.
+
+    Exit codes: 0 once a grade is written (failed checks are in the results, so the reporter step
+    still runs), 1 with --strict when a check did not pass, 2 for a usage problem, 3 if dlgrade failed.
+
+    \b
+    Examples:
+      dlgrade ci a1 --emit github                         # GitHub Actions + the grading reporter
+      dlgrade ci a1 --emit classroom50                    # Classroom 50's result.json
+      dlgrade ci a1 --emit junit --strict                 # GitLab, Jenkins, Azure
+      dlgrade ci a1 /autograder/submission --emit gradescope
+    """
+    import os
+
+    from grader import ci
+
+    report = ci.grade_for_ci(assignment, path, seed=seed)
+    outcome = ci.emit(report, list(emits), os.environ, Path.cwd(), gradescope_path=gradescope_out,
+                      junit_path=junit_out, submission=path)
+    for line in outcome.annotations:
+        click.echo(line)
+    click.echo(f"dlgrade {report.assignment}: {report.score:g}/{report.max_score:g}")
+    for written in outcome.written:
+        click.echo(f"wrote {written}", err=True)
+    sys.exit(EXIT_FAILED if strict and not report.all_passed else EXIT_PASSED)
+
+
+@main.group("gradescope")
+def gradescope_group() -> None:
+    """Gradescope autograders.
+
+    \b
+    Example:
+      dlgrade gradescope bundle a1 -o autograder.zip
+    """
+
+
+@gradescope_group.command("bundle")
+@click.argument("assignment")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default="autograder.zip", show_default=True,
+              help="The zip file to write.")
+def gradescope_bundle_command(assignment: str, output: Path) -> None:
+    """Write the autograder zip (setup.sh, run_autograder, this dlgrade) for ASSIGNMENT.
+
+    \b
+    Example:
+      dlgrade gradescope bundle a1 -o autograder.zip   # then upload it on Gradescope
+    """
+    from grader.gradescope_bundle import build_bundle
+
+    click.echo(f"wrote {build_bundle(api.get_assignment(assignment), output)}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,98 @@
+"""Classroom 50: the ``result.json`` its collector accepts.
+
+The collector checks that ``schema`` is ``classroom50/result/v1``; that
+``classroom``, ``assignment`` and ``usernames`` (one name) match the
+repository; that ``submission`` starts with ``submit/``; that ``commit``,
+``release``, ``review`` and ``datetime`` are non-empty strings; and that
+``score``, ``max-score`` and every test's ``score`` and ``max-score`` are
+non-negative integers with score <= max-score, each test having a
+``test-name`` and a boolean ``passed``. Points become whole units
+(``points.check_units``), so the percentage changes only by rounding.
+The runner provides the repository's facts in the environment.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+
+from grader.errors import UsageError
+from grader.report.points import check_units
+from grader.report.sanitize import visible
+from grader.result import Report
+
+SCHEMA = "classroom50/result/v1"
+ENVIRONMENT = {"classroom": "CLASSROOM", "assignment": "ASSIGNMENT", "username": "USERNAME",
+               "submission": "SUBMISSION_TAG", "commit": "COMMIT_URL", "release": "RELEASE_URL"}
+
+
+def classroom50_result(report: Report, env: Mapping[str, str], now: _dt.datetime | None = None) -> dict:
+    """The ``result.json`` document for ``report``, with the repository's facts from ``env``."""
+    missing = [name for name in ENVIRONMENT.values() if not env.get(name)]
+    if missing:
+        raise UsageError(f"--emit classroom50 needs the runner's environment: {', '.join(missing)} not set.")
+    submission = env["SUBMISSION_TAG"]
+    if not submission.startswith("submit/"):
+        raise UsageError(f"SUBMISSION_TAG is {submission!r}; Classroom 50 submissions are tagged submit/...")
+    rows = check_units(report)
+    tests = [{"test-name": visible(f"{r.check.task} {r.check.name}"), "passed": r.check.status == "passed",
+              "score": r.earned, "max-score": r.units,
+              "message": visible(" ".join(p for p in (r.check.message, r.check.hint) if p))[:1000]}
+             for r in rows]
+    moment = (now or _dt.datetime.now(_dt.UTC)).isoformat(timespec="seconds")
+    return {
+        "schema": SCHEMA,
+        "classroom": env["CLASSROOM"],
+        "assignment": env["ASSIGNMENT"],
+        "usernames": [env["USERNAME"]],
+        "submission": submission,
+        "commit": env["COMMIT_URL"],
+        "release": env["RELEASE_URL"],
+        # Classroom 50 wants a review link; a runner without one points at the release being reviewed.
+        "review": env.get("REVIEW_URL") or env["RELEASE_URL"],
+        "datetime": moment,
+        "score": sum(r.earned for r in rows),
+        "max-score": sum(r.units for r in rows),
+        "tests": tests,
+    }
+
+
+def validate(result: dict, env: Mapping[str, str] | None = None) -> list[str]:
+    """Every way ``result`` breaks the collector's contract (empty when it is accepted)."""
+    problems = []
+
+    def whole(value) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    if result.get("schema") != SCHEMA:
+        problems.append("schema is not classroom50/result/v1")
+    for key in ("classroom", "assignment", "commit", "release", "review", "datetime", "submission"):
+        if not isinstance(result.get(key), str) or not result.get(key):
+            problems.append(f"{key} is not a non-empty string")
+    if not str(result.get("submission", "")).startswith("submit/"):
+        problems.append("submission does not start with submit/")
+    users = result.get("usernames")
+    if not (isinstance(users, list) and len(users) == 1 and isinstance(users[0], str) and users[0]):
+        problems.append("usernames is not a one-element list of a name")
+    if env is not None:
+        for key, variable in (("classroom", "CLASSROOM"), ("assignment", "ASSIGNMENT")):
+            if result.get(key) != env.get(variable):
+                problems.append(f"{key} does not match the repository")
+        if users != [env.get("USERNAME")]:
+            problems.append("usernames does not match the repository")
+    if not (whole(result.get("score")) and whole(result.get("max-score"))
+            and result["score"] <= result["max-score"]):
+        problems.append("score and max-score are not non-negative integers with score <= max-score")
+    tests = result.get("tests")
+    if not isinstance(tests, list):
+        problems.append("tests is not a list")
+        tests = []
+    for i, test in enumerate(tests):
+        if not isinstance(test, dict):
+            problems.append(f"tests[{i}] is not an object")
+            continue
+        if not isinstance(test.get("test-name"), str) or not isinstance(test.get("passed"), bool):
+            problems.append(f"tests[{i}] lacks test-name or a boolean passed")
+        if not (whole(test.get("score")) and whole(test.get("max-score")) and test["score"] <= test["max-score"]):
+            problems.append(f"tests[{i}] score/max-score are not non-negative integers with score <= max-score")
+    return problems

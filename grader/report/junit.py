@@ -1,0 +1,56 @@
+"""JUnit XML, which GitLab, Jenkins, Azure Pipelines and most other CIs display.
+
+One ``testsuite`` per submission, one ``testcase`` per check (``classname``
+is the task); failed checks carry a ``failure``, crashes and timeouts an
+``error``, unselected checks ``skipped``. Student text is escaped twice over:
+control characters made visible, then XML-escaped.
+"""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape, quoteattr
+
+from grader.report import register_format
+from grader.report.sanitize import visible
+from grader.result import Report
+
+
+def _attr(text: str) -> str:
+    return quoteattr(visible(text))
+
+
+def junit_xml(report: Report, suite_name: str | None = None) -> str:
+    """The report as a JUnit XML document."""
+    checks = report.checks
+    failures = sum(c.status in ("failed", "undecided") for c in checks)
+    errors = sum(c.status in ("error", "timeout") for c in checks)
+    skipped = sum(c.status == "skipped" for c in checks)
+    total_time = sum(c.duration_s for c in checks)
+    name = suite_name or f"dlgrade {report.assignment}"
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f'<testsuites name={_attr(name)} tests="{len(checks)}" failures="{failures}" errors="{errors}" '
+             f'skipped="{skipped}" time="{total_time:.3f}">',
+             f'  <testsuite name={_attr(name)} tests="{len(checks)}" failures="{failures}" errors="{errors}" '
+             f'skipped="{skipped}" time="{total_time:.3f}">',
+             f'    <properties><property name="score" value="{report.score:g}"/>'
+             f'<property name="max_score" value="{report.max_score:g}"/></properties>']
+    for check in checks:
+        head = (f'    <testcase classname={_attr(f"{report.assignment}.{check.task}")} name={_attr(check.name)} '
+                f'time="{check.duration_s:.3f}"')
+        text = escape(visible("\n".join(p for p in (check.message, check.hint and f"hint: {check.hint}") if p)))
+        summary = _attr(f"{check.score:g}/{check.max_score:g}: {check.message[:200]}")
+        if check.status == "passed":
+            lines.append(head + "/>")
+        elif check.status == "skipped":
+            lines.append(head + "><skipped/></testcase>")
+        elif check.status in ("error", "timeout"):
+            lines.append(head + f'><error type="{check.status}" message={summary}>{text}</error></testcase>')
+        else:
+            lines.append(head + f'><failure type="{check.status}" message={summary}>{text}</failure></testcase>')
+    lines += ["  </testsuite>", "</testsuites>", ""]
+    return "\n".join(lines)
+
+
+@register_format("junit")
+def render_junit(report: Report) -> str:
+    return junit_xml(report)
