@@ -126,3 +126,28 @@ def emit(report: Report, emits: list[str], env: Mapping[str, str], cwd: Path, *,
     for name in dict.fromkeys(emits):
         writers[name]()
     return CiOutcome(report=report, written=tuple(written), annotations=tuple(notes))
+
+
+def tampered_ci_files(repository: Path, assignment: str) -> list[str]:
+    """The CI files in ``repository`` that differ from what ``dlgrade init --ci`` writes for ``assignment``.
+
+    A student owns their repository, workflow included: the staff regrade flags repositories whose grading
+    workflow or scripts were edited (or removed), since their CI results are then not the course's.
+    """
+    import hashlib
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="dlgrade-manifest-") as scratch:
+        expected_root = Path(scratch)
+        api.init(assignment, expected_root, ci=True)
+        changed = []
+        for name in api.CI_FILES:
+            expected = (expected_root / name).read_bytes()
+            path = repository / name
+            try:
+                actual = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+            except OSError:
+                actual = None
+            if actual is None or hashlib.sha256(actual).digest() != hashlib.sha256(expected).digest():
+                changed.append(name)
+        return changed

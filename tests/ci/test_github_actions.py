@@ -114,3 +114,15 @@ def test_annotations_point_at_the_students_line_and_escape_commands():
     lines = github.annotations(Report("a1", "s", (check,)), {"mlp.py": "src/mlp.py"})
     assert lines[0].startswith("::error file=src/mlp.py,line=31,title=1.1 Linear.forward::")
     assert "\n" not in lines[0] and "%0A::set-output" in lines[0]
+
+
+def test_edited_workflows_are_flagged_for_the_staff(tmp_path):
+    from grader.ci import tampered_ci_files
+
+    repo = tmp_path / "repo"
+    api.init("a1", repo, ci=True)
+    assert tampered_ci_files(repo, "a1") == []
+    workflow = repo / ".github" / "workflows" / "grade.yml"
+    workflow.write_text(workflow.read_text().replace("dlgrade ci", "echo dlgrade ci"))
+    (repo / "classroom50" / "autograde.sh").unlink()
+    assert tampered_ci_files(repo, "a1") == [".github/workflows/grade.yml", "classroom50/autograde.sh"]
