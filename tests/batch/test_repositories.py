@@ -1,0 +1,62 @@
+"""Regrading repositories: the last commit before the deadline, links never unpacked, one-sentence errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+
+import pytest
+
+from grader.batch.repositories import snapshot_before
+from grader.errors import SubmissionError
+
+UTC = dt.timezone.utc
+
+
+def commit(repo, files: dict[str, str], when: str, author_when: str | None = None):
+    for name, text in files.items():
+        (repo / name).write_text(text)
+    env = {**os.environ, "GIT_AUTHOR_DATE": author_when or when, "GIT_COMMITTER_DATE": when,
+           "GIT_AUTHOR_NAME": "s", "GIT_AUTHOR_EMAIL": "s@x", "GIT_COMMITTER_NAME": "s", "GIT_COMMITTER_EMAIL": "s@x"}
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True, env=env)
+    subprocess.run(["git", "commit", "-qm", when], cwd=repo, check=True, env=env)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    path = tmp_path / "student"
+    path.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    commit(path, {"mlp.py": "version = 1\n"}, "2026-11-01T10:00:00+00:00")
+    commit(path, {"mlp.py": "version = 2\n"}, "2026-11-02T10:00:00+00:00")
+    commit(path, {"mlp.py": "version = 3  # late\n"}, "2026-11-03T10:00:00+00:00")
+    return path
+
+
+def test_takes_the_last_commit_before_the_deadline(repo, tmp_path):
+    (tmp_path / "work").mkdir()
+    snap = snapshot_before(repo, dt.datetime(2026, 11, 2, 12, tzinfo=UTC), tmp_path / "work")
+    assert (snap.folder / "mlp.py").read_text() == "version = 2\n"
+    assert len(snap.commit) == 40 and not snap.rewritten
+
+
+def test_no_commit_before_the_deadline_is_one_sentence(repo, tmp_path):
+    (tmp_path / "work").mkdir()
+    with pytest.raises(SubmissionError, match="no commit before the deadline"):
+        snapshot_before(repo, dt.datetime(2026, 10, 1, tzinfo=UTC), tmp_path / "work")
+
+
+def test_links_are_not_unpacked_and_rewritten_history_is_flagged(repo, tmp_path):
+    os.symlink("/etc/passwd", repo / "answers.toml")
+    commit(repo, {}, "2026-11-02T11:00:00+00:00", author_when="2026-11-05T00:00:00+00:00")
+    (tmp_path / "work").mkdir()
+    snap = snapshot_before(repo, dt.datetime(2026, 11, 2, 12, tzinfo=UTC), tmp_path / "work")
+    assert not (snap.folder / "answers.toml").exists()
+    assert snap.rewritten
+
+
+def test_unclonable_source_is_one_sentence(tmp_path):
+    (tmp_path / "work").mkdir()
+    with pytest.raises(SubmissionError, match="git clone failed"):
+        snapshot_before(tmp_path / "nothing-here", dt.datetime(2026, 11, 2, tzinfo=UTC), tmp_path / "work")
