@@ -63,7 +63,7 @@ def snapshot_before(source: str | Path, deadline: _dt.datetime, workdir: Path, b
         raise ValueError("the deadline needs a time zone")
     clone = workdir / "clone.git"
     _git("clone", "--quiet", "--bare", "--no-tags", "--", str(source), str(clone))
-    stamp = deadline.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = deadline.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     commit = _git("rev-list", "-1", f"--before={stamp}", branch, cwd=clone).strip()
     if not commit:
         raise SubmissionError(f"{source} has no commit before the deadline {stamp}.")

@@ -11,7 +11,7 @@ import pytest
 from grader.batch.repositories import snapshot_before
 from grader.errors import SubmissionError
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def commit(repo, files: dict[str, str], when: str, author_when: str | None = None):
