@@ -30,13 +30,15 @@ def list_assignments() -> list[Assignment]:
 
 def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | None = None,
           seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0,
-          data: dict[str, str | Path] | None = None, progress: Callable[[str], None] | None = None) -> Report:
+          data: dict[str, str | Path] | None = None, progress: Callable[[str], None] | None = None,
+          jobs: int | None = None) -> Report:
     """Grade the submission at ``path`` (folder, .zip or .ipynb) and return its report.
 
     Pass a ``zygote`` to reuse one preloaded worker across many submissions, and
     ``timeout_scale`` to stretch (or shrink) every time limit. ``data`` maps data set
     names to folders (``{"cifar10": "/data/cifar-10-batches-py"}``); ``progress``
-    receives one line of text as checks and long trainings advance.
+    receives one line of text as checks and long trainings advance. ``jobs`` sessions run at once
+    (default: the cores available; 1 runs the checks one after another).
     """
     if isinstance(assignment, str):
         assignment = get_assignment(assignment)
@@ -55,7 +57,7 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
     try:
         submission = load_submission(path, assignment.files, staging, assignment.notebook_statements)
         return engine.grade(assignment, submission, tasks=tasks, seed=seed, zygote=zygote,
-                            timeout_scale=timeout_scale, data=data, progress=progress)
+                            timeout_scale=timeout_scale, data=data, progress=progress, jobs=jobs)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -110,9 +110,10 @@ def show_command(assignment: str) -> None:
               help="A local data set, e.g. cifar10=/data/cifar-10-batches-py (the official python version).")
 @click.option("--artifacts", type=click.Path(file_okay=False, path_type=Path),
               help="Write learning-curve PNGs of training checks into this folder.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Checks run at once (default: the cores available).")
 def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], format_name: str,
                   output: Path | None, seed: int | None, timeout_scale: float, data: tuple[str, ...],
-                  artifacts: Path | None) -> None:
+                  artifacts: Path | None, jobs: int | None) -> None:
     """Grade the submission at PATH (a folder, a .zip, an .ipynb, or one of its files) for ASSIGNMENT.
 
     Without PATH, grade the current folder if it holds the assignment's files.
@@ -134,7 +135,7 @@ def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], fo
     err = Console(stderr=True)
     with err.status("grading...", spinner="dots") as status:
         report = api.check(assignment, path, tasks=list(tasks) or None, seed=seed, timeout_scale=timeout_scale,
-                           data=datasets, progress=lambda text: status.update(escape(text)))
+                           data=datasets, progress=lambda text: status.update(escape(text)), jobs=jobs)
     if artifacts is not None:
         for written in write_learning_curves(report, artifacts):
             err.print(f"learning curves: {written}")

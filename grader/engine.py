@@ -14,10 +14,12 @@ and raises ``InternalError`` (exit code 3), never a zero for the student.
 
 from __future__ import annotations
 
+import os
 import platform
 import secrets
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -179,13 +181,56 @@ class _Grading:
             student.close()
 
 
+def default_jobs() -> int:
+    """Sessions run at once by default: the cores this process may use (each session has one BLAS thread)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def run_checks(grading: _Grading, checks: list[Check], jobs: int = 1) -> dict[str, CheckResult]:
+    """Run ``checks``, ``jobs`` sessions at a time; results keyed by check id (the caller keeps the order).
+
+    Checks that run student code are independent sessions (each forked fresh from the zygote), so they run
+    side by side. Checks that only read ``answers.toml`` run afterwards in this thread: the symbolic judge
+    forks, and a fork is only safe from a process whose other threads are idle.
+    """
+    with_code = [c for c in checks if any(name.endswith(".py") for name in c.files)]
+    without_code = [c for c in checks if c not in with_code]
+    results: dict[str, CheckResult] = {}
+
+    def run(check: Check) -> CheckResult:
+        grading.progress(f"{check.task} {check.name}")
+        return grading.run(check)
+
+    if jobs > 1 and len(with_code) > 1:
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dlgrade-check") as pool:
+            futures = [(check, pool.submit(run, check)) for check in with_code]
+            try:
+                for check, future in futures:
+                    results[check.id] = future.result()
+            except BaseException:
+                for _, future in futures:
+                    future.cancel()
+                raise
+    else:
+        for check in with_code:
+            results[check.id] = run(check)
+    for check in without_code:
+        results[check.id] = run(check)
+    return results
+
+
 def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | None = None,
           seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0,
-          data: dict | None = None, progress=None) -> Report:
+          data: dict | None = None, progress=None, jobs: int | None = None) -> Report:
     """Run the assignment's checks (or those of ``tasks``) against a staged submission.
 
-    ``timeout_scale`` multiplies every time limit (slow machines, or tests of timeouts).
+    ``timeout_scale`` multiplies every time limit (slow machines, or tests of timeouts); ``jobs`` is the
+    number of sessions run at once (default: the cores available).
     """
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     started = time.perf_counter()
     own_zygote = zygote is None
@@ -194,14 +239,11 @@ def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | 
     try:
         grading = _Grading(assignment, submission, zygote, seed, timeout_scale, data, progress)
         grading.probe()
-        results = []
-        for check in assignment.checks:
-            if tasks and check.task not in tasks and check.id not in tasks:
-                results.append(CheckResult(check.id, check.task, check.name, "skipped", 0.0, check.points,
-                                           message="not selected with --task"))
-            else:
-                grading.progress(f"{check.task} {check.name}")
-                results.append(grading.run(check))
+        selected = [c for c in assignment.checks if not tasks or c.task in tasks or c.id in tasks]
+        ran = run_checks(grading, selected, jobs)
+        results = [ran[c.id] if c.id in ran else
+                   CheckResult(c.id, c.task, c.name, "skipped", 0.0, c.points, message="not selected with --task")
+                   for c in assignment.checks]
     finally:
         if own_zygote:
             zygote.close()
@@ -212,6 +254,7 @@ def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | 
         "isolation": grading.isolation,
         "worker_startup_s": round(zygote.startup_s, 4) if own_zygote else None,
         "duration_s": round(time.perf_counter() - started, 4),
+        "jobs": jobs,
         "submission_notes": list(submission.notes),
         "files_found": sorted(submission.files),
         "python": platform.python_version(),
