@@ -25,6 +25,7 @@ from grader.assignment import ALWAYS_FORBIDDEN, Assignment, Check, CheckContext,
 from grader.checks.imports import forbidden_imports
 from grader.errors import GraderError, InternalError
 from grader.result import CheckResult, Report
+from grader.runner import wire
 from grader.runner.remote import LoadError, MissingName, Student, StudentCodeError
 from grader.runner.sandbox import CallTimeout, Limits, WorkerDied, Zygote
 from grader.submission import Submission
@@ -40,7 +41,7 @@ def check_seed(seed: int, check_id: str) -> np.random.Generator:
 
 def describe_student_error(exc: StudentCodeError) -> tuple[str, str, str]:
     """(status, message, hint) for an exception raised by student code."""
-    info = exc.info
+    info = wire.sanitize_error(exc.info)  # a forged record (``where`` an int, ``type`` a list) is read safely
     kind, text = info.get("type", "Exception"), info.get("message", "")
     where = f" at {info['where']}" if info.get("where") else ""
     line = f": `{info['line'].strip()}`" if info.get("line") else ""
