@@ -28,6 +28,7 @@ from grader.checks.imports import forbidden_imports
 from grader.errors import GraderError, InternalError
 from grader.notebook import locate
 from grader.result import CheckResult, Report
+from grader.runner import wire
 from grader.runner.remote import LoadError, MissingName, Student, StudentCodeError
 from grader.runner.sandbox import CallTimeout, Limits, WorkerDied, Zygote
 from grader.submission import Submission
@@ -57,7 +58,7 @@ def _where(info: dict, origins: dict[str, tuple[str, ...]]) -> str:
 def describe_student_error(exc: StudentCodeError, origins: dict[str, tuple[str, ...]] | None = None
                            ) -> tuple[str, str, str]:
     """(status, message, hint) for an exception raised by student code."""
-    info = exc.info
+    info = wire.sanitize_error(exc.info)  # a forged record (``where`` an int, ``type`` a list) is read safely
     kind, text = info.get("type", "Exception"), info.get("message", "")
     where = _where(info, origins or {})
     line = f": `{info['line'].strip()}`" if info.get("line") else ""

@@ -29,11 +29,68 @@ def test_folder_one_level_down(tmp_path):
     assert "mlp.py" in s.files and "inner" in s.notes[0]
 
 
-def test_symlinks_are_not_followed(tmp_path):
+def test_symlinks_out_of_the_submission_are_refused(tmp_path):
     (tmp_path / "sub").mkdir()
     os.symlink("/etc/passwd", tmp_path / "sub" / "mlp.py")
+    with pytest.raises(SubmissionError, match="symbolic link to a file outside"):
+        load_submission(tmp_path / "sub", EXPECTED, tmp_path / "stage")
+
+
+def test_symlink_inside_the_submission_is_read(tmp_path):
+    (tmp_path / "sub" / "src").mkdir(parents=True)
+    (tmp_path / "sub" / "src" / "real.py").write_text("x = 1\n")
+    os.symlink("src/real.py", tmp_path / "sub" / "mlp.py")
     s = load_submission(tmp_path / "sub", EXPECTED, tmp_path / "stage")
-    assert "mlp.py" not in s.files and "not a regular file" in s.notes[0]
+    assert s.files["mlp.py"].read_text() == "x = 1\n" and not s.files["mlp.py"].is_symlink()
+
+
+def test_subfolder_symlink_to_elsewhere_is_refused(tmp_path):
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "reference" / "mlp.py").write_text("solution = 1\n")
+    (tmp_path / "sub").mkdir()
+    os.symlink(tmp_path / "reference", tmp_path / "sub" / "inner")
+    with pytest.raises(SubmissionError, match="symbolic link to a folder outside"):
+        load_submission(tmp_path / "sub", EXPECTED, tmp_path / "stage")
+
+
+@pytest.mark.parametrize("where", ["top", "inside"])
+def test_fifo_does_not_hang(tmp_path, where):
+    (tmp_path / "sub").mkdir()
+    fifo = tmp_path / ("s.zip" if where == "top" else "sub/mlp.py")
+    os.mkfifo(fifo)
+    with pytest.raises(SubmissionError, match="FIFO"):
+        load_submission(fifo if where == "top" else tmp_path / "sub", EXPECTED, tmp_path / "stage")
+
+
+def test_sparse_huge_file_is_refused_before_reading(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "mlp.py").write_text("x = 1\n")
+    with open(tmp_path / "sub" / "answers.toml", "wb") as f:
+        f.truncate(3 << 30)  # sparse: 3 GiB that take no disk
+    with pytest.raises(SubmissionError, match="answers.toml is larger than"):
+        load_submission(tmp_path / "sub", EXPECTED, tmp_path / "stage")
+
+
+def test_sparse_answers_beside_a_notebook(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    (tmp_path / "a1.ipynb").write_text(nbformat.writes(new_notebook(cells=[new_code_cell("x = 1")])))
+    with open(tmp_path / "answers.toml", "wb") as f:
+        f.truncate(3 << 30)
+    with pytest.raises(SubmissionError, match="answers.toml is larger than"):
+        load_submission(tmp_path / "a1.ipynb", EXPECTED, tmp_path / "stage")
+
+
+def test_deep_folder_tree_is_harmless(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "mlp.py").write_text("x = 1\n")
+    deep = tmp_path / "sub"
+    for _ in range(300):  # deeper trees are in the red-team tests
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    s = load_submission(tmp_path / "sub", EXPECTED, tmp_path / "stage")
+    assert sorted(s.files) == ["mlp.py"]
 
 
 def test_zip_with_top_folder_and_junk(tmp_path):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.assignment import CheckFailed
+from grader.checks.answers import check_numbers
 from grader.checks.compare import fmt
 
 
@@ -49,7 +50,8 @@ def judge_number(name: str, got, expected: float, tolerance: Tolerance = Toleran
                  mistakes: Sequence[tuple[float, str]] = ()) -> str:
     """Pass (returning a message) or raise ``CheckFailed``."""
     if isinstance(got, bool) or not isinstance(got, (int, float)):
-        raise CheckFailed(f"{name} should be a number, got {type(got).__name__} {str(got)[:40]!r}.")
+        raise CheckFailed(f"{name} should be a number, got {type(got).__name__} {repr(got)[:40]}.")
+    check_numbers(name, got)
     got = float(got)
     if tolerance.accepts(got, expected):
         return f"{name} = {fmt(got)}: correct."
@@ -61,9 +63,17 @@ def judge_matrix(name: str, got, expected: np.ndarray, tolerance: Tolerance = To
                  mistakes: Sequence[tuple[np.ndarray, str]] = ()) -> str:
     """Element-wise comparison with partial credit per correct row."""
     expected = np.asarray(expected, dtype=float)
+    if isinstance(got, list):
+        check_numbers(name, got)
+        if any(isinstance(row, list) and any(isinstance(v, bool) for v in row) for row in got):
+            raise CheckFailed(f"{name} holds true/false values; it should be rows of numbers.")
+        widths = {len(row) for row in got if isinstance(row, list)}
+        if len(widths) > 1:
+            raise CheckFailed(f"{name} has rows of different lengths ({', '.join(map(str, sorted(widths)))}); "
+                              f"expected {expected.shape[0]} rows of {expected.shape[1]} numbers.")
     try:
         array = np.array(got, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise CheckFailed(f"{name} should be a list of rows of numbers, e.g. [[1.0, 2.0], [3.0, 4.0]].") from None
     if array.shape != expected.shape:
         raise CheckFailed(f"{name} has shape {array.shape}, expected {expected.shape} "

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from grader.report import register_format
+from grader.report.sanitize import visible
 from grader.result import Report
 
 SYMBOLS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow"),
@@ -22,9 +23,19 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
+def _text(value: object) -> str:
+    """Student-reachable text, with control characters made visible and rich markup escaped."""
+    return escape(visible(value))
+
+
+def _block(value: object) -> str:
+    """Like ``_text``; continuation lines are indented so no student line can pass for the grader's own."""
+    return _text(value).replace("\n", "\n    ")
+
+
 def print_report(report: Report, console: Console) -> None:
     """Print ``report`` on a rich console."""
-    title = f"dlgrade {report.assignment} · {escape(report.submission)}"
+    title = f"dlgrade {_text(report.assignment)} · {_text(report.submission)}"
     seed = report.diagnostics.get("seed")
     table = Table(title=title, caption=f"seed {seed}: rerun with --seed {seed} to reproduce" if seed is not None
                   else None, show_lines=False, expand=False)
@@ -35,7 +46,7 @@ def print_report(report: Report, console: Console) -> None:
     for check in report.checks:
         symbol, colour = SYMBOLS[check.status]
         partial = check.status == "failed" and check.score > 0
-        table.add_row(check.task, escape(check.name),
+        table.add_row(_text(check.task), _text(check.name),
                       "" if check.status == "skipped" else f"{_points(check.score)}/{_points(check.max_score)}",
                       f"[{colour}]{symbol} {check.status}{' (partial)' if partial else ''}[/]")
     console.print(table)
@@ -48,24 +59,24 @@ def print_report(report: Report, console: Console) -> None:
         check = same[0]
         symbol, colour = SYMBOLS[check.status]
         if len(same) == 1:
-            console.print(f"\n[{colour}]{symbol}[/] [bold]{check.task} {escape(check.name)}[/] "
+            console.print(f"\n[{colour}]{symbol}[/] [bold]{_text(check.task)} {_text(check.name)}[/] "
                           f"({_points(check.score)}/{_points(check.max_score)})")
         else:
             names = ", ".join(f"{c.task} {c.name}" for c in same)
             console.print(f"\n[{colour}]{symbol}[/] [bold]{len(same)} checks[/] "
                           f"({_points(sum(c.score for c in same))}/{_points(sum(c.max_score for c in same))}): "
-                          f"{escape(names)}")
+                          f"{_text(names)}")
         if check.message:
-            console.print(f"  {escape(check.message)}")
+            console.print(f"  {_block(check.message)}")
         if check.hint:
-            console.print(f"  [cyan]hint:[/] {escape(check.hint)}")
+            console.print(f"  [cyan]hint:[/] {_block(check.hint)}")
         if check.output.strip():
             lines = check.output.strip().splitlines()
-            shown = "\n    ".join(escape(line[:200]) for line in lines[:5])
+            shown = "\n    ".join(_text(line[:200]) for line in lines[:5])
             more = f"\n    [dim]... {len(lines) - 5} more lines[/]" if len(lines) > 5 else ""
             console.print(f"  [dim]your code printed:[/]\n    {shown}{more}")
     for note in report.diagnostics.get("submission_notes", []):
-        console.print(f"\n[dim]note: {escape(note)}[/]")
+        console.print(f"\n[dim]note: {_text(note)}[/]")
     verdict = "all checks passed" if report.all_passed else f"{len(problems)} check(s) need work"
     colour = "green" if report.all_passed else "red"
     console.print(f"\n[bold]Score: {_points(report.score)}/{_points(report.max_score)}[/] "

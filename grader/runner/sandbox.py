@@ -214,7 +214,7 @@ class Session:
                 info = header["error"]
                 if not isinstance(info, dict):
                     raise wire.WireError("malformed error report")
-                raise RemoteError({k: (str(v)[:4000] if isinstance(v, str) else v) for k, v in info.items()})
+                raise RemoteError(wire.sanitize_error(info))
             return wire.decode(header.get("value"), blobs)
         except (wire.WireError, RecursionError) as exc:
             raise WorkerDied(f"sent back malformed data ({exc})") from None

@@ -26,6 +26,9 @@ MAX_HEADER_BYTES = 8 * 1024 * 1024
 MAX_ARRAY_BYTES = 256 * 1024 * 1024
 MAX_ARRAYS = 4096
 MAX_DEPTH = 64
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # what NumPy can hold: int64 and uint64
+MAX_ERROR_TEXT = 4000
+MAX_ERROR_FIELDS = 32
 NUMERIC_KINDS = frozenset("biuf")
 _LEN = struct.Struct("!Q")
 
@@ -122,20 +125,23 @@ def npy_to_array(blob: bytes) -> np.ndarray:
         raise WireError("malformed .npy header") from None
     if not isinstance(descr, str) or not isinstance(fortran, bool) or not isinstance(shape, tuple):
         raise WireError("malformed .npy header")
-    if len(shape) > 32 or not all(isinstance(d, int) and d >= 0 for d in shape):
+    if len(shape) > 32 or not all(type(d) is int and 0 <= d <= MAX_ARRAY_BYTES for d in shape):
         raise WireError("malformed .npy shape")
     try:
         dtype = np.dtype(descr)
-    except TypeError:
-        raise WireError(f"unknown dtype {descr!r}") from None
+    except Exception:
+        raise WireError(f"unknown dtype {descr[:40]!r}") from None
     if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise WireError(f"arrays of dtype {dtype} are not accepted (numbers only)")
-    count = math.prod(shape)
+    count = math.prod(shape)  # exact (Python ints), compared with the bytes present before anything is allocated
     payload = memoryview(blob)[start + hlen :]
     if count * dtype.itemsize != len(payload):
         raise WireError("array payload size does not match its header")
-    flat = np.frombuffer(payload, dtype=dtype, count=count)
-    return np.array(flat.reshape(shape, order="F" if fortran else "C"), dtype=dtype.newbyteorder("="))
+    try:
+        flat = np.frombuffer(payload, dtype=dtype, count=count)
+        return np.array(flat.reshape(shape, order="F" if fortran else "C"), dtype=dtype.newbyteorder("="))
+    except (ValueError, TypeError, OverflowError, MemoryError) as exc:
+        raise WireError(f"array frame cannot be read ({type(exc).__name__})") from None
 
 
 # ---------------------------------------------------------------------- values
@@ -196,26 +202,91 @@ def encode(value, arrays: list[bytes], to_handle=None, depth: int = 0):
 
 
 def decode(data, arrays: list[bytes], from_handle=None, depth: int = 0):
-    """Inverse of ``encode``; ``from_handle`` resolves handles (worker side)."""
+    """Inverse of ``encode``; ``from_handle`` resolves handles (worker side).
+
+    Raises ``WireError`` (never another exception) for anything ``encode`` would
+    not have produced, and for integers beyond 64 bits, which no check can compare.
+    """
     if depth > MAX_DEPTH:
         raise WireError("value is nested too deeply")
-    if data is None or isinstance(data, (bool, int, float, str)):
+    if data is None or isinstance(data, (bool, float, str)):
+        return data
+    if isinstance(data, int):
+        if not INT_MIN <= data <= INT_MAX:
+            raise WireError(f"an integer of {len(str(abs(data)))} digits, beyond 64 bits, is not a number the "
+                            "grader can compare")
         return data
     if isinstance(data, list):
         return [decode(v, arrays, from_handle, depth + 1) for v in data]
     if isinstance(data, dict):
         if "__nd__" in data:
             index = data["__nd__"]
-            if not isinstance(index, int) or not 0 <= index < len(arrays):
+            if type(index) is not int or not 0 <= index < len(arrays):
                 raise WireError("array reference out of range")
             return npy_to_array(arrays[index])
-        if "__tuple__" in data:
+        if "__tuple__" in data and isinstance(data["__tuple__"], list):
             return tuple(decode(data["__tuple__"], arrays, from_handle, depth + 1))
         if "__map__" in data and isinstance(data["__map__"], dict):
             return {str(k): decode(v, arrays, from_handle, depth + 1) for k, v in data["__map__"].items()}
         if "__handle__" in data:
-            handle = Handle(int(data["__handle__"]), str(data.get("type", "object"))[:200])
+            ident = data["__handle__"]
+            if type(ident) is not int or not 0 <= ident <= INT_MAX:
+                raise WireError("malformed object handle")
+            handle = Handle(ident, str(data.get("type", "object"))[:200])
             return from_handle(handle) if from_handle else handle
-        if "__rng__" in data and from_handle is not None:
-            return np.random.default_rng(int(data["__rng__"]))
+        if "__rng__" in data and from_handle is not None and type(data["__rng__"]) is int:
+            return np.random.default_rng(abs(data["__rng__"]))
     raise WireError(f"unexpected value in message: {str(data)[:80]}")
+
+
+# --------------------------------------------------------------- error reports
+
+_ERROR_TEXT_FIELDS = ("type", "message", "where", "line", "missing")
+
+
+def _bounded(value):
+    """A str, int, bool or None of bounded size, or ``_DROP``."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if INT_MIN <= value <= INT_MAX else _DROP
+    if isinstance(value, str):
+        return value[:MAX_ERROR_TEXT]
+    return _DROP
+
+
+_DROP = object()
+
+
+def sanitize_error(info) -> dict:
+    """The worker's description of an exception, reduced to fields the parent can use safely.
+
+    The record comes from the sandbox, so any field may be forged: ``type`` a
+    list, ``message`` a dict, ``where`` an int, a million keys. What is returned
+    holds at most ``MAX_ERROR_FIELDS`` fields with str keys, each value a str
+    (at most ``MAX_ERROR_TEXT`` characters), a 64-bit int, a bool or None;
+    ``type``, ``message``, ``where``, ``line`` and ``missing`` are str or None
+    (``type`` and ``message`` always str), ``student_frames`` an int, and
+    ``forbidden`` a list of at most 20 short module names. A field of the wrong
+    type is dropped, never converted by calling into it.
+    """
+    clean: dict = {}
+    if isinstance(info, dict):
+        for key, value in list(info.items())[:MAX_ERROR_FIELDS * 4]:
+            if not isinstance(key, str) or len(key) > 64 or len(clean) >= MAX_ERROR_FIELDS:
+                continue
+            if key == "forbidden":
+                if isinstance(value, list):
+                    clean[key] = [v[:100] for v in value[:20] if isinstance(v, str)]
+                continue
+            value = _bounded(value)
+            if value is _DROP:
+                continue
+            if key in _ERROR_TEXT_FIELDS and value is not None and not isinstance(value, str):
+                continue
+            if key == "student_frames" and (isinstance(value, bool) or not isinstance(value, int)):
+                continue
+            clean[key] = value
+    clean["type"] = clean.get("type") or "Exception"
+    clean["message"] = clean.get("message") or ""
+    return clean
