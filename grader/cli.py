@@ -109,5 +109,63 @@ def check_command(assignment: str, path: Path, tasks: tuple[str, ...], format_na
     sys.exit(EXIT_PASSED if report.all_passed else EXIT_FAILED)
 
 
+# --- grading a class (grader.batch) ----------------------------------------------------------------------------
+
+GRADEBOOK_OPTION = click.option("--gradebook", "gradebook", type=click.Path(dir_okay=False, path_type=Path),
+                                default=Path("gradebook.sqlite"), show_default=True, help="The gradebook file.")
+
+
+@main.command("grade")
+@click.argument("assignment")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
+@GRADEBOOK_OPTION
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help="CSV mapping student ids to names.")
+@click.option("--task", "tasks", multiple=True, metavar="ID", help="Only this task or check id; repeatable.")
+@click.option("--budget", "budget_s", type=click.FloatRange(min=0.1), help="Seconds of budget per submission.")
+@click.option("--seed", type=int, help="Seed of the random inputs (default: the last run's, else random).")
+@click.option("--timeout-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True,
+              help="Multiply every time limit.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", metavar="ADDR", help="Dask scheduler address (default: a LocalCluster).")
+@click.option("--regrade", is_flag=True, help="Grade again even what is already graded for the same submission.")
+def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path, roster: Path | None,
+                  tasks: tuple[str, ...], budget_s: float | None, seed: int | None, timeout_scale: float,
+                  executor: str, scheduler: str | None, regrade: bool) -> None:
+    """Grade every student's submission in SUBMISSIONS (a folder or .zip, e.g. an LMS download) into the gradebook."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from grader.batch.api import grade_class
+
+    err = Console(stderr=True)
+    columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=False) as bar:
+        task_id = bar.add_task("grading", total=None, counts="")
+
+        def update(p) -> None:
+            bar.update(task_id, total=p.total, completed=p.done,
+                       counts=f"[green]{p.passed} passed[/] [red]{p.failed} failed[/] "
+                              f"[yellow]{p.errored} errored[/] [dim]{p.skipped} already graded[/]")
+
+        try:
+            result = grade_class(assignment, submissions, gradebook=gradebook, jobs=jobs, roster=roster,
+                                 tasks=list(tasks) or None, seed=seed, budget_s=budget_s, timeout_scale=timeout_scale,
+                                 executor=executor, scheduler=scheduler, regrade=regrade, progress=update)
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print("interrupted: every student graded so far is saved; rerun the same command to continue")
+            sys.exit(130)
+    err.print(f"run {result.run_id}: {len(result.graded)} graded, {len(result.skipped)} already graded, "
+              f"{len(result.errors)} not graded, seed {result.seed}, {result.duration_s:.1f} s -> {gradebook}")
+    for student, why in sorted(result.errors.items()):
+        err.print(f"[yellow]not graded[/] {escape(student)}: {escape(why)}")
+    if result.missing:
+        err.print(f"[red]missing[/] (on the roster, no submission): {escape(', '.join(result.missing))}")
+    if result.unknown:
+        err.print(f"[yellow]not on the roster[/]: {escape(', '.join(result.unknown))}")
+    sys.exit(EXIT_FAILED if result.errors else EXIT_PASSED)
+
+
 if __name__ == "__main__":
     main()
