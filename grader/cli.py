@@ -167,5 +167,82 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
     sys.exit(EXIT_FAILED if result.errors else EXIT_PASSED)
 
 
+@main.group("gradebook")
+def gradebook_group() -> None:
+    """Read the gradebook: runs, one student's history, differences between runs, exports."""
+
+
+@gradebook_group.command("list")
+@GRADEBOOK_OPTION
+def gradebook_list(gradebook: Path) -> None:
+    """List the runs: when, dlgrade version, seed, machine, isolation layers, students graded."""
+    from grader.batch.api import list_runs
+
+    table = Table("Run", "Assignment", "Started", "Status", "Version", "Seed", "Machine", "Isolation", "Graded")
+    for run in list_runs(gradebook):
+        isolation = ", ".join(k for k, v in run["isolation"].items() if v is True) or "-"
+        machine = f"{run['machine'].get('node', '?')} ({run['machine'].get('cpus', '?')} cpus)"
+        table.add_row(str(run["id"]), escape(run["assignment"]), run["started_at"], run["status"],
+                      escape(run["dlgrade_version"]), str(run["seed"]), escape(machine), escape(isolation),
+                      str(run["graded"]))
+    Console().print(table)
+
+
+@gradebook_group.command("show")
+@click.argument("student")
+@GRADEBOOK_OPTION
+def gradebook_show(student: str, gradebook: Path) -> None:
+    """Show STUDENT's latest report (as `dlgrade check` prints it) and their history of grades."""
+    from grader.batch.api import student_history
+
+    history = student_history(gradebook, student)
+    console = Console()
+    print_report(history[-1]["report"], console)
+    table = Table("Run", "Assignment", "Graded at", "Score", "Version", "Submission", title="History")
+    for row in history:
+        table.add_row(str(row["run_id"]), escape(row["assignment"]), row["graded_at"],
+                      f"{row['score']:g}/{row['max_score']:g}", escape(row["dlgrade_version"]),
+                      row["submission_hash"][:12])
+    console.print(table)
+
+
+@gradebook_group.command("diff")
+@click.argument("run_a", type=int)
+@click.argument("run_b", type=int)
+@GRADEBOOK_OPTION
+def gradebook_diff(run_a: int, run_b: int, gradebook: Path) -> None:
+    """Show the checks whose outcome changed between RUN_A and RUN_B, per student."""
+    from grader.batch.api import diff_runs
+
+    changes, only_a, only_b = diff_runs(gradebook, run_a, run_b)
+    console = Console()
+    if changes:
+        table = Table("Student", "Check", f"Run {run_a}", f"Run {run_b}")
+        for change in changes:
+            table.add_row(escape(change.student), escape(change.check), change.before, change.after)
+        console.print(table)
+    else:
+        console.print("no check changed for the students graded in both runs")
+    if only_a:
+        console.print(f"graded only in run {run_a}: {escape(', '.join(only_a))}")
+    if only_b:
+        console.print(f"graded only in run {run_b}: {escape(', '.join(only_b))}")
+
+
+@gradebook_group.command("export")
+@click.option("--format", "format_name", type=click.Choice(["csv", "canvas", "junit", "gradescope", "feedback",
+                                                            "analytics"]), required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="A file (csv, canvas, junit, analytics) or a folder (gradescope, feedback).")
+@click.option("--assignment", help="Which assignment, when the gradebook holds several.")
+@GRADEBOOK_OPTION
+def gradebook_export(format_name: str, output: Path, assignment: str | None, gradebook: Path) -> None:
+    """Export the latest grades: a CSV, a Canvas import, Gradescope results, JUnit XML, feedback or the class page."""
+    from grader.batch.api import export_grades
+
+    written = export_grades(gradebook, format_name, output, assignment)
+    Console(stderr=True).print(f"wrote {len(written)} file(s) to {escape(str(output))}")
+
+
 if __name__ == "__main__":
     main()

@@ -191,3 +191,56 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
     finally:
         book.close()
         shutil.rmtree(staging, ignore_errors=True)
+
+
+# --- reading the gradebook (dlgrade gradebook ...) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One check whose outcome differs between two runs for one student."""
+
+    student: str
+    check: str
+    before: str
+    after: str
+
+
+def list_runs(gradebook: str | Path) -> list[dict]:
+    """Every run with its version, seed, machine, isolation layers and how many students it graded."""
+    with Gradebook(Path(gradebook), create=False) as book:
+        return book.runs()
+
+
+def student_history(gradebook: str | Path, student: str) -> list[dict]:
+    """Every graded submission of ``student``, oldest first, each with its ``report``."""
+    with Gradebook(Path(gradebook), create=False) as book:
+        history = book.history(student)
+    if not history:
+        raise UsageError(f"no grades for student {student!r} in the gradebook {gradebook}")
+    return history
+
+
+def diff_runs(gradebook: str | Path, run_a: int, run_b: int) -> tuple[list[Change], list[str], list[str]]:
+    """(changed checks, students graded only in run_a, only in run_b) between two runs."""
+    with Gradebook(Path(gradebook), create=False) as book:
+        a, b = book.run_reports(run_a), book.run_reports(run_b)
+    changes = []
+    for student in sorted(set(a) & set(b)):
+        before = {c.id: c for c in a[student].checks}
+        for check in b[student].checks:
+            old = before.get(check.id)
+            old_text = f"{old.status} {old.score:g}/{old.max_score:g}" if old else "absent"
+            new_text = f"{check.status} {check.score:g}/{check.max_score:g}"
+            if old_text != new_text:
+                changes.append(Change(student, check.id, old_text, new_text))
+    return changes, sorted(set(a) - set(b)), sorted(set(b) - set(a))
+
+
+def export_grades(gradebook: str | Path, format_name: str, output: str | Path,
+                  assignment: str | None = None) -> list[Path]:
+    """Write the latest grades as ``format_name`` (csv, canvas, gradescope, junit, feedback) to ``output``."""
+    from grader.batch.exports import export
+
+    with Gradebook(Path(gradebook), create=False) as book:
+        return export(book, format_name, Path(output), assignment)

@@ -34,4 +34,4 @@ def render(report: Report, format_name: str) -> str:
 
 
 def _load_builtins() -> None:
-    from grader.report import json_report, terminal  # noqa: F401  (registering)
+    from grader.report import html, json_report, markdown, terminal  # noqa: F401  (registering)
