@@ -10,6 +10,7 @@ plus the roster's missing students, and writes files; none reruns anything.
   ``name``, ``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``).
 - ``junit``: one ``<testsuite>`` per student, one ``<testcase>`` per check.
 - ``feedback``: ``PATH/STUDENT.md`` and ``PATH/STUDENT.html`` with the terminal report's content.
+- ``analytics``: the class page (``grader.batch.analytics``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from grader.errors import UsageError
 from grader.report.markdown import visible
 from grader.result import Report
 
-FORMATS = ("csv", "canvas", "gradescope", "junit", "feedback")
+FORMATS = ("csv", "canvas", "gradescope", "junit", "feedback", "analytics")
 _SAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 
 
@@ -184,4 +185,8 @@ def export(book: Gradebook, format_name: str, path: Path, assignment: str | None
         return export_gradescope(graded, path)
     if format_name == "junit":
         return export_junit(graded, path)
+    if format_name == "analytics":
+        from grader.batch.analytics import write_page
+
+        return [write_page(assignment, {g.student: g.report for g in graded}, path, sorted(missing))]
     return export_feedback(graded, path)
