@@ -140,22 +140,26 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
     err = Console(stderr=True)
     columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
                TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=False) as bar:
-        task_id = bar.add_task("grading", total=None, counts="")
+    bar = Progress(*columns, console=err, transient=False)
+    task_id = bar.add_task("grading", total=None, counts="")
 
-        def update(p) -> None:
-            bar.update(task_id, total=p.total, completed=p.done,
-                       counts=f"[green]{p.passed} passed[/] [red]{p.failed} failed[/] "
-                              f"[yellow]{p.errored} errored[/] [dim]{p.skipped} already graded[/]")
+    def update(p) -> None:  # the first call comes once the arguments are checked: no bar before an error
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task_id, total=p.total, completed=p.done,
+                   counts=f"[green]{p.passed} passed[/] [red]{p.failed} failed[/] "
+                          f"[yellow]{p.errored} errored[/] [dim]{p.skipped} already graded[/]")
 
-        try:
-            result = grade_class(assignment, submissions, gradebook=gradebook, jobs=jobs, roster=roster,
-                                 tasks=list(tasks) or None, seed=seed, budget_s=budget_s, timeout_scale=timeout_scale,
-                                 executor=executor, scheduler=scheduler, regrade=regrade, progress=update)
-        except KeyboardInterrupt:
-            bar.stop()
-            err.print("interrupted: every student graded so far is saved; rerun the same command to continue")
-            sys.exit(130)
+    try:
+        result = grade_class(assignment, submissions, gradebook=gradebook, jobs=jobs, roster=roster,
+                             tasks=list(tasks) or None, seed=seed, budget_s=budget_s, timeout_scale=timeout_scale,
+                             executor=executor, scheduler=scheduler, regrade=regrade, progress=update)
+    except KeyboardInterrupt:
+        bar.stop()
+        err.print("interrupted: every student graded so far is saved; rerun the same command to continue")
+        sys.exit(130)
+    finally:
+        bar.stop()
     err.print(f"run {result.run_id}: {len(result.graded)} graded, {len(result.skipped)} already graded, "
               f"{len(result.errors)} not graded, seed {result.seed}, {result.duration_s:.1f} s -> {gradebook}")
     for student, why in sorted(result.errors.items()):
