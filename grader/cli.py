@@ -231,6 +231,144 @@ def gradescope_bundle_command(assignment: str, output: Path) -> None:
 
     click.echo(f"wrote {build_bundle(api.get_assignment(assignment), output)}")
 
+# --- grading a class (grader.batch) ----------------------------------------------------------------------------
+
+GRADEBOOK_OPTION = click.option("--gradebook", "gradebook", type=click.Path(dir_okay=False, path_type=Path),
+                                default=Path("gradebook.sqlite"), show_default=True, help="The gradebook file.")
+
+
+@main.command("grade")
+@click.argument("assignment")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
+@GRADEBOOK_OPTION
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help="CSV mapping student ids to names.")
+@click.option("--task", "tasks", multiple=True, metavar="ID", help="Only this task or check id; repeatable.")
+@click.option("--budget", "budget_s", type=click.FloatRange(min=0.1), help="Seconds of budget per submission.")
+@click.option("--seed", type=int, help="Seed of the random inputs (default: the last run's, else random).")
+@click.option("--timeout-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True,
+              help="Multiply every time limit.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", metavar="ADDR", help="Dask scheduler address (default: a LocalCluster).")
+@click.option("--regrade", is_flag=True, help="Grade again even what is already graded for the same submission.")
+def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path, roster: Path | None,
+                  tasks: tuple[str, ...], budget_s: float | None, seed: int | None, timeout_scale: float,
+                  executor: str, scheduler: str | None, regrade: bool) -> None:
+    """Grade every student's submission in SUBMISSIONS (a folder or .zip, e.g. an LMS download) into the gradebook."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from grader.batch.api import grade_class
+
+    err = Console(stderr=True)
+    columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
+               TimeRemainingColumn())
+    bar = Progress(*columns, console=err, transient=False)
+    task_id = bar.add_task("grading", total=None, counts="")
+
+    def update(p) -> None:  # the first call comes once the arguments are checked: no bar before an error
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task_id, total=p.total, completed=p.done,
+                   counts=f"[green]{p.passed} passed[/] [red]{p.failed} failed[/] "
+                          f"[yellow]{p.errored} errored[/] [dim]{p.skipped} already graded[/]")
+
+    try:
+        result = grade_class(assignment, submissions, gradebook=gradebook, jobs=jobs, roster=roster,
+                             tasks=list(tasks) or None, seed=seed, budget_s=budget_s, timeout_scale=timeout_scale,
+                             executor=executor, scheduler=scheduler, regrade=regrade, progress=update)
+    except KeyboardInterrupt:
+        bar.stop()
+        err.print("interrupted: every student graded so far is saved; rerun the same command to continue")
+        sys.exit(130)
+    finally:
+        bar.stop()
+    err.print(f"run {result.run_id}: {len(result.graded)} graded, {len(result.skipped)} already graded, "
+              f"{len(result.errors)} not graded, seed {result.seed}, {result.duration_s:.1f} s -> {gradebook}")
+    for student, why in sorted(result.errors.items()):
+        err.print(f"[yellow]not graded[/] {escape(student)}: {escape(why)}")
+    if result.missing:
+        err.print(f"[red]missing[/] (on the roster, no submission): {escape(', '.join(result.missing))}")
+    if result.unknown:
+        err.print(f"[yellow]not on the roster[/]: {escape(', '.join(result.unknown))}")
+    sys.exit(EXIT_FAILED if result.errors else EXIT_PASSED)
+
+
+@main.group("gradebook")
+def gradebook_group() -> None:
+    """Read the gradebook: runs, one student's history, differences between runs, exports."""
+
+
+@gradebook_group.command("list")
+@GRADEBOOK_OPTION
+def gradebook_list(gradebook: Path) -> None:
+    """List the runs: when, dlgrade version, seed, machine, isolation layers, students graded."""
+    from grader.batch.api import list_runs
+
+    table = Table("Run", "Assignment", "Started", "Status", "Version", "Seed", "Machine", "Isolation", "Graded")
+    for run in list_runs(gradebook):
+        isolation = ", ".join(k for k, v in run["isolation"].items() if v is True) or "-"
+        machine = f"{run['machine'].get('node', '?')} ({run['machine'].get('cpus', '?')} cpus)"
+        table.add_row(str(run["id"]), escape(run["assignment"]), run["started_at"], run["status"],
+                      escape(run["dlgrade_version"]), str(run["seed"]), escape(machine), escape(isolation),
+                      str(run["graded"]))
+    Console().print(table)
+
+
+@gradebook_group.command("show")
+@click.argument("student")
+@GRADEBOOK_OPTION
+def gradebook_show(student: str, gradebook: Path) -> None:
+    """Show STUDENT's latest report (as `dlgrade check` prints it) and their history of grades."""
+    from grader.batch.api import student_history
+
+    history = student_history(gradebook, student)
+    console = Console()
+    print_report(history[-1]["report"], console)
+    table = Table("Run", "Assignment", "Graded at", "Score", "Version", "Submission", title="History")
+    for row in history:
+        table.add_row(str(row["run_id"]), escape(row["assignment"]), row["graded_at"],
+                      f"{row['score']:g}/{row['max_score']:g}", escape(row["dlgrade_version"]),
+                      row["submission_hash"][:12])
+    console.print(table)
+
+
+@gradebook_group.command("diff")
+@click.argument("run_a", type=int)
+@click.argument("run_b", type=int)
+@GRADEBOOK_OPTION
+def gradebook_diff(run_a: int, run_b: int, gradebook: Path) -> None:
+    """Show the checks whose outcome changed between RUN_A and RUN_B, per student."""
+    from grader.batch.api import diff_runs
+
+    changes, only_a, only_b = diff_runs(gradebook, run_a, run_b)
+    console = Console()
+    if changes:
+        table = Table("Student", "Check", f"Run {run_a}", f"Run {run_b}")
+        for change in changes:
+            table.add_row(escape(change.student), escape(change.check), change.before, change.after)
+        console.print(table)
+    else:
+        console.print("no check changed for the students graded in both runs")
+    if only_a:
+        console.print(f"graded only in run {run_a}: {escape(', '.join(only_a))}")
+    if only_b:
+        console.print(f"graded only in run {run_b}: {escape(', '.join(only_b))}")
+
+
+@gradebook_group.command("export")
+@click.option("--format", "format_name", type=click.Choice(["csv", "canvas", "junit", "gradescope", "feedback",
+                                                            "analytics"]), required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="A file (csv, canvas, junit, analytics) or a folder (gradescope, feedback).")
+@click.option("--assignment", help="Which assignment, when the gradebook holds several.")
+@GRADEBOOK_OPTION
+def gradebook_export(format_name: str, output: Path, assignment: str | None, gradebook: Path) -> None:
+    """Export the latest grades: a CSV, a Canvas import, Gradescope results, JUnit XML, feedback or the class page."""
+    from grader.batch.api import export_grades
+
+    written = export_grades(gradebook, format_name, output, assignment)
+    Console(stderr=True).print(f"wrote {len(written)} file(s) to {escape(str(output))}")
+
 
 if __name__ == "__main__":
     main()

@@ -34,4 +34,4 @@ def render(report: Report, format_name: str) -> str:
 
 
 def _load_builtins() -> None:
-    from grader.report import gradescope, json_report, junit, terminal  # noqa: F401  (registering)
+    from grader.report import gradescope, html, json_report, junit, markdown, terminal  # noqa: F401  (registering)

@@ -1,60 +1,57 @@
-"""Learning curves as PNG images, written with zlib alone (no plotting library).
+"""Plots as PNG bytes, drawn with matplotlib (the optional extra ``dlgrade[plots]``).
 
-Loss is drawn as a solid line on a scale of its own, test accuracy as a dashed
-line on 0..1, so the two are told apart without colour too.
+Learning curves (a4's training checks, ``dlgrade check --artifacts``) and the
+class analytics page's charts. Figures are made with ``matplotlib.figure.Figure``
+and the Agg canvas, never pyplot: no global state, no display, safe in threads.
+Loss is a solid line on its own axis, test accuracy a dashed line on 0..1, so
+the two are told apart without colour too.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
 from pathlib import Path
 
-WIDTH, HEIGHT, MARGIN = 480, 300, 30
-LOSS_COLOUR, ACCURACY_COLOUR, AXIS_COLOUR, GRID_COLOUR = (200, 40, 40), (30, 90, 200), (0, 0, 0), (225, 225, 225)
+from grader.errors import UsageError
+
+LOSS_COLOUR, ACCURACY_COLOUR = "#c82828", "#1e5ac8"
 
 
-def _png(pixels: list[bytearray]) -> bytes:
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+def new_figure(width_in: float = 6.4, height_in: float = 3.6):
+    """A blank Agg figure; a clear error when matplotlib is not installed."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise UsageError("plots need matplotlib: pip install 'dlgrade[plots]'") from None
+    figure = Figure(figsize=(width_in, height_in), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
 
-    raw = b"".join(b"\x00" + bytes(row) for row in pixels)
-    header = struct.pack(">IIBBBBB", WIDTH, HEIGHT, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
-
-def _line(pixels, x0, y0, x1, y1, colour, dashed=False) -> None:
-    steps = max(abs(x1 - x0), abs(y1 - y0), 1)
-    for i in range(steps + 1):
-        if dashed and (i // 6) % 2:
-            continue
-        x, y = round(x0 + (x1 - x0) * i / steps), round(y0 + (y1 - y0) * i / steps)
-        for dy in (0, 1):
-            if 0 <= x < WIDTH and 0 <= y + dy < HEIGHT:
-                pixels[y + dy][3 * x:3 * x + 3] = bytes(colour)
+def figure_png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
 
 
 def learning_curves_png(train_loss: list[float], test_accuracy: list[float]) -> bytes:
-    """A PNG of the loss (solid, own scale) and test accuracy (dashed, 0..1) per epoch."""
-    pixels = [bytearray(b"\xff" * 3 * WIDTH) for _ in range(HEIGHT)]
-    left, right, top, bottom = MARGIN, WIDTH - MARGIN, MARGIN, HEIGHT - MARGIN
-    for fraction in (0.25, 0.5, 0.75):
-        y = round(bottom - fraction * (bottom - top))
-        _line(pixels, left, y, right, y, GRID_COLOUR)
-    _line(pixels, left, bottom, right, bottom, AXIS_COLOUR)
-    _line(pixels, left, top, left, bottom, AXIS_COLOUR)
-    n = max(len(train_loss), len(test_accuracy), 2)
-
-    def x_at(i: int) -> int:
-        return round(left + (right - left) * i / (n - 1))
-
-    peak = max([v for v in train_loss if v == v] + [1e-9])
-    for series, scale, colour, dashed in ((train_loss, peak, LOSS_COLOUR, False),
-                                          (test_accuracy, 1.0, ACCURACY_COLOUR, True)):
-        points = [(x_at(i), round(bottom - (bottom - top) * min(max(v / scale, 0), 1))) for i, v in enumerate(series)]
-        for (xa, ya), (xb, yb) in zip(points, points[1:]):
-            _line(pixels, xa, ya, xb, yb, colour, dashed)
-    return _png(pixels)
+    """A PNG of the loss (solid, left axis) and test accuracy (dashed, right axis, 0..1) per epoch."""
+    figure = new_figure(4.8, 3.0)
+    loss_axis = figure.add_subplot()
+    epochs = range(1, max(len(train_loss), len(test_accuracy)) + 1)
+    loss_axis.plot(list(epochs)[:len(train_loss)], train_loss, color=LOSS_COLOUR, linestyle="-", label="train loss")
+    loss_axis.set_xlabel("epoch")
+    loss_axis.set_ylabel("train loss", color=LOSS_COLOUR)
+    loss_axis.grid(alpha=0.3)
+    accuracy_axis = loss_axis.twinx()
+    accuracy_axis.plot(list(epochs)[:len(test_accuracy)], test_accuracy, color=ACCURACY_COLOUR, linestyle="--",
+                       label="test accuracy")
+    accuracy_axis.set_ylim(0, 1)
+    accuracy_axis.set_ylabel("test accuracy", color=ACCURACY_COLOUR)
+    lines = loss_axis.get_lines() + accuracy_axis.get_lines()
+    loss_axis.legend(lines, [line.get_label() for line in lines], loc="center right", fontsize="small")
+    return figure_png(figure)
 
 
 def write_learning_curves(report, folder: Path) -> list[Path]:

@@ -1,0 +1,246 @@
+"""``grade_class``: the library call behind ``dlgrade grade``.
+
+Discover the students, skip those already graded (same hash, dlgrade version
+and tasks), send the rest to an executor (local processes or Dask), and save
+each result in the gradebook as it arrives, in the parent only. ``progress``
+receives a ``Progress`` after every student, so the CLI can draw a bar
+without this module knowing about rich.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from grader import api
+from grader.batch.discover import Entry, discover, extract_zip, submission_hash
+from grader.batch.gradebook import Gradebook
+from grader.batch.roster import read_roster
+from grader.errors import UsageError
+from grader.result import Report
+
+
+def dlgrade_version() -> str:
+    try:
+        return metadata.version("dlgrade")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def machine() -> dict:
+    return {"node": platform.node(), "system": platform.system(), "machine": platform.machine(),
+            "cpus": os.cpu_count(), "python": platform.python_version()}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a class grading stands, after each student."""
+
+    total: int
+    done: int
+    passed: int
+    failed: int
+    errored: int
+    skipped: int
+    elapsed_s: float
+    last: str = ""
+
+    @property
+    def eta_s(self) -> float | None:
+        graded = self.done - self.skipped
+        left = self.total - self.done
+        return None if graded <= 0 else self.elapsed_s / graded * left
+
+
+@dataclass(frozen=True)
+class ClassResult:
+    """What one ``dlgrade grade`` did."""
+
+    run_id: int
+    gradebook: Path
+    seed: int
+    graded: dict[str, Report] = field(default_factory=dict)
+    skipped: tuple[str, ...] = ()
+    errors: dict[str, str] = field(default_factory=dict)  # student -> why the grader could not grade them
+    missing: tuple[str, ...] = ()  # on the roster, no submission
+    unknown: tuple[str, ...] = ()  # submitted, not on the roster
+    duration_s: float = 0.0
+
+
+def _outcome(report: Report) -> str:
+    if report.all_passed:
+        return "passed"
+    if any(c.status in ("error", "timeout") for c in report.checks):
+        return "errored"
+    return "failed"
+
+
+def _executor(name: str, jobs: int, scheduler: str | None):
+    if name == "local":
+        from grader.batch.local import LocalExecutor
+        return LocalExecutor(jobs)
+    if name == "dask":
+        from grader.batch.dask_executor import DaskExecutor
+        return DaskExecutor(scheduler, jobs)
+    raise UsageError(f"unknown executor {name!r}; use local or dask")
+
+
+def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Path = "gradebook.sqlite",
+                jobs: int = 1, roster: str | Path | None = None, tasks: list[str] | None = None,
+                seed: int | None = None, budget_s: float | None = None, timeout_scale: float = 1.0,
+                executor: str = "local", scheduler: str | None = None, regrade: bool = False,
+                progress: Callable[[Progress], None] | None = None) -> ClassResult:
+    """Grade every submission in ``submissions`` for ``assignment`` into the gradebook; see the module doc."""
+    spec = api.get_assignment(assignment)
+    if tasks:
+        known = {c.task for c in spec.checks} | {c.id for c in spec.checks}
+        unknown_tasks = [t for t in tasks if t not in known]
+        if unknown_tasks:
+            raise UsageError(f"unknown task {', '.join(unknown_tasks)} for {spec.id}; tasks are "
+                             f"{', '.join(spec.tasks)}")
+    submissions = Path(submissions)
+    if not submissions.exists():
+        raise UsageError(f"no such file or folder: {submissions}")
+    names = read_roster(Path(roster)) if roster else {}
+    version, selection = dlgrade_version(), ",".join(sorted(tasks)) if tasks else "*"
+    started = time.perf_counter()
+    staging = Path(tempfile.mkdtemp(prefix="dlgrade-class-"))
+    book = Gradebook(Path(gradebook))
+    try:
+        root = submissions
+        if submissions.is_file():
+            if submissions.suffix.lower() != ".zip":
+                raise UsageError(f"{submissions} is not a folder or a .zip of submissions")
+            root = extract_zip(submissions, staging / "download")
+        entries = discover(root, staging / "regrouped", spec.files)
+        if not entries:
+            raise UsageError(f"no submissions found in {submissions} (expected folders, .zip or .ipynb files, "
+                             f"or an LMS download)")
+        found = {e.student for e in entries}
+        if names:
+            book.set_names(spec.id, names)
+        found_names = {e.student: e.name for e in entries if e.name and e.student not in names}
+        if found_names:
+            book.set_names(spec.id, found_names)
+        if seed is None:
+            seed = book.latest_seed(spec.id)
+        seed = secrets.randbelow(2**31) if seed is None else int(seed)
+        todo: list[tuple[Entry, str]] = []
+        skipped = []
+        for entry in entries:
+            digest = submission_hash(entry.path)
+            if not regrade and book.already_graded(spec.id, entry.student, digest, version, selection):
+                skipped.append(entry.student)
+            else:
+                todo.append((entry, digest))
+        run_id = book.start_run(spec.id, version, seed, selection, machine(),
+                                {"jobs": jobs, "executor": executor, "budget_s": budget_s,
+                                 "timeout_scale": timeout_scale, "tasks": tasks or []})
+        counts = {"passed": 0, "failed": 0, "errored": 0}
+        graded: dict[str, Report] = {}
+        errors: dict[str, str] = {}
+        isolation: dict = {}
+        hashes = {e.student: d for e, d in todo}
+        total = len(entries)
+
+        def tell(last: str) -> None:
+            if progress:
+                progress(Progress(total, len(skipped) + len(graded) + len(errors), counts["passed"],
+                                  counts["failed"], counts["errored"] + len(errors), len(skipped),
+                                  time.perf_counter() - started, last))
+
+        tell("")
+        jobs_list = [{"assignment": spec.id, "student": e.student, "path": str(e.path), "tasks": tasks, "seed": seed,
+                      "timeout_scale": timeout_scale, "budget_s": budget_s} for e, _ in todo]
+        status = "interrupted"
+        runner = _executor(executor, jobs, scheduler) if jobs_list else None
+        try:
+            for result in (runner.run(jobs_list) if runner else ()):
+                student = result["student"]
+                if "report" in result:
+                    report = Report.from_dict(result["report"])
+                    book.record(run_id, student, hashes[student], version, selection, report)
+                    graded[student] = report
+                    counts[_outcome(report)] += 1
+                    isolation = isolation or report.diagnostics.get("isolation") or {}
+                else:
+                    errors[student] = result.get("internal_error", "unknown failure")
+                tell(student)
+            status = "finished"
+        finally:
+            if runner is not None:
+                runner.close()
+            try:
+                book.finish_run(run_id, status, isolation)
+            except UsageError:
+                if status == "finished":
+                    raise
+        return ClassResult(run_id=run_id, gradebook=Path(gradebook), seed=seed, graded=graded,
+                           skipped=tuple(skipped), errors=errors,
+                           missing=tuple(sorted(set(names) - found)) if names else (),
+                           unknown=tuple(sorted(found - set(names))) if names else (),
+                           duration_s=round(time.perf_counter() - started, 3))
+    finally:
+        book.close()
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# --- reading the gradebook (dlgrade gradebook ...) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One check whose outcome differs between two runs for one student."""
+
+    student: str
+    check: str
+    before: str
+    after: str
+
+
+def list_runs(gradebook: str | Path) -> list[dict]:
+    """Every run with its version, seed, machine, isolation layers and how many students it graded."""
+    with Gradebook(Path(gradebook), create=False) as book:
+        return book.runs()
+
+
+def student_history(gradebook: str | Path, student: str) -> list[dict]:
+    """Every graded submission of ``student``, oldest first, each with its ``report``."""
+    with Gradebook(Path(gradebook), create=False) as book:
+        history = book.history(student)
+    if not history:
+        raise UsageError(f"no grades for student {student!r} in the gradebook {gradebook}")
+    return history
+
+
+def diff_runs(gradebook: str | Path, run_a: int, run_b: int) -> tuple[list[Change], list[str], list[str]]:
+    """(changed checks, students graded only in run_a, only in run_b) between two runs."""
+    with Gradebook(Path(gradebook), create=False) as book:
+        a, b = book.run_reports(run_a), book.run_reports(run_b)
+    changes = []
+    for student in sorted(set(a) & set(b)):
+        before = {c.id: c for c in a[student].checks}
+        for check in b[student].checks:
+            old = before.get(check.id)
+            old_text = f"{old.status} {old.score:g}/{old.max_score:g}" if old else "absent"
+            new_text = f"{check.status} {check.score:g}/{check.max_score:g}"
+            if old_text != new_text:
+                changes.append(Change(student, check.id, old_text, new_text))
+    return changes, sorted(set(a) - set(b)), sorted(set(b) - set(a))
+
+
+def export_grades(gradebook: str | Path, format_name: str, output: str | Path,
+                  assignment: str | None = None) -> list[Path]:
+    """Write the latest grades as ``format_name`` (csv, canvas, gradescope, junit, feedback) to ``output``."""
+    from grader.batch.exports import export
+
+    with Gradebook(Path(gradebook), create=False) as book:
+        return export(book, format_name, Path(output), assignment)

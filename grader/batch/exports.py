@@ -1,0 +1,192 @@
+"""Exports of the gradebook's latest grades: CSV, Canvas, Gradescope, JUnit XML, per-student feedback.
+
+Each takes the latest graded submission per student (``Gradebook.latest``)
+plus the roster's missing students, and writes files; none reruns anything.
+
+- ``csv``: one row per student, first column ``student``, one column per check id, ``total``, ``max``.
+- ``canvas``: Canvas's gradebook import layout: ``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``,
+  ``Section``, then one column for the assignment; a ``Points Possible`` row under the header.
+- ``gradescope``: ``PATH/STUDENT/results.json`` in the autograder results format (``score``, ``tests`` with
+  ``name``, ``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``).
+- ``junit``: one ``<testsuite>`` per student, one ``<testcase>`` per check.
+- ``feedback``: ``PATH/STUDENT.md`` and ``PATH/STUDENT.html`` with the terminal report's content.
+- ``analytics``: the class page (``grader.batch.analytics``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from grader.batch.gradebook import Graded, Gradebook
+from grader.errors import UsageError
+from grader.report.markdown import visible
+from grader.result import Report
+
+FORMATS = ("csv", "canvas", "gradescope", "junit", "feedback", "analytics")
+_SAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
+
+
+def safe_name(student: str) -> str:
+    """A file name for ``student`` (ids come from file names an LMS wrote, so they are not trusted as paths)."""
+    name = _SAFE.sub("_", student).strip("._") or "student"
+    return name[:120]
+
+
+def _check_columns(graded: list[Graded]) -> list[tuple[str, float]]:
+    columns: dict[str, float] = {}
+    for g in graded:
+        for check in g.report.checks:
+            columns.setdefault(check.id, check.max_score)
+    return list(columns.items())
+
+
+def _formula_safe(value: str) -> str:
+    """Spreadsheets run cells that start with = + - @: prefix a quote (OWASP CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _open_csv(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return open(path, "w", newline="", encoding="utf-8")
+
+
+def export_csv(graded: list[Graded], missing: dict[str, str], path: Path) -> list[Path]:
+    columns = _check_columns(graded)
+    with _open_csv(path) as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "name", *[c for c, _ in columns], "total", "max", "status"])
+        for g in graded:
+            scores = {c.id: c for c in g.report.checks}
+            writer.writerow([_formula_safe(g.student), _formula_safe(g.name),
+                             *[f"{scores[c].score:g}" if c in scores and scores[c].status != "skipped" else ""
+                               for c, _ in columns],
+                             f"{g.report.score:g}", f"{g.report.max_score:g}", "graded"])
+        for student, name in sorted(missing.items()):
+            writer.writerow([_formula_safe(student), _formula_safe(name), *[""] * len(columns), "0", "", "missing"])
+    return [path]
+
+
+def export_canvas(graded: list[Graded], missing: dict[str, str], path: Path, assignment: str) -> list[Path]:
+    column = f"dlgrade {assignment}"
+    possible = max((g.report.max_score for g in graded), default=0)
+    with _open_csv(path) as f:
+        writer = csv.writer(f)
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
+        writer.writerow(["    Points Possible", "", "", "", "", f"{possible:g}"])
+        for g in graded:
+            writer.writerow([_formula_safe(g.name or g.student), _formula_safe(g.student), "", "", "",
+                             f"{g.report.score:g}"])
+        for student, name in sorted(missing.items()):
+            writer.writerow([_formula_safe(name or student), _formula_safe(student), "", "", "", "0"])
+    return [path]
+
+
+def gradescope_results(report: Report) -> dict:
+    """One submission's results in Gradescope's autograder results.json layout."""
+    from grader.report.markdown import printed_lines
+
+    tests = []
+    for check in report.checks:
+        if check.status == "skipped":
+            continue
+        text = "\n".join(part for part in (check.message, f"hint: {check.hint}" if check.hint else "") if part)
+        if check.output.strip():
+            lines, more = printed_lines(check.output)
+            text += "\nyour code printed:\n" + "\n".join(lines) + (f"\n... {more} more lines" if more else "")
+        tests.append({"name": f"{check.task} {check.name}", "number": check.id, "score": check.score,
+                      "max_score": check.max_score, "status": "passed" if check.status == "passed" else "failed",
+                      "output": visible(text), "visibility": "visible"})
+    seed = report.diagnostics.get("seed")
+    return {"score": report.score, "execution_time": round(float(report.diagnostics.get("duration_s") or 0), 3),
+            "output": f"dlgrade {report.assignment}, seed {seed}", "visibility": "visible",
+            "stdout_visibility": "hidden", "tests": tests}
+
+
+def export_gradescope(graded: list[Graded], path: Path) -> list[Path]:
+    written = []
+    for g in graded:
+        target = path / safe_name(g.student) / "results.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(gradescope_results(g.report), indent=2, allow_nan=False) + "\n",
+                          encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def _xml_text(value: str) -> str:
+    """XML 1.0 cannot hold most control characters at all: show them escaped."""
+    return visible(value).replace("\x0b", "\\x0b").replace("\x0c", "\\x0c")
+
+
+def export_junit(graded: list[Graded], path: Path) -> list[Path]:
+    suites = ET.Element("testsuites", name="dlgrade")
+    for g in graded:
+        checks = [c for c in g.report.checks]
+        suite = ET.SubElement(suites, "testsuite", name=_xml_text(g.student), tests=str(len(checks)),
+                              failures=str(sum(c.status in ("failed", "undecided") for c in checks)),
+                              errors=str(sum(c.status in ("error", "timeout") for c in checks)),
+                              skipped=str(sum(c.status == "skipped" for c in checks)),
+                              time=f"{sum(c.duration_s for c in checks):.3f}")
+        for c in checks:
+            case = ET.SubElement(suite, "testcase", classname=f"{g.report.assignment}.{_xml_text(g.student)}",
+                                 name=f"{c.task} {_xml_text(c.name)} ({c.score:g}/{c.max_score:g})",
+                                 time=f"{c.duration_s:.3f}")
+            body = _xml_text("\n".join(p for p in (c.message, f"hint: {c.hint}" if c.hint else "") if p))
+            if c.status == "skipped":
+                ET.SubElement(case, "skipped", message=_xml_text(c.message))
+            elif c.status in ("failed", "undecided"):
+                ET.SubElement(case, "failure", message=_xml_text(c.message[:500])).text = body
+            elif c.status != "passed":
+                ET.SubElement(case, "error", message=_xml_text(c.message[:500]), type=c.status).text = body
+            if c.output.strip():
+                ET.SubElement(case, "system-out").text = _xml_text(c.output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    return [path]
+
+
+def export_feedback(graded: list[Graded], path: Path) -> list[Path]:
+    from grader.report import render
+
+    path.mkdir(parents=True, exist_ok=True)
+    written = []
+    for g in graded:
+        for fmt, suffix in (("markdown", ".md"), ("html", ".html")):
+            target = path / f"{safe_name(g.student)}{suffix}"
+            target.write_text(render(g.report, fmt), encoding="utf-8")
+            written.append(target)
+    return written
+
+
+def export(book: Gradebook, format_name: str, path: Path, assignment: str | None = None) -> list[Path]:
+    """Write ``format_name`` for the latest grades of ``assignment`` (the only one in the gradebook if omitted)."""
+    if format_name not in FORMATS:
+        raise UsageError(f"unknown export format {format_name!r}; use one of {', '.join(FORMATS)}")
+    assignments = sorted({g.report.assignment for g in book.latest()})
+    if assignment is None:
+        if len(assignments) > 1:
+            raise UsageError(f"the gradebook holds {', '.join(assignments)}: choose one with --assignment")
+        assignment = assignments[0] if assignments else None
+    if assignment is None or assignment not in assignments:
+        raise UsageError(f"nothing graded for {assignment or 'any assignment'} in the gradebook {book.path}")
+    graded = book.latest(assignment)
+    names = book.names(assignment)
+    missing = {s: n for s, n in names.items() if s not in {g.student for g in graded}}
+    path = Path(path)
+    if format_name == "csv":
+        return export_csv(graded, missing, path)
+    if format_name == "canvas":
+        return export_canvas(graded, missing, path, assignment)
+    if format_name == "gradescope":
+        return export_gradescope(graded, path)
+    if format_name == "junit":
+        return export_junit(graded, path)
+    if format_name == "analytics":
+        from grader.batch.analytics import write_page
+
+        return [write_page(assignment, {g.student: g.report for g in graded}, path, sorted(missing))]
+    return export_feedback(graded, path)

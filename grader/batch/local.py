@@ -1,0 +1,69 @@
+"""The local executor: N worker processes on this machine, results back to the parent as they finish.
+
+Workers are started with the ``spawn`` method (a fresh interpreter, nothing
+forked from the parent: no CUDA or thread state copied), each sets one BLAS
+thread and ignores Ctrl-C (the parent decides), and each dies with the parent.
+If a worker is killed, the pool breaks: the submissions still in flight are
+resubmitted to a fresh pool, at most ``MAX_ATTEMPTS`` times each.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from grader.batch.worker import grade_one, init_process
+
+MAX_ATTEMPTS = 3
+
+
+class LocalExecutor:
+    """Grade jobs in ``jobs`` worker processes; ``run`` yields each result dict as it arrives."""
+
+    def __init__(self, jobs: int):
+        self.jobs = max(1, int(jobs))
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=init_process)
+
+    def run(self, jobs: list[dict]) -> Iterator[dict]:
+        attempts = {job["student"]: 0 for job in jobs}
+        waiting = list(jobs)
+        try:
+            while waiting:
+                self._pool = self._new_pool()
+                futures = {}
+                for job in waiting:
+                    attempts[job["student"]] += 1
+                    futures[self._pool.submit(grade_one, job)] = job
+                waiting = []
+                pending = set(futures)
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        job = futures[future]
+                        try:
+                            yield future.result()
+                        except BrokenProcessPool:
+                            if attempts[job["student"]] >= MAX_ATTEMPTS:
+                                yield {"student": job["student"], "internal_error":
+                                       f"a worker process died {MAX_ATTEMPTS} times while grading this submission"}
+                            else:
+                                waiting.append(job)
+                self._pool.shutdown(wait=True)
+                self._pool = None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            processes = list((getattr(self._pool, "_processes", None) or {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                if process.is_alive():
+                    process.kill()
+            self._pool = None

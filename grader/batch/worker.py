@@ -1,0 +1,93 @@
+"""Grade one submission inside a worker process (local pool or Dask worker).
+
+Each worker process keeps one preloaded ``Zygote`` per assignment, so the
+interpreter and import start-up is paid once per worker, not per student;
+each check still runs in its own sandboxed session forked from it. Only plain
+data goes back to the parent: the report as a dict, or one line saying why the
+grader (not the student) failed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import inspect
+import os
+import signal
+import threading
+import time
+
+from grader import api
+from grader.errors import GraderError, SubmissionError
+from grader.result import CheckResult, Report
+
+BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+_local = threading.local()
+
+
+def init_process(die_with_parent: bool = True) -> None:
+    """Worker set-up: one BLAS thread, Ctrl-C handled by the parent only, exit when the parent dies."""
+    for name in BLAS_THREADS:
+        os.environ[name] = "1"
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if die_with_parent and hasattr(os, "getppid"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+def _zygote(assignment) -> api.Zygote:
+    zygotes = getattr(_local, "zygotes", None)
+    if zygotes is None:
+        zygotes = _local.zygotes = {}
+    if assignment.id not in zygotes:
+        zygotes[assignment.id] = api.Zygote(preload=assignment.preload)
+    return zygotes[assignment.id]
+
+
+def _drop_zygote(assignment_id: str) -> None:
+    zygote = getattr(_local, "zygotes", {}).pop(assignment_id, None)
+    if zygote is not None:
+        try:
+            zygote.close()
+        except Exception:  # noqa: BLE001 - already broken; nothing left to save
+            pass
+
+
+def unreadable_report(assignment, source: str, reason: str, tasks) -> Report:
+    """What ``dlgrade check`` refuses with exit 2 (not a zip, too large...) is a zero, with the reason, in a batch."""
+    checks = []
+    for check in assignment.checks:
+        if tasks and check.task not in tasks and check.id not in tasks:
+            checks.append(CheckResult(check.id, check.task, check.name, "skipped", 0.0, check.points,
+                                      message="not selected with --task"))
+        else:
+            checks.append(CheckResult(check.id, check.task, check.name, "failed", 0.0, check.points,
+                                      message=f"the submission could not be read: {reason}",
+                                      hint="Submit a folder, a .zip or an .ipynb with the handout's file names."))
+    return Report(assignment=assignment.id, submission=source, checks=tuple(checks),
+                  diagnostics={"unreadable": reason})
+
+
+def grade_one(job: dict) -> dict:
+    """Grade ``job`` (assignment, student, path, tasks, seed, timeout_scale, budget_s); return plain data."""
+    started = time.perf_counter()
+    assignment = api.get_assignment(job["assignment"])
+    kwargs = {"tasks": job.get("tasks"), "seed": job["seed"], "timeout_scale": job.get("timeout_scale", 1.0)}
+    if job.get("budget_s") is not None and "budget_s" in inspect.signature(api.check).parameters:
+        kwargs["budget_s"] = job["budget_s"]
+    out = {"student": job["student"], "pid": os.getpid()}
+    for attempt in (1, 2):
+        try:
+            report = api.check(assignment, job["path"], zygote=_zygote(assignment), **kwargs)
+        except SubmissionError as exc:
+            report = unreadable_report(assignment, job["path"], str(exc), job.get("tasks"))
+        except GraderError as exc:
+            return {**out, "internal_error": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - e.g. the zygote died: start a fresh one and retry once
+            _drop_zygote(assignment.id)
+            if attempt == 2:
+                return {**out, "internal_error": f"{type(exc).__name__}: {exc}"}
+            continue
+        return {**out, "report": report.to_dict(), "worker_s": round(time.perf_counter() - started, 4)}
+    raise AssertionError("unreachable")
