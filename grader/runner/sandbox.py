@@ -233,8 +233,8 @@ class Session:
             raise CallTimeout(f"over the {self.limits.wall_s:g} s time limit") from None
         except (EOFError, OSError):
             self.kill()
-            raise WorkerDied("the process ended during the call (did your code call os._exit, exec, or crash "
-                             "the interpreter?)") from None
+            raise WorkerDied("the process ended during the call (did your code call os._exit, exec, crash "
+                             "the interpreter, or use more memory than the session allows?)") from None
         except wire.WireError as exc:
             self.kill()
             raise WorkerDied(f"sent back malformed data ({exc})") from None

@@ -17,6 +17,9 @@ import os
 
 BASE = "/sys/fs/cgroup"
 PREFIX = "dlgrade-"
+# Above the per-process address-space limit, so that one process meets a clean MemoryError first and the
+# cgroup only stops several processes that together take too much (the kernel kills them then).
+HEADROOM_MB = 512
 
 
 def hierarchies() -> dict[str, str]:
@@ -53,7 +56,7 @@ class SessionCgroup:
             v2 = base == BASE
             try:
                 if controller == "memory" and memory_mb:
-                    limit = str(int(memory_mb) * 1024 * 1024)
+                    limit = str((int(memory_mb) + HEADROOM_MB) * 1024 * 1024)
                     _write(path, "memory.max" if v2 else "memory.limit_in_bytes", limit)
                     _try_write(path, "memory.swap.max" if v2 else "memory.memsw.limit_in_bytes", "0" if v2 else limit)
                     self.memory = True
