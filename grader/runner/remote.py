@@ -140,7 +140,7 @@ class Student:
     @property
     def session(self):
         if self._session is None:
-            self._session = self._zygote.spawn(self._files, self._limits, self._forbidden)
+            self._session = self._zygote.spawn(self._files, self._limits, self._forbidden, drivers=self._drivers)
         return self._session
 
     def module(self, name: str) -> Remote:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.runner import wire
+from grader.runner.isolation import cgroups
+from grader.runner.isolation.filesystem import remove_tree
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 # Folders a session must not read: the reference solutions (hidden when the OS allows).
@@ -85,18 +86,24 @@ def scrubbed_environment(preload: tuple[str, ...]) -> dict[str, str]:
 
 
 class Zygote:
-    """A preloaded worker interpreter that forks sessions on request."""
+    """A preloaded worker interpreter that forks sessions on request.
+
+    ``namespaces=False`` (or ``DLGRADE_SANDBOX=minimal`` in the environment) runs the
+    sessions without namespaces, allowlist root or separate uid where that needs them,
+    as on a machine that offers none: the degraded sandbox, reported as such.
+    """
 
     def __init__(self, preload: tuple[str, ...] = ("numpy",), namespaces: bool = True):
         self.preload = preload
-        self.namespaces = namespaces
+        self.namespaces = namespaces and os.environ.get("DLGRADE_SANDBOX", "") != "minimal"
         self._lock = threading.Lock()
+        self._closed = False
         self._root = Path(tempfile.mkdtemp(prefix="dlgrade-"))
         os.chmod(self._root, 0o711)
         ours, theirs = socket.socketpair()
         started = time.perf_counter()
         self._process = subprocess.Popen(
-            [sys.executable, "-I", str(WORKER_SCRIPT), str(theirs.fileno())],
+            [sys.executable, "-I", str(WORKER_SCRIPT), str(theirs.fileno()), str(self._root)],
             pass_fds=[theirs.fileno()],
             env=scrubbed_environment(preload),
             stdin=subprocess.DEVNULL,
@@ -109,35 +116,40 @@ class Zygote:
         self._control = ours
         self._control.settimeout(120)
         try:
-            wire.recv_message(self._control)
+            hello, _ = wire.recv_message(self._control)
         except (EOFError, OSError, wire.WireError) as exc:
             log = (self._root / "zygote.log").read_text(errors="replace")[-2000:]
+            self.close()
             raise RuntimeError(f"the worker interpreter failed to start: {exc}\n{log}") from None
+        self.seccomp_available = bool(hello.get("seccomp"))
         self.startup_s = time.perf_counter() - started
         self._counter = 0
 
-    def spawn(self, files: dict[str, Path], limits: Limits, forbidden_imports=()) -> Session:
-        """Fork a new session whose scratch directory holds copies of ``files``."""
+    def spawn(self, files: dict[str, Path], limits: Limits, forbidden_imports=(), drivers: Path | None = None
+              ) -> Session:
+        """Fork a new session whose scratch folder holds copies of ``files``; ``drivers``, a grader
+        file the session loads by path, is shown read-only at that path inside the session's root."""
         with self._lock:
             self._counter += 1
             home = self._root / f"s{self._counter}"
-        scratch = home / "scratch"
+        scratch = home / "scratch"  # used only where the session cannot have a private tmpfs scratch
         scratch.mkdir(parents=True)
-        for name, source in files.items():
-            shutil.copyfile(source, scratch / name)
+        (home / "root").mkdir(mode=0o700)
         if os.getuid() == 0:
             # The session runs as nobody, or as a capability-less root; either must be able to write here.
             os.chmod(home, 0o711)
-            os.chmod(scratch, 0o777)
-            for path in [scratch, *scratch.iterdir()]:
-                os.chown(path, 65534, 65534)
+            os.chmod(scratch, 0o700)
+            os.chown(scratch, 65534, 65534)
         request = {
+            "files": {name: str(Path(source).absolute()) for name, source in files.items()},
             "scratch": str(scratch),
+            "new_root": str(home / "root"),
             "stdout": str(home / "stdout.txt"),
             "limits": limits.for_worker(),
             "namespaces": self.namespaces,
             "forbidden_imports": list(forbidden_imports),
             "hide": [str(p) for p in HIDDEN_FOLDERS],
+            "binds": [str(Path(drivers).resolve())] if drivers else [],
         }
         ours, theirs = socket.socketpair()
         try:
@@ -146,20 +158,37 @@ class Zygote:
         finally:
             theirs.close()
         ours.settimeout(30)
-        header, _ = wire.recv_message(ours)
-        cgroup = header.get("cgroup")
-        if not (isinstance(cgroup, str) and cgroup.startswith("/sys/fs/cgroup/") and "/dlgrade-" in cgroup):
-            cgroup = None
-        return Session(ours, home, header["pids"], header["isolation"], limits, cgroup)
+        try:
+            header, _ = wire.recv_message(ours)
+        except (EOFError, OSError, wire.WireError) as exc:
+            ours.close()
+            remove_tree(home)
+            raise RuntimeError(f"the sandbox could not start a session: {exc}") from None
+        return Session(ours, home, header["pids"], header["isolation"], limits)
 
     def close(self) -> None:
+        """End every session, then the zygote; remove the temporary folder and every cgroup.
+
+        Idempotent, takes no lock and never raises, so it is safe to call from a signal handler
+        (e.g. the CLI's SIGINT/SIGTERM handler) and again from ``finally``/``__exit__``.
+        """
+        if self._closed:
+            return
+        self._closed = True
         try:
-            self._control.close()
-            os.killpg(self._process.pid, signal.SIGKILL)
+            self._control.close()  # the zygote sees EOF: it stops each session and removes its cgroups
         except OSError:
             pass
-        self._process.wait()
-        shutil.rmtree(self._root, ignore_errors=True)
+        try:
+            self._process.wait(timeout=10)
+        except (subprocess.TimeoutExpired, OSError, RuntimeError):
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if os.getuid() == 0:
+            cgroups.remove_leftovers(f"{cgroups.PREFIX}{self._process.pid}-")
+        remove_tree(self._root)
 
     def __enter__(self) -> Zygote:
         return self
@@ -177,7 +206,7 @@ class Session:
     pids: list[int]
     isolation: dict
     limits: Limits
-    cgroup: str | None = None
+    cgroup: str | None = None  # kept for callers; the session parent owns and removes the cgroup
     started: float = field(default_factory=time.monotonic)
     alive: bool = True
 
@@ -204,8 +233,8 @@ class Session:
             raise CallTimeout(f"over the {self.limits.wall_s:g} s time limit") from None
         except (EOFError, OSError):
             self.kill()
-            raise WorkerDied("the process ended during the call (did your code call os._exit, exec, or crash "
-                             "the interpreter?)") from None
+            raise WorkerDied("the process ended during the call (did your code call os._exit, exec, crash "
+                             "the interpreter, or use more memory than the session allows?)") from None
         except wire.WireError as exc:
             self.kill()
             raise WorkerDied(f"sent back malformed data ({exc})") from None
@@ -226,32 +255,22 @@ class Session:
                 data = f.read(STDOUT_KEEP_BYTES + 1)
         except OSError:
             return ""
-        text = data[:STDOUT_KEEP_BYTES].decode("utf-8", errors="replace").replace(f"{self.home}/scratch/", "")
+        text = data[:STDOUT_KEEP_BYTES].decode("utf-8", errors="replace").replace(f"{self.home}/scratch/", "").replace("/scratch/", "")
         return text + ("\n[... output truncated]" if len(data) > STDOUT_KEEP_BYTES else "")
 
     def kill(self) -> None:
-        """Kill the session: its init (ending its PID namespace) and its group."""
+        """Kill the student process: PID 1 of its namespace, so the kernel kills all it started
+        (and its process group, where there is no PID namespace). The trusted session parent
+        then removes the session's cgroup by itself."""
         self.alive = False
-        for pid in reversed(self.pids):
+        student = self.pids[-1]
+        for kill in (os.kill, os.killpg):
             try:
-                os.kill(pid, signal.SIGKILL)
+                kill(student, signal.SIGKILL)
             except OSError:
                 pass
-        try:
-            os.killpg(self.pids[0], signal.SIGKILL)
-        except OSError:
-            pass
         self.channel.close()
 
     def close(self) -> None:
         self.kill()
-        if self.cgroup:
-            for _ in range(200):
-                try:
-                    os.rmdir(self.cgroup)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.005)
-        shutil.rmtree(self.home, ignore_errors=True)
+        remove_tree(self.home)

@@ -19,13 +19,11 @@ the parent validates.
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import importlib.abc
 import importlib.util
 import json
 import os
-import resource
 import signal
 import socket
 import sys
@@ -35,166 +33,152 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import wire  # noqa: E402
+from isolation import cgroups, filesystem, limits, namespaces, seccomp, syscalls  # noqa: E402
 
-CLONE_NEWNET = 0x40000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
-PR_SET_PDEATHSIG = 1
-NOBODY = 65534
+# The layers every report names, in order; ``level`` summarises them (see ``isolation_level``).
+FULL_LAYERS = ("pid_namespace", "network_namespace", "ipc_namespace", "uts_namespace", "mount_namespace",
+               "allowlist_root", "unprivileged_user", "no_new_privs", "no_capabilities", "seccomp",
+               "memory_cgroup", "pids_cgroup")
+
+
+def isolation_level(layers: dict) -> str:
+    """"full": every layer held; "partial": the student cannot see the host's files or processes
+    nor reach the network, as an unprivileged user, but a limit is per process only (no cgroup) or
+    seccomp is missing; "minimal": anything less (rlimits, a process group, perhaps a separate uid)."""
+    if all(layers.get(name) for name in FULL_LAYERS):
+        return "full"
+    core = ("pid_namespace", "network_namespace", "allowlist_root", "unprivileged_user", "no_capabilities")
+    return "partial" if all(layers.get(name) for name in core) else "minimal"
 
 
 # ------------------------------------------------------------------- zygote
 
 
-def zygote_main(control_fd: int) -> None:
-    """Serve spawn requests from the parent until it closes the control socket."""
+def zygote_main(control_fd: int, home: str) -> None:
+    """Serve spawn requests from the parent until it closes the control socket (or dies), then end
+    every session it started and remove its folder and cgroups: even a SIGKILLed parent leaves nothing."""
     control = socket.socket(fileno=control_fd)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sessions are reaped automatically
-    wire.send_message(control, {"ready": True, "pid": os.getpid()})
-    while True:
-        try:
-            msg, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
-        except OSError:
-            return
-        if not msg:
-            return
-        request = json.loads(msg)
-        channel = fds[0]
-        pid = os.fork()
-        if pid == 0:
+    prefix = f"{cgroups.PREFIX}{os.getpid()}-"
+    sessions: set[int] = set()
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    syscalls.die_with_parent(signal.SIGTERM)
+    plan = filesystem.plan()
+    wire.send_message(control, {"ready": True, "pid": os.getpid(), "seccomp": seccomp.available()})
+    try:
+        while os.getppid() != 1:
             try:
-                control.close()
-                _session_parent(channel, request)
-            except BaseException:
-                traceback.print_exc()  # lands in the zygote's log, for the staff
-            finally:
-                os._exit(0)
-        os.close(channel)
+                msg, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
+            except OSError:
+                return
+            _reap(sessions, block=False)
+            if not msg or not fds:
+                return
+            request = json.loads(msg)
+            channel = fds[0]
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    control.close()
+                    _session_parent(channel, request, plan, prefix)
+                except BaseException:
+                    traceback.print_exc()  # lands in the zygote's log, for the staff
+                finally:
+                    os._exit(0)
+            sessions.add(pid)
+            os.close(channel)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for pid in sessions:
+            _signal(pid, signal.SIGTERM)  # each session parent kills its student, removes its cgroup
+        _reap(sessions, block=True)
+        cgroups.remove_leftovers(prefix)
+        if os.path.basename(home).startswith("dlgrade-"):
+            filesystem.remove_tree(home)
 
 
-def _session_parent(channel_fd: int, request: dict) -> None:
-    """Process P: isolate, fork the student process S, report both pids."""
+def _reap(pids: set[int], block: bool) -> None:
+    for pid in list(pids):
+        try:
+            done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            pids.discard(pid)
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except OSError:
+        pass
+
+
+def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str) -> None:
+    """Process P: namespaces and cgroup, fork the student process S, report both pids, wait for S,
+    then remove the cgroup. P is trusted; S (PID 1 of its namespace) cannot see or signal it."""
     os.setsid()
+    child = 0
+
+    def stop(signum, frame):  # the zygote is closing, or died: end the session, then clean up below
+        if child:
+            _signal(child, signal.SIGKILL)
+        else:
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    libc = ctypes.CDLL(None, use_errno=True)
+    syscalls.die_with_parent(signal.SIGTERM)
     layers = {"process_group": True, "user_namespace": False, "pid_namespace": False, "network_namespace": False,
-              "read_only_filesystem": False, "pids_cgroup": False}
+              "ipc_namespace": False, "uts_namespace": False}
     root = os.getuid() == 0
-    namespaces = request.get("namespaces", True) and hasattr(libc, "unshare")
+    wanted = bool(request.get("namespaces", True)) and syscalls.libc() is not None
     privileged = root
-    if namespaces and not root:
-        # An unprivileged user namespace (most Linux laptops allow one) brings the same PID, network and
-        # mount isolation as root has, with capabilities only inside it.
-        privileged = layers["user_namespace"] = _user_namespace(libc)
-    if namespaces and privileged:
-        for flag, name in ((CLONE_NEWPID, "pid_namespace"), (CLONE_NEWNET, "network_namespace")):
-            layers[name] = libc.unshare(flag) == 0
+    if wanted and not root:
+        # An unprivileged user namespace (most Linux laptops allow one) brings the same namespaces
+        # and mounts as root has, with capabilities only inside it.
+        privileged = layers["user_namespace"] = namespaces.enter_user_namespace()
+    group = cgroups.SessionCgroup(f"{prefix}{os.getpid()}")
+    if root:
+        group.create(request["limits"].get("memory_mb"), request["limits"].get("processes"))
+        joined = group.join()
+        layers["memory_cgroup"], layers["pids_cgroup"] = joined and group.memory, joined and group.pids
+    if wanted and privileged:
+        layers.update(namespaces.enter_namespaces())
     stdout_fd = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    drop_to_nobody = root and _readable_by_nobody()
-    if namespaces and privileged:
-        layers["read_only_filesystem"] = _read_only_root(libc, request["scratch"], request.get("hide", []))
     go_read, go_write = os.pipe()
     child = os.fork()
     if child == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.close(go_write)
         os.read(go_read, 1)  # wait until P has told the parent our pid
         os.close(go_read)
-        _session_main(channel_fd, stdout_fd, request, layers, libc, drop_to_nobody)
+        _session_main(channel_fd, stdout_fd, request, layers, plan, wanted and privileged)
         os._exit(0)
     os.close(go_read)
     os.close(stdout_fd)
-    cgroup = _pids_cgroup(child, request["limits"].get("processes"))
-    layers["pids_cgroup"] = cgroup is not None
     channel = socket.socket(fileno=channel_fd)
-    wire.send_message(channel, {"ready": True, "pids": [os.getpid(), child], "isolation": layers,
-                                "cgroup": cgroup})
-    channel.detach()
-    os.close(channel_fd)
+    wire.send_message(channel, {"ready": True, "pids": [os.getpid(), child], "isolation": layers})
+    channel.close()
     os.write(go_write, b"x")
     os.close(go_write)
-    os.waitpid(child, 0)
-
-
-def _user_namespace(libc) -> bool:
-    """Enter a new user namespace mapping our own uid and gid to themselves; False if the OS refuses."""
-    uid, gid = os.getuid(), os.getgid()
-    if libc.unshare(CLONE_NEWUSER) != 0:
-        return False
     try:
-        with open("/proc/self/setgroups", "w") as f:
-            f.write("deny")
-        with open("/proc/self/uid_map", "w") as f:
-            f.write(f"{uid} {uid} 1")
-        with open("/proc/self/gid_map", "w") as f:
-            f.write(f"{gid} {gid} 1")
-    except OSError:
-        return False
-    return True
+        os.waitpid(child, 0)  # returns once S, and so its whole PID namespace, is gone
+    except ChildProcessError:
+        pass
+    if not layers["pid_namespace"]:
+        group.kill_remaining()
+    group.remove()
 
 
-def _readable_by_nobody() -> bool:
-    """Whether an unprivileged user could still import the interpreter's files."""
-    for path in {sys.base_prefix, sys.prefix, os.path.dirname(wire.__file__), os.path.dirname(os.__file__)}:
-        path = os.path.abspath(path)
-        while True:
-            mode = os.stat(path).st_mode
-            if not mode & 0o001:
-                return False
-            parent = os.path.dirname(path)
-            if parent == path:
-                break
-            path = parent
-    return True
-
-
-def _read_only_root(libc, scratch: str, hide: list[str]) -> bool:
-    """In a private mount namespace, make / read-only except the scratch folder, and
-    cover the folders in ``hide`` (the reference solutions) with empty ones."""
-    ms_rdonly, ms_remount, ms_bind, ms_rec, ms_private = 1, 32, 4096, 16384, 1 << 18
-    if libc.unshare(CLONE_NEWNS) != 0:
-        return False
-    ok = libc.mount(None, b"/", None, ms_rec | ms_private, None) == 0
-    ok = ok and libc.mount(scratch.encode(), scratch.encode(), None, ms_bind, None) == 0
-    ok = ok and libc.mount(None, b"/", None, ms_remount | ms_bind | ms_rdonly, None) == 0
-    for extra in (b"/dev/shm", b"/tmp"):
-        if os.path.ismount(extra):
-            libc.mount(None, extra, None, ms_remount | ms_bind | ms_rdonly, None)
-    for folder in hide:
-        if os.path.isdir(folder):
-            ok = ok and libc.mount(b"none", folder.encode(), b"tmpfs", ms_rdonly, b"size=4k") == 0
-    return bool(ok)
-
-
-def _pids_cgroup(pid: int, max_pids) -> str | None:
-    """Put S in a fresh cgroup with a process cap (root only; RLIMIT_NPROC spares root)."""
-    if os.getuid() != 0 or not max_pids:
-        return None
-    for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
-        if not os.path.exists(os.path.join(base, "cgroup.procs")):
-            continue
-        path = os.path.join(base, f"dlgrade-{pid}")
-        try:
-            os.mkdir(path)
-            with open(os.path.join(path, "pids.max"), "w") as f:
-                f.write(str(int(max_pids)))
-            with open(os.path.join(path, "cgroup.procs"), "w") as f:
-                f.write(str(pid))
-            return path
-        except OSError:
-            try:
-                os.rmdir(path)
-            except OSError:
-                pass
-    return None
-
-
-def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, libc, drop_to_nobody: bool) -> None:
-    """Process S: lock down, then serve calls on the channel."""
-    if hasattr(libc, "prctl"):
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    limits = request["limits"]
-    scratch = request["scratch"]
+def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, plan: list[str],
+                  privileged: bool) -> None:
+    """Process S: build the root, lock down, then serve calls on the channel."""
+    syscalls.die_with_parent(signal.SIGKILL)
+    os.setpgid(0, 0)  # the parent kills the group where there is no PID namespace
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(stdout_fd, 1)
@@ -207,80 +191,56 @@ def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, 
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
 
-    layers = {  # what S itself applied; P reports the namespaces and cgroup in its ready message
-        "rlimits": _apply_limits(limits),
-        "unprivileged_user": _drop_privileges() if drop_to_nobody else os.getuid() != 0,
-        "no_capabilities": _drop_capabilities(libc),
-    }
+    root = os.getuid() == 0
+    files = request.get("files", {})
+    layers = {**layers, "mount_namespace": False, "allowlist_root": False, "proc_private": False,
+              "read_only_filesystem": False}
+    layers.setdefault("memory_cgroup", False)
+    layers.setdefault("pids_cgroup", False)
+    scratch = request["scratch"]
+    if privileged and syscalls.unshare(syscalls.CLONE_NEWNS):
+        layers["mount_namespace"] = True
+        try:
+            held = filesystem.build_root(request["new_root"], plan + list(request.get("binds", [])),
+                                         filesystem.site_folders(), files, limits.NOBODY if root else None,
+                                         mount_proc=layers["pid_namespace"])
+            scratch = filesystem.SCRATCH
+            layers.update(allowlist_root=True, read_only_filesystem=True, proc_private=held["proc"])
+        except OSError as exc:
+            layers["allowlist_error"] = str(exc)[:300]
+    if not layers["allowlist_root"]:
+        filesystem.copy_submission(files, scratch, limits.NOBODY if root else None)
+        if layers["mount_namespace"]:
+            layers["read_only_filesystem"] = filesystem.read_only_host_root(scratch, request.get("hide", []))
+    if layers["uts_namespace"]:
+        try:
+            socket.sethostname("sandbox")
+        except OSError:
+            pass
+    request = {**request, "scratch": scratch}
+    layers["rlimits"] = limits.apply_rlimits(request["limits"])
+    if root or layers["user_namespace"]:
+        limits.drop_bounding_set()
+    if root and (layers["allowlist_root"] or limits.interpreter_readable_by_others(_interpreter_paths())):
+        layers["unprivileged_user"] = limits.become_nobody()
+    else:
+        layers["unprivileged_user"] = os.getuid() != 0
+    layers["no_new_privs"] = limits.no_new_privs()
+    layers["no_capabilities"] = limits.drop_capabilities()
+    layers["seccomp"] = seccomp.install()
+    layers["level"] = isolation_level(layers)
     os.chdir(scratch)
     os.environ.clear()
-    os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    os.environ.update({"HOME": scratch, "TMPDIR": "/tmp" if layers["allowlist_root"] else scratch,
+                       "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")
     sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")
     sys.path.insert(0, scratch)
     Session(socket.socket(fileno=channel_fd), request, layers).serve()
 
 
-def _drop_capabilities(libc) -> bool:
-    """Give up every capability and forbid regaining any (matters when uid is 0 or in a user namespace)."""
-    if not (hasattr(libc, "prctl") and hasattr(libc, "capset")):
-        return False
-    pr_set_no_new_privs, pr_capbset_drop = 38, 24
-    libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0)
-    for cap in range(64):
-        libc.prctl(pr_capbset_drop, cap, 0, 0, 0)
-
-    class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-    class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-    header, data = Header(0x20080522, 0), (Data * 2)()
-    return libc.capset(ctypes.byref(header), ctypes.byref(data)) == 0
-
-
-def _apply_limits(limits: dict) -> list[str]:
-    applied = []
-    vm = _current_vm_bytes()
-    table = {
-        "cpu_s": (resource.RLIMIT_CPU, lambda v: int(v)),
-        "memory_mb": (resource.RLIMIT_AS, lambda v: vm + int(v) * 1024 * 1024),
-        "file_mb": (resource.RLIMIT_FSIZE, lambda v: int(v) * 1024 * 1024),
-        "processes": (resource.RLIMIT_NPROC, lambda v: int(v)),
-        "open_files": (resource.RLIMIT_NOFILE, lambda v: int(v)),
-    }
-    for key, (res, convert) in table.items():
-        if limits.get(key) is None:
-            continue
-        value = convert(limits[key])
-        try:
-            resource.setrlimit(res, (value, value))
-            applied.append(key)
-        except (ValueError, OSError):
-            pass
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return applied
-
-
-def _current_vm_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:  # no /proc (macOS): the address-space limit is not enforced there anyway
-        return 0
-
-
-def _drop_privileges() -> bool:
-    if os.getuid() != 0:
-        return False
-    try:
-        os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
-    except OSError:
-        return False
-    return True
+def _interpreter_paths() -> set[str]:
+    return {sys.base_prefix, sys.prefix, os.path.dirname(wire.__file__), os.path.dirname(os.__file__)}
 
 
 # ------------------------------------------------------------------ session
@@ -430,4 +390,4 @@ if __name__ == "__main__":
     if "torch" in sys.modules:  # load the lazy meta-device kernels once, not in every session (about 2 s)
         torch = sys.modules["torch"]
         torch.nn.functional.conv2d(torch.empty(1, 3, 8, 8, device="meta"), torch.empty(2, 3, 3, 3, device="meta"))
-    zygote_main(int(sys.argv[1]))
+    zygote_main(int(sys.argv[1]), sys.argv[2])

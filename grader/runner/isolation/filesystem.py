@@ -1,0 +1,258 @@
+"""The session's root file system: an allowlist built on a fresh tmpfs, then pivot_root into it.
+
+Modelled on bubblewrap: everything the session sees is either a read-only bind of
+something the interpreter needs, mounted at its host path so that the already
+initialised interpreter keeps working, or a fresh, size-capped tmpfs:
+
+- the Python prefix's standard library (its own site-packages covered by an empty folder)
+  and, from the interpreter's site-packages, only the folders of the packages the
+  worker imported (numpy and numpy.libs, torch and its libraries...), never the whole
+  site-packages (a non-editable install puts ``grader`` and ``reference`` there);
+- the system's shared libraries and programs (/usr/lib, /usr/bin...), /etc/ld.so.cache;
+- the assignment's driver file (read-only, at its host path: it is loaded by path);
+- ``/scratch`` (the submission's copy; the session's only writable folder besides
+  ``/tmp`` and ``/dev/shm``), a fresh ``/proc`` of the session's PID namespace, and a
+  minimal ``/dev`` (null, zero, full, random, urandom).
+
+No checkout, no .git, no home folders, no grader data, no other session, no /sys.
+Intermediate folders are created 0755 in the tmpfs, so an unprivileged uid can reach
+the interpreter even when it lives under a 0700 home folder on the host.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import stat
+import sys
+
+from . import syscalls
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
+MNT_DETACH = 2
+# statvfs f_flag bits -> mount flags: a bind remount must keep the flags the kernel locked on the source.
+_LOCKED = ((1, MS_RDONLY), (2, MS_NOSUID), (4, MS_NODEV), (8, MS_NOEXEC), (1024, MS_NOATIME),
+           (2048, MS_NODIRATIME), (4096, MS_RELATIME))
+
+SCRATCH = "/scratch"
+SCRATCH_MB = 256
+TMP_MB = 256
+SHM_MB = 64
+SYSTEM_PATHS = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libexec", "/usr/bin", "/usr/share/zoneinfo",
+                "/lib", "/lib64", "/bin", "/etc/ld.so.cache", "/etc/localtime")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+# Loaded lazily by packages the zygote preloads: bound whenever their importer is.
+COMPANIONS = {"torch": ("sympy", "mpmath", "typing_extensions", "filelock", "fsspec", "jinja2", "markupsafe",
+                        "networkx", "functorch", "torchgen")}
+
+
+def plan(extra: tuple[str, ...] = ()) -> list[str]:
+    """The host paths a session may read, computed once in the zygote after its imports."""
+    paths = {os.path.dirname(os.__file__)}  # the standard library (with lib-dynload)
+    libdir = os.path.join(sys.base_prefix, "lib")
+    try:
+        paths.update(os.path.join(libdir, n) for n in os.listdir(libdir) if n.startswith("libpython"))
+    except OSError:
+        pass
+    stdlib = os.path.dirname(os.__file__)
+    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the worker's folder: never shown
+    roots = [p for p in sys.path if p and os.path.isdir(p) and not p.startswith(stdlib) and os.path.abspath(p) != own]
+    tops = set()
+    for module in list(sys.modules.values()):
+        filename = getattr(module, "__file__", None)
+        if not isinstance(filename, str):
+            continue
+        for root in roots:
+            if filename.startswith(root.rstrip("/") + "/"):
+                tops.add((root, filename[len(root.rstrip("/")) + 1:].split("/")[0]))
+                break
+    for root, top in list(tops):
+        name = top[:-3] if top.endswith(".py") else top
+        for companion in COMPANIONS.get(name, ()):
+            tops.update((root, c) for c in (companion, companion + ".py"))
+    for root, top in tops:
+        name = top[:-3] if top.endswith(".py") else top
+        for candidate in (top, f"{name}.libs", f"{name.split('.')[0]}.libs"):
+            path = os.path.join(root, candidate)
+            if os.path.exists(path) and not _is_grader(candidate):
+                paths.add(path)
+    paths.update(p for p in SYSTEM_PATHS if os.path.lexists(p))
+    paths.update(extra)
+    return sorted(paths)
+
+
+def _is_grader(name: str) -> bool:
+    return name.split(".")[0] in ("grader", "reference", "__editable__") or name.startswith("__editable__")
+
+
+def site_folders() -> list[str]:
+    """Folders under the standard library that hold third-party packages: covered, never shown whole."""
+    stdlib = os.path.dirname(os.__file__)
+    return [os.path.join(stdlib, n) for n in ("site-packages", "dist-packages")
+            if os.path.isdir(os.path.join(stdlib, n))]
+
+
+def _mount(source, target: str, fstype, flags: int, data) -> None:
+    c = syscalls.libc()
+    enc = lambda v: v.encode() if isinstance(v, str) else v
+    syscalls.check(c.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+                   f"mount {target}")
+
+
+def _makedirs(path: str) -> None:
+    if not os.path.isdir(path):
+        _makedirs(os.path.dirname(path))
+        os.mkdir(path, 0o755)
+        os.chmod(path, 0o755)
+
+
+def _bind_read_only(source: str, target: str) -> None:
+    if os.path.islink(source) and os.path.dirname(source) == "/":
+        _makedirs(os.path.dirname(target))
+        os.symlink(os.readlink(source), target)  # merged /usr: /lib -> usr/lib
+        return
+    if os.path.isdir(source):
+        _makedirs(target)
+    else:
+        _makedirs(os.path.dirname(target))
+        if not os.path.exists(target):
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o644))
+    _mount(source, target, None, MS_BIND | MS_REC, None)
+    locked = os.statvfs(target).f_flag
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+    flags |= sum(ms for st, ms in _LOCKED if locked & st)
+    _mount(None, target, None, flags, None)
+
+
+def _tmpfs(target: str, size_mb: int, mode: int, owner: int | None = None, flags: int = MS_NOSUID | MS_NODEV) -> None:
+    _makedirs(target)
+    data = f"size={size_mb}m,mode={mode:o}" + (f",uid={owner},gid={owner}" if owner is not None else "")
+    _mount("tmpfs", target, "tmpfs", flags, data)
+
+
+def build_root(new_root: str, binds: list[str], covers: list[str], files: dict[str, str], owner: int | None,
+               mount_proc: bool = True) -> dict[str, bool]:
+    """Build the root under ``new_root`` (an empty folder) in the caller's own mount namespace,
+    copy ``files`` (name -> host path) into its scratch and pivot into it. Raises OSError if the
+    essential part fails; returns which optional parts held (``proc``)."""
+    syscalls.check(syscalls.libc().mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None),
+                   "make / private")
+    _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for path in binds:
+        _bind_read_only(path, new_root + path)
+    for path in covers:  # site-packages of the base interpreter: possibly grader and reference installed
+        if os.path.isdir(new_root + path):
+            _mount("tmpfs", new_root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=755")
+    _tmpfs(new_root + SCRATCH, SCRATCH_MB, 0o755, owner)
+    _tmpfs(new_root + "/tmp", TMP_MB, 0o1777)
+    _tmpfs(new_root + "/dev", 1, 0o755, flags=MS_NOSUID)
+    for name in DEVICES:
+        _bind_read_only_device(f"/dev/{name}", f"{new_root}/dev/{name}")
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{new_root}/dev/{name}")
+    _tmpfs(new_root + "/dev/shm", SHM_MB, 0o1777)
+    copy_submission(files, new_root + SCRATCH, owner)
+    held = {"proc": False}
+    _makedirs(new_root + "/proc")
+    if mount_proc:
+        try:
+            _mount("proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+            held["proc"] = True
+        except OSError:
+            pass  # in a user namespace inside a container whose /proc is partly masked: no /proc at all
+    _mount(None, new_root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    os.chdir(new_root)
+    c = syscalls.libc()
+    syscalls.check(c.syscall(syscalls.SYS_PIVOT_ROOT, b".", b"."), "pivot_root")
+    syscalls.check(c.umount2(b".", MNT_DETACH), "detach the old root")
+    os.chdir("/")
+    return held
+
+
+def _bind_read_only_device(source: str, target: str) -> None:
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o644))
+    _mount(source, target, None, MS_BIND, None)
+    _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NOEXEC, None)
+
+
+def copy_submission(files: dict[str, str], scratch: str, owner: int | None) -> None:
+    """Copy the staged files in without following links and without blocking on a FIFO."""
+    for name, source in files.items():
+        if "/" in name or name in ("", ".", ".."):
+            continue
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            target = os.path.join(scratch, name)
+            out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with open(fd, "rb", closefd=False) as src, open(out, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            if owner is not None:
+                os.chown(target, owner, owner)
+        finally:
+            os.close(fd)
+
+
+def read_only_host_root(scratch: str, hide: list[str]) -> bool:
+    """Fallback when the allowlist root cannot be built: the host's / read-only except the
+    scratch folder, with the folders in ``hide`` (the reference solutions) covered."""
+    try:
+        syscalls.check(syscalls.libc().mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None),
+                       "make / private")
+        _mount(scratch, scratch, None, MS_BIND, None)
+        _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+        for extra in ("/dev/shm", "/tmp"):
+            if os.path.ismount(extra):
+                try:
+                    _mount(None, extra, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+                except OSError:
+                    pass
+        for folder in hide:
+            if os.path.isdir(folder):
+                _mount("none", folder, "tmpfs", MS_RDONLY, "size=4k")
+    except OSError:
+        return False
+    return True
+
+
+def remove_tree(path: str) -> None:
+    """Remove a folder tree without recursion (a 3000-deep tree must not crash) and without following links."""
+    stack, failed = [path], set()
+    while stack:
+        current = stack[-1]
+        try:
+            entries = list(os.scandir(current))
+        except FileNotFoundError:
+            stack.pop()
+            continue
+        except OSError:
+            entries = []
+        folders = []
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.path not in failed:
+                        folders.append(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+        if folders:
+            stack.extend(folders)
+            continue
+        stack.pop()
+        try:
+            os.rmdir(current)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            try:
+                os.chmod(current, 0o700)
+                os.rmdir(current)
+            except OSError:
+                failed.add(current)
