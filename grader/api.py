@@ -29,16 +29,21 @@ def list_assignments() -> list[Assignment]:
 
 def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | None = None,
           seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0,
-          data: dict[str, str | Path] | None = None, progress: Callable[[str], None] | None = None) -> Report:
+          data: dict[str, str | Path] | None = None, progress: Callable[[str], None] | None = None,
+          budget_s: float | None = None) -> Report:
     """Grade the submission at ``path`` (folder, .zip or .ipynb) and return its report.
 
     Pass a ``zygote`` to reuse one preloaded worker across many submissions, and
     ``timeout_scale`` to stretch (or shrink) every time limit. ``data`` maps data set
     names to folders (``{"cifar10": "/data/cifar-10-batches-py"}``); ``progress``
-    receives one line of text as checks and long trainings advance.
+    receives one line of text as checks and long trainings advance. ``budget_s`` bounds the
+    whole grading in wall-clock seconds (default: the assignment's ``budget_s`` times
+    ``timeout_scale``); checks it leaves no time for are reported with status ``not_run``.
     """
     if isinstance(assignment, str):
         assignment = get_assignment(assignment)
+    if budget_s is not None and not (isinstance(budget_s, (int, float)) and 0 < budget_s < float("inf")):
+        raise UsageError(f"the budget must be a positive number of seconds, not {budget_s!r}")
     if tasks:
         known = {c.task for c in assignment.checks} | {c.id for c in assignment.checks}
         unknown = [t for t in tasks if t not in known]
@@ -53,6 +58,6 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
     try:
         submission = load_submission(path, assignment.files, staging)
         return engine.grade(assignment, submission, tasks=tasks, seed=seed, zygote=zygote,
-                            timeout_scale=timeout_scale, data=data, progress=progress)
+                            timeout_scale=timeout_scale, data=data, progress=progress, budget_s=budget_s)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

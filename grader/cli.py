@@ -1,7 +1,8 @@
 """The ``dlgrade`` command: parse, one ``grader.api`` call, render, exit code.
 
 Exit codes: 0 every check passed, 1 some check did not, 2 usage error,
-3 the grader itself failed (never the student's zero).
+3 the grader itself failed (never the student's zero), 130 / 143 ``check`` was
+stopped by SIGINT / SIGTERM (the report of what finished is still written).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from grader import api
-from grader.errors import EXIT_FAILED, EXIT_PASSED, GraderError
+from grader.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED, GraderError, UsageError
 from grader.report import formats, render
 from grader.report.plot import write_learning_curves
 from grader.report.terminal import print_report
@@ -84,9 +85,15 @@ def show_command(assignment: str) -> None:
               help="A local data set, e.g. cifar10=/data/cifar-10-batches-py (the official python version).")
 @click.option("--artifacts", type=click.Path(file_okay=False, path_type=Path),
               help="Write learning-curve PNGs of training checks into this folder.")
+@click.option("--budget", "budget_s", type=click.FloatRange(min=0.1, max=1e6), metavar="SECONDS",
+              help="Wall-clock budget for the whole submission (default: the assignment's, e.g. 60 s for a1); "
+                   "checks left without time are reported as not run.")
 def check_command(assignment: str, path: Path, tasks: tuple[str, ...], format_name: str, output: Path | None,
-                  seed: int | None, timeout_scale: float, data: tuple[str, ...], artifacts: Path | None) -> None:
+                  seed: int | None, timeout_scale: float, data: tuple[str, ...], artifacts: Path | None,
+                  budget_s: float | None) -> None:
     """Grade the submission at PATH (a folder, a .zip or an .ipynb) for ASSIGNMENT."""
+    if output is not None and not output.parent.is_dir():  # before grading, not after minutes of it
+        raise UsageError(f"--output {output}: the folder {output.parent} does not exist")
     datasets = {}
     for item in data:
         name, sep, folder = item.partition("=")
@@ -96,7 +103,7 @@ def check_command(assignment: str, path: Path, tasks: tuple[str, ...], format_na
     err = Console(stderr=True)
     with err.status("grading...", spinner="dots") as status:
         report = api.check(assignment, path, tasks=list(tasks) or None, seed=seed, timeout_scale=timeout_scale,
-                           data=datasets, progress=lambda text: status.update(escape(text)))
+                           data=datasets, progress=lambda text: status.update(escape(text)), budget_s=budget_s)
     if artifacts is not None:
         for written in write_learning_curves(report, artifacts):
             err.print(f"learning curves: {written}")
@@ -106,6 +113,10 @@ def check_command(assignment: str, path: Path, tasks: tuple[str, ...], format_na
         print_report(report, Console())
     else:
         click.echo(render(report, format_name), nl=False)
+    if report.diagnostics.get("interrupted"):
+        click.echo(f"dlgrade: stopped by {report.diagnostics['interrupted']}; the report covers the checks that "
+                   "finished.", err=True)
+        sys.exit(EXIT_INTERRUPTED[report.diagnostics["interrupted"]])
     sys.exit(EXIT_PASSED if report.all_passed else EXIT_FAILED)
 
 
