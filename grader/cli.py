@@ -19,6 +19,7 @@ from grader import api
 from grader.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED, GraderError, UsageError
 from grader.report import formats, render
 from grader.report.plot import write_learning_curves
+from grader.report.sanitize import visible
 from grader.report.terminal import print_report
 
 
@@ -29,7 +30,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except GraderError as exc:
-            click.echo(f"dlgrade: {exc}", err=True)
+            click.echo(f"dlgrade: {visible(str(exc), keep_newlines=False)}", err=True)
             sys.exit(exc.exit_code)
 
 
@@ -103,7 +104,7 @@ def check_command(assignment: str, path: Path, tasks: tuple[str, ...], format_na
     err = Console(stderr=True)
     with err.status("grading...", spinner="dots") as status:
         report = api.check(assignment, path, tasks=list(tasks) or None, seed=seed, timeout_scale=timeout_scale,
-                           data=datasets, progress=lambda text: status.update(escape(text)), budget_s=budget_s)
+                           data=datasets, progress=lambda text: status.update(escape(visible(text))), budget_s=budget_s)
     if artifacts is not None:
         for written in write_learning_curves(report, artifacts):
             err.print(f"learning curves: {written}")

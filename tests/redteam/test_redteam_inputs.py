@@ -314,7 +314,7 @@ def test_endless_submission_ends_within_60_s_by_default():
     started = time.monotonic()
     report = api.check("a1", HERE / "loop_forever_a1")
     elapsed = time.monotonic() - started
-    assert elapsed < 60 + 5 and report.score == 0  # the budget, plus the worker's start and teardown
+    assert elapsed < 60 and report.score == 0  # the 55 s budget, plus the worker's start and teardown
     assert by_id(report)[report.checks[-1].id].status == "not_run"
 
 
