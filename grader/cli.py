@@ -32,6 +32,9 @@ class _Group(click.Group):
         except GraderError as exc:
             click.echo(f"dlgrade: {visible(str(exc), keep_newlines=False)}", err=True)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:  # a second SIGINT/SIGTERM while the first was being handled
+            click.echo("dlgrade: stopped at once by a second signal; no report was written.", err=True)
+            sys.exit(EXIT_INTERRUPTED["SIGINT"])
 
 
 @click.group(cls=_Group)

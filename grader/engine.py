@@ -65,6 +65,23 @@ def describe_student_error(exc: StudentCodeError) -> tuple[str, str, str]:
     return "error", f"{exc.label} raised {kind}: {text}{where}{line}", ""
 
 
+class _StoppableStudent(Student):
+    """A ``Student`` whose session is ended as soon as it exists if grading was interrupted meanwhile."""
+
+    def __init__(self, grading: _Grading, *args):
+        super().__init__(*args)
+        self._grading = grading
+
+    @property
+    def session(self):
+        if self._grading.interrupted:
+            raise WorkerDied("grading was interrupted")
+        session = super().session
+        if self._grading.interrupted:  # the signal came while the session was being started
+            session.kill()
+        return session
+
+
 class _Grading:
     """State of one grading run: the zygote, the seed, what the probe found."""
 
@@ -89,7 +106,13 @@ class _Grading:
         return self.left_s() < MIN_CHECK_S
 
     def stop(self, signum: int, frame=None) -> None:
-        """Signal handler: remember the signal and end the running session, so its call returns at once."""
+        """Signal handler: remember the signal and end the running session, so its call returns at once.
+
+        A second signal while the first is being handled stops at once (``KeyboardInterrupt``); the
+        ``finally`` blocks still close the worker and remove the staging folder.
+        """
+        if self.interrupted:
+            raise KeyboardInterrupt
         self.interrupted = SIGNAL_NAMES.get(signum, f"signal {signum}")
         current = self._current
         if current is not None:
@@ -108,8 +131,8 @@ class _Grading:
     def student(self, wall_s: float) -> Student:
         wall_s = max(min(wall_s * self.timeout_scale, self.left_s()), MIN_CHECK_S)  # capped by the budget left
         limits = Limits(wall_s=wall_s, cpu_s=int(wall_s) + 5, memory_mb=self.assignment.memory_mb)
-        return Student(self.zygote, self.submission.files, limits, self.assignment.forbidden_imports,
-                       self.assignment.drivers)
+        return _StoppableStudent(self, self.zygote, self.submission.files, limits,
+                                 self.assignment.forbidden_imports, self.assignment.drivers)
 
     def probe(self) -> None:
         """Block files that are missing, use forbidden imports, or fail to import."""
