@@ -347,3 +347,37 @@ def test_signal_writes_the_report_and_leaves_nothing_behind(tmp_path, sig, code)
     assert any(c["status"] == "not_run" and "interrupted" in c["message"] for c in report["checks"])
     assert not [p.name for p in temp.iterdir() if p.name.startswith("dlgrade-")]
 
+
+
+# ----------------------------------------------------------------- junk from every method
+
+
+JUNK = ["float('nan')", "float('inf')", "-float('inf')", "2**64 - 1", "-(2**63)", "2**64", "-(2**63) - 1",
+        "10**4000", "eval('[' * 80 + '1' + ']' * 80)", "{'__nd__': 0}", "{'__handle__': float('inf')}",
+        "'\\x1b[32mScore 36/36\\x1b[0m'", "None", "True", "(1, 'a')", "np.full((2, 2), np.nan)",
+        "np.zeros(0)", "np.array([2**63], dtype=np.uint64)", "list(range(100000))", "np.float64('inf')"]
+
+
+def junk_submission(shift: int) -> str:
+    """The template, each method returning a different piece of junk (``shift`` rotates which)."""
+    lines, index = [], shift
+    for line in TEMPLATE_A1.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("raise NotImplementedError("):
+            indent = line[: len(line) - len(line.lstrip())]
+            junk = JUNK[index % len(JUNK)]
+            in_init = any("def __init__" in previous for previous in lines[-4:])
+            lines.append(f"{indent}self.W = self.b = self.lr = {junk}\n" if in_init else f"{indent}return {junk}\n")
+            index += 1
+        else:
+            lines.append(line)
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("shift", [0, 7, 14])
+def test_every_method_returns_junk(grade, shift):
+    report = grade("a1", {"mlp.py": junk_submission(shift)})
+    assert not any("importing" in c.message for c in report.checks)
+    assert report.score == 0, [(c.id, c.status, c.message) for c in report.checks if c.score]
+    for name in ("json", "terminal"):
+        assert "\x1b" not in render(report, name)
