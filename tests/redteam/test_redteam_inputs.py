@@ -195,6 +195,16 @@ def test_zip_with_a_symlink_member(tmp_path):
     assert_refused(path, "symbolic link")
 
 
+def test_zip_with_an_encrypted_member(tmp_path):
+    path = zip_with(tmp_path, method=zipfile.ZIP_STORED)
+    blob = bytearray(path.read_bytes())
+    for header, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = blob.index(header)
+        blob[at + offset] |= 0x1  # the "encrypted" flag, in the local and the central header
+    path.write_bytes(bytes(blob))
+    assert_refused(path, "encrypted")
+
+
 def test_zip_slip_names_are_never_paths(tmp_path):
     path = tmp_path / "nested" / "submission.zip"
     path.parent.mkdir()
