@@ -68,7 +68,8 @@ def print_report(report: Report, console: Console) -> None:
             console.print(f"  [dim]your code printed:[/]\n    {shown}{more}")
     if not_run:
         symbol, colour = SYMBOLS["not_run"]
-        console.print(f"\n[{colour}]{symbol}[/] [bold]{len(not_run)} check(s) not run[/]: {_text(not_run[0].message)}")
+        console.print(f"\n[{colour}]{symbol}[/] [bold]{len(not_run)} check(s) not run[/]: "
+                      f"{_text(not_run[0].message.removeprefix('not run: '))}")
     if report.diagnostics.get("interrupted"):
         console.print(f"\n[yellow]grading was interrupted ({_text(report.diagnostics['interrupted'])}); "
                       "this report covers the checks that finished.[/]")
