@@ -31,18 +31,22 @@ def list_assignments() -> list[Assignment]:
 def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | None = None,
           seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0,
           data: dict[str, str | Path] | None = None, progress: Callable[[str], None] | None = None,
-          jobs: int | None = None) -> Report:
+          budget_s: float | None = None, jobs: int | None = None) -> Report:
     """Grade the submission at ``path`` (folder, .zip or .ipynb) and return its report.
 
     Pass a ``zygote`` to reuse one preloaded worker across many submissions, and
     ``timeout_scale`` to stretch (or shrink) every time limit. ``data`` maps data set
     names to folders (``{"cifar10": "/data/cifar-10-batches-py"}``); ``progress``
-    receives one line of text as checks and long trainings advance. ``jobs`` sessions run at once
-    (default: the cores available; 1 runs the checks one after another).
+    receives one line of text as checks and long trainings advance. ``budget_s`` bounds the
+    whole grading in wall-clock seconds (default: the assignment's ``budget_s`` times
+    ``timeout_scale``); checks it leaves no time for are reported with status ``not_run``.
+    ``jobs`` sessions run at once (default: the cores available; 1 runs the checks one after another).
     """
     if isinstance(assignment, str):
         assignment = get_assignment(assignment)
     require(assignment)
+    if budget_s is not None and not (isinstance(budget_s, (int, float)) and 0 < budget_s < float("inf")):
+        raise UsageError(f"the budget must be a positive number of seconds, not {budget_s!r}")
     if tasks:
         known = {c.task for c in assignment.checks} | {c.id for c in assignment.checks}
         unknown = [t for t in tasks if t not in known]
@@ -57,7 +61,8 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
     try:
         submission = load_submission(path, assignment.files, staging, assignment.notebook_statements)
         return engine.grade(assignment, submission, tasks=tasks, seed=seed, zygote=zygote,
-                            timeout_scale=timeout_scale, data=data, progress=progress, jobs=jobs)
+                            timeout_scale=timeout_scale, data=data, progress=progress, budget_s=budget_s,
+                            jobs=jobs)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -92,6 +92,7 @@ class Assignment:
     preload: tuple[str, ...] = ("numpy",)
     drivers: Path | None = None
     default_wall_s: float = 20.0
+    budget_s: float = 55.0  # wall-clock seconds for a whole submission (--budget): a run ends within a minute
     memory_mb: int | None = 1536  # address-space allowance per session; None for CUDA (see a4)
     questions: str = ""
     checks: list[Check] = field(default_factory=list)

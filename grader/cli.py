@@ -1,7 +1,8 @@
 """The ``dlgrade`` command: parse, one ``grader.api`` call, render, exit code.
 
 Exit codes: 0 every check passed, 1 some check did not, 2 usage error,
-3 the grader itself failed (never the student's zero).
+3 the grader itself failed (never the student's zero), 130 / 143 ``check`` was
+stopped by SIGINT / SIGTERM (the report of what finished is still written).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from grader import api
-from grader.errors import EXIT_FAILED, EXIT_PASSED, GraderError
+from grader.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED, GraderError, UsageError
 from grader.report import formats, render
 from grader.report.plot import write_learning_curves
+from grader.report.sanitize import visible
 from grader.report.terminal import print_report
 
 
@@ -28,8 +30,11 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except GraderError as exc:
-            click.echo(f"dlgrade: {exc}", err=True)
+            click.echo(f"dlgrade: {visible(str(exc), keep_newlines=False)}", err=True)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:  # a second SIGINT/SIGTERM while the first was being handled
+            click.echo("dlgrade: stopped at once by a second signal; no report was written.", err=True)
+            sys.exit(EXIT_INTERRUPTED["SIGINT"])
 
 
 @click.group(cls=_Group)
@@ -110,10 +115,13 @@ def show_command(assignment: str) -> None:
               help="A local data set, e.g. cifar10=/data/cifar-10-batches-py (the official python version).")
 @click.option("--artifacts", type=click.Path(file_okay=False, path_type=Path),
               help="Write learning-curve PNGs of training checks into this folder.")
+@click.option("--budget", "budget_s", type=click.FloatRange(min=0.1, max=1e6), metavar="SECONDS",
+              help="Wall-clock budget for the whole submission (default: the assignment's, e.g. 60 s for a1); "
+                   "checks left without time are reported as not run.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Checks run at once (default: the cores available).")
 def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], format_name: str,
                   output: Path | None, seed: int | None, timeout_scale: float, data: tuple[str, ...],
-                  artifacts: Path | None, jobs: int | None) -> None:
+                  artifacts: Path | None, budget_s: float | None, jobs: int | None) -> None:
     """Grade the submission at PATH (a folder, a .zip, an .ipynb, or one of its files) for ASSIGNMENT.
 
     Without PATH, grade the current folder if it holds the assignment's files.
@@ -124,6 +132,8 @@ def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], fo
       dlgrade check a1 my_submission/mlp.py --task 1.1
       dlgrade check a2 a2.ipynb --format json --output report.json
     """
+    if output is not None and not output.parent.is_dir():  # before grading, not after minutes of it
+        raise UsageError(f"--output {output}: the folder {output.parent} does not exist")
     if path is None:
         path = api.default_submission(assignment)
     datasets = {}
@@ -135,7 +145,8 @@ def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], fo
     err = Console(stderr=True)
     with err.status("grading...", spinner="dots") as status:
         report = api.check(assignment, path, tasks=list(tasks) or None, seed=seed, timeout_scale=timeout_scale,
-                           data=datasets, progress=lambda text: status.update(escape(text)), jobs=jobs)
+                           data=datasets, progress=lambda text: status.update(escape(visible(text))),
+                           budget_s=budget_s, jobs=jobs)
     if artifacts is not None:
         for written in write_learning_curves(report, artifacts):
             err.print(f"learning curves: {written}")
@@ -145,6 +156,10 @@ def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], fo
         print_report(report, Console())
     else:
         click.echo(render(report, format_name), nl=False)
+    if report.diagnostics.get("interrupted"):
+        click.echo(f"dlgrade: stopped by {report.diagnostics['interrupted']}; the report covers the checks that "
+                   "finished.", err=True)
+        sys.exit(EXIT_INTERRUPTED[report.diagnostics["interrupted"]])
     sys.exit(EXIT_PASSED if report.all_passed else EXIT_FAILED)
 
 

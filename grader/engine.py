@@ -14,9 +14,12 @@ and raises ``InternalError`` (exit code 3), never a zero for the student.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import secrets
+import signal
+import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +28,7 @@ import numpy as np
 
 from grader.assignment import ALWAYS_FORBIDDEN, Assignment, Check, CheckContext, CheckFailed, CheckUndecided
 from grader.checks.imports import forbidden_imports
-from grader.errors import GraderError, InternalError
+from grader.errors import GraderError, InternalError, UsageError
 from grader.notebook import locate
 from grader.result import CheckResult, Report
 from grader.runner import wire
@@ -35,6 +38,8 @@ from grader.submission import Submission
 
 PROBE_WALL_S = 10.0
 OUTPUT_IN_RESULT = 2000
+MIN_CHECK_S = 0.05  # a check is not started with less budget than this left
+SIGNAL_NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
 
 
 def check_seed(seed: int, check_id: str) -> np.random.Generator:
@@ -80,22 +85,73 @@ def describe_student_error(exc: StudentCodeError, origins: dict[str, tuple[str, 
     return "error", f"{exc.label} raised {kind}: {text}{where}{line}", ""
 
 
+class _StoppableStudent(Student):
+    """A ``Student`` whose session is ended as soon as it exists if grading was interrupted meanwhile."""
+
+    def __init__(self, grading: _Grading, *args):
+        super().__init__(*args)
+        self._grading = grading
+
+    @property
+    def session(self):
+        if self._grading.interrupted:
+            raise WorkerDied("grading was interrupted")
+        session = super().session
+        if self._grading.interrupted:  # the signal came while the session was being started
+            session.kill()
+        return session
+
+
 class _Grading:
     """State of one grading run: the zygote, the seed, what the probe found."""
 
     def __init__(self, assignment: Assignment, submission: Submission, zygote: Zygote, seed: int,
-                 timeout_scale: float = 1.0, data: dict | None = None, progress=None):
+                 timeout_scale: float = 1.0, data: dict | None = None, progress=None, budget_s: float = float("inf"),
+                 deadline: float | None = None):
         self.assignment, self.submission, self.zygote, self.seed = assignment, submission, zygote, seed
+        self.budget_s = budget_s
+        self.deadline = time.monotonic() + budget_s if deadline is None else deadline
+        self.interrupted: str | None = None  # the name of the signal that stopped grading
+        self._running: set[Student] = set()  # sessions running now (several with jobs > 1)
         self.timeout_scale, self.data = timeout_scale, dict(data or {})
         self.progress = progress or (lambda text: None)
         self.blocked: dict[str, tuple[str, str, str]] = {}  # file -> (status, message, hint)
         self.isolation: dict = {}
 
+    def left_s(self) -> float:
+        """Seconds left of the submission's budget."""
+        return self.deadline - time.monotonic()
+
+    def out_of_time(self) -> bool:
+        return self.left_s() < MIN_CHECK_S
+
+    def stop(self, signum: int, frame=None) -> None:
+        """Signal handler: remember the signal and end the running session, so its call returns at once.
+
+        A second signal while the first is being handled stops at once (``KeyboardInterrupt``); the
+        ``finally`` blocks still close the worker and remove the staging folder.
+        """
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self.interrupted = SIGNAL_NAMES.get(signum, f"signal {signum}")
+        for current in list(self._running):
+            current.close()
+
+    def not_run(self, check: Check) -> CheckResult:
+        """The result of a check that the budget or an interruption left no time for."""
+        if self.interrupted:
+            message = f"not run: grading was interrupted ({self.interrupted}) before this check."
+        else:
+            message = f"not run: the submission used its whole {self.budget_s:g} s budget."
+        return CheckResult(check.id, check.task, check.name, "not_run", 0.0, check.points, message=message,
+                           hint="Make the checks before this one finish quickly (an infinite loop?)."
+                           if not self.interrupted else "")
+
     def student(self, wall_s: float) -> Student:
-        wall_s *= self.timeout_scale
+        wall_s = max(min(wall_s * self.timeout_scale, self.left_s()), MIN_CHECK_S)  # capped by the budget left
         limits = Limits(wall_s=wall_s, cpu_s=int(wall_s) + 5, memory_mb=self.assignment.memory_mb)
-        return Student(self.zygote, self.submission.files, limits, self.assignment.forbidden_imports,
-                       self.assignment.drivers)
+        return _StoppableStudent(self, self.zygote, self.submission.files, limits,
+                                 self.assignment.forbidden_imports, self.assignment.drivers)
 
     def probe(self) -> None:
         """Block files that are missing, use forbidden imports, or fail to import."""
@@ -121,17 +177,23 @@ class _Grading:
             try:
                 session = student.session  # asked before any student code runs in it:
                 self.isolation = {**session.isolation, **session.request("isolation")}
+                self._running.add(student)
                 student.module(name[:-3])
             except StudentCodeError as exc:
                 self.blocked[name] = describe_student_error(exc, self.submission.origins)
             except CallTimeout:
+                if self.interrupted or self.out_of_time():
+                    return  # the budget ran out or grading was stopped: every remaining check is not run
                 limit = PROBE_WALL_S * self.timeout_scale
                 self.blocked[name] = ("timeout", f"importing {name} did not finish within {limit:g} s.",
                                       "Move long-running code under `if __name__ == \"__main__\":`.")
             except WorkerDied as exc:
+                if self.interrupted:
+                    return
                 self.blocked[name] = ("error", f"importing {name} ended the process: {exc}",
                                       "Remove exit() / os._exit() calls from your module.")
             finally:
+                self._running.discard(student)
                 student.close()
 
     def run(self, check: Check) -> CheckResult:
@@ -144,11 +206,16 @@ class _Grading:
                                duration_s=round(time.perf_counter() - started, 4),
                                output=output[:OUTPUT_IN_RESULT], details=dict(context.details) if context else {})
 
+        if self.interrupted or self.out_of_time():
+            return self.not_run(check)
         for name in check.files:
             if name in self.blocked:
                 status, message, hint = self.blocked[name]
                 return result(status, 0.0, message, hint)
+        limit = check.wall_s * self.timeout_scale
+        capped = limit > self.left_s()  # this check gets only what is left of the budget
         student = self.student(check.wall_s)
+        self._running.add(student)
         context = CheckContext(check=check, seed=self.seed, rng=check_seed(self.seed, check.id), student=student,
                                files=dict(self.submission.files), data=self.data,
                                progress=lambda text: self.progress(f"{check.task} {check.name}: {text}"))
@@ -160,6 +227,8 @@ class _Grading:
             return result("undecided", 0.0, undecided.message, "A member of the staff will grade this part.",
                           student.output())
         except CheckFailed as failure:
+            if self.interrupted:
+                return self.not_run(check)
             fraction = min(max(failure.fraction, 0.0), 1.0)
             return result("failed", fraction * check.points, failure.message, failure.hint, student.output())
         except MissingName as missing:
@@ -169,16 +238,25 @@ class _Grading:
             status, message, hint = describe_student_error(exc, self.submission.origins)
             return result(status, 0.0, message, hint, student.output())
         except CallTimeout:
-            limit = check.wall_s * self.timeout_scale
+            if self.interrupted:
+                return self.not_run(check)
+            if capped:
+                return result("timeout", 0.0, f"stopped when the submission's {self.budget_s:g} s budget ran out.",
+                              "Look for an infinite loop, or vectorize slow Python loops.", student.output())
             return result("timeout", 0.0, f"did not finish within {limit:g} s and was stopped.",
                           "Look for an infinite loop, or vectorize slow Python loops.", student.output())
         except WorkerDied as exc:
+            if self.interrupted:
+                return self.not_run(check)
             return result("error", 0.0, f"{exc}", "", student.output())
         except GraderError:
             raise  # the staff's problem (e.g. a malformed data folder), reported with its own exit code
         except Exception as exc:  # a bug in the check itself
+            if self.interrupted:  # or a check that met the session ended under it by the signal
+                return self.not_run(check)
             raise InternalError(f"check {self.assignment.id}/{check.id} raised {type(exc).__name__}: {exc}") from exc
         finally:
+            self._running.discard(student)
             student.close()
 
 
@@ -223,34 +301,70 @@ def run_checks(grading: _Grading, checks: list[Check], jobs: int = 1) -> dict[st
     return results
 
 
+@contextlib.contextmanager
+def _signals_handled(handler):
+    """Route SIGINT and SIGTERM to ``handler`` while grading (main thread only), then restore the old handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in SIGNAL_NAMES}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | None = None,
           seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0,
-          data: dict | None = None, progress=None, jobs: int | None = None) -> Report:
+          data: dict | None = None, progress=None, budget_s: float | None = None,
+          jobs: int | None = None) -> Report:
     """Run the assignment's checks (or those of ``tasks``) against a staged submission.
 
     ``timeout_scale`` multiplies every time limit (slow machines, or tests of timeouts); ``jobs`` is the
     number of sessions run at once (default: the cores available).
+    ``budget_s`` bounds the whole grading in wall-clock seconds (default: the
+    assignment's ``budget_s`` times ``timeout_scale``); each check's limit is
+    capped by what is left, and checks the budget leaves no time for are
+    reported as ``not_run``. SIGINT and SIGTERM stop grading the same way: the
+    running sessions are ended, the rest are ``not_run``, and the report says
+    which signal in ``diagnostics["interrupted"]``.
     """
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    budget_s = float(assignment.budget_s * timeout_scale if budget_s is None else budget_s)
+    if not budget_s > 0:
+        raise UsageError(f"the budget must be a positive number of seconds, not {budget_s:g}")
     started = time.perf_counter()
+    deadline = time.monotonic() + budget_s
+    grading = None
+    interrupted: list[str] = []
+
+    def early_stop(signum, frame=None):  # a signal before the grading state exists (e.g. during worker start)
+        interrupted.append(SIGNAL_NAMES.get(signum, str(signum)))
+
     own_zygote = zygote is None
-    if own_zygote:
-        zygote = Zygote(preload=assignment.preload)
-    try:
-        grading = _Grading(assignment, submission, zygote, seed, timeout_scale, data, progress)
-        grading.probe()
-        selected = [c for c in assignment.checks if not tasks or c.task in tasks or c.id in tasks]
-        ran = run_checks(grading, selected, jobs)
-        results = [ran[c.id] if c.id in ran else
-                   CheckResult(c.id, c.task, c.name, "skipped", 0.0, c.points, message="not selected with --task")
-                   for c in assignment.checks]
-    finally:
-        if own_zygote:
-            zygote.close()
+    with _signals_handled(lambda signum, frame: grading.stop(signum) if grading else early_stop(signum)):
+        try:
+            if own_zygote:
+                zygote = Zygote(preload=assignment.preload)
+            grading = _Grading(assignment, submission, zygote, seed, timeout_scale, data, progress, budget_s,
+                               deadline)
+            grading.interrupted = interrupted[0] if interrupted else None
+            if not grading.interrupted:
+                grading.probe()
+            selected = [c for c in assignment.checks if not tasks or c.task in tasks or c.id in tasks]
+            ran = run_checks(grading, selected, jobs)
+            results = [ran[c.id] if c.id in ran else
+                       CheckResult(c.id, c.task, c.name, "skipped", 0.0, c.points, message="not selected with --task")
+                       for c in assignment.checks]
+        finally:
+            if own_zygote and zygote is not None:
+                zygote.close()
     diagnostics = {
         "seed": seed,
         "timeout_scale": timeout_scale,
+        "budget_s": budget_s,
         "reproduce": f"dlgrade check {assignment.id} SUBMISSION --seed {seed}",
         "isolation": grading.isolation,
         "worker_startup_s": round(zygote.startup_s, 4) if own_zygote else None,
@@ -261,5 +375,7 @@ def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | 
         "python": platform.python_version(),
         "numpy": np.__version__,
     }
+    if grading.interrupted:
+        diagnostics["interrupted"] = grading.interrupted
     return Report(assignment=assignment.id, submission=submission.source, checks=tuple(results),
                   diagnostics=diagnostics)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1
-STATUSES = ("passed", "failed", "error", "timeout", "skipped", "undecided")
+STATUSES = ("passed", "failed", "error", "timeout", "skipped", "undecided", "not_run")
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,9 @@ class CheckResult:
     missing or not implemented; may carry partial credit), error (the student's
     code raised or crashed), timeout (it ran past its time limit), skipped (not
     selected with ``--task``), undecided (the grader could not decide, e.g. a
-    written answer it cannot evaluate: scored 0 until the staff grade it).
+    written answer it cannot evaluate: scored 0 until the staff grade it),
+    not_run (never started: the submission's time budget was spent, or grading
+    was interrupted; scored 0 and counted in the maximum).
     """
 
     id: str

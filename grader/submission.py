@@ -240,6 +240,8 @@ def _from_zip(path: Path, expected: tuple[str, ...], staging: Path) -> tuple[dic
                 raise SubmissionError(f"{name} in {path.name} is larger than {MAX_FILE_BYTES >> 20} MiB")
             if stat.S_ISLNK(entry.external_attr >> 16):
                 raise SubmissionError(f"{name} in {path.name} is a symbolic link; zip the file itself")
+            if entry.flag_bits & 0x1:
+                raise SubmissionError(f"{name} in {path.name} is encrypted; zip it without a password")
             try:
                 with archive.open(entry) as f:
                     data = f.read(MAX_FILE_BYTES + 1)

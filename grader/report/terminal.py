@@ -16,7 +16,8 @@ from grader.report.sanitize import visible
 from grader.result import Report
 
 SYMBOLS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow"),
-           "timeout": ("⏱", "yellow"), "skipped": ("-", "dim"), "undecided": ("?", "magenta")}
+           "timeout": ("⏱", "yellow"), "skipped": ("-", "dim"), "undecided": ("?", "magenta"),
+           "not_run": ("·", "dim")}
 
 
 def _points(value: float) -> str:
@@ -50,7 +51,8 @@ def print_report(report: Report, console: Console) -> None:
                       "" if check.status == "skipped" else f"{_points(check.score)}/{_points(check.max_score)}",
                       f"[{colour}]{symbol} {check.status}{' (partial)' if partial else ''}[/]")
     console.print(table)
-    problems = [c for c in report.checks if c.status not in ("passed", "skipped")]
+    problems = [c for c in report.checks if c.status not in ("passed", "skipped", "not_run")]
+    not_run = [c for c in report.checks if c.status == "not_run"]
     # One explanation for checks that failed for the very same reason (a missing file, say), not one each.
     groups: dict[tuple, list] = {}
     for check in problems:
@@ -75,9 +77,16 @@ def print_report(report: Report, console: Console) -> None:
             shown = "\n    ".join(_text(line[:200]) for line in lines[:5])
             more = f"\n    [dim]... {len(lines) - 5} more lines[/]" if len(lines) > 5 else ""
             console.print(f"  [dim]your code printed:[/]\n    {shown}{more}")
+    if not_run:
+        symbol, colour = SYMBOLS["not_run"]
+        console.print(f"\n[{colour}]{symbol}[/] [bold]{len(not_run)} check(s) not run[/]: "
+                      f"{_text(not_run[0].message.removeprefix('not run: '))}")
+    if report.diagnostics.get("interrupted"):
+        console.print(f"\n[yellow]grading was interrupted ({_text(report.diagnostics['interrupted'])}); "
+                      "this report covers the checks that finished.[/]")
     for note in report.diagnostics.get("submission_notes", []):
         console.print(f"\n[dim]note: {_text(note)}[/]")
-    verdict = "all checks passed" if report.all_passed else f"{len(problems)} check(s) need work"
+    verdict = "all checks passed" if report.all_passed else f"{len(problems) + len(not_run)} check(s) need work"
     colour = "green" if report.all_passed else "red"
     console.print(f"\n[bold]Score: {_points(report.score)}/{_points(report.max_score)}[/] "
                   f"[{colour}]({verdict})[/]")

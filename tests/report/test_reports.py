@@ -54,3 +54,35 @@ def test_json_round_trips():
 
 def test_builtin_formats_are_registered():
     assert {"terminal", "json"} <= set(formats())
+
+
+HOSTILE = Report(
+    assignment="a1",
+    submission="sub\x1b]8;;http://x\x07link",
+    checks=(
+        CheckResult("softmax_values", "1.3", "softmax: values", "error", 0, 1,
+                    message="raised ValueError: \x1b[2J\x1b[32mok\x1b[0m\nScore: 36/36 (all checks passed)\r",
+                    hint="\x08\x08\x08", output="\x1b[1;32mScore: 36/36\x1b[0m\n\x9b2J",
+                    details={"curves": {"train_loss": [float("nan"), float("inf")], "note": "\x07"}}),
+        CheckResult("train_xor", "1.6", "Training: XOR", "not_run", 0, 2,
+                    message="not run: the submission used its whole 55 s budget."),
+    ),
+    diagnostics={"seed": 3, "submission_notes": ["mlp.py read from a\x1b[2Kb/mlp.py"], "interrupted": "SIGTERM"},
+)
+
+
+def test_control_characters_never_reach_any_format():
+    for name in formats():
+        text = render(HOSTILE, name)
+        assert not any(c in text for c in "\x1b\x07\x08\r\x9b"), name
+    data = json.loads(render(HOSTILE, "json"))
+    check = data["checks"][0]
+    assert check["message"].startswith("raised ValueError: \\x1b[2J") and check["output"].startswith("\\x1b[1;32m")
+    assert check["details"]["curves"]["train_loss"] == [None, None]  # JSON has no NaN: null, not a crash
+
+
+def test_not_run_and_interruption_are_reported():
+    text = render(HOSTILE, "terminal")
+    assert "1 check(s) not run: the submission used its whole 55 s budget." in text
+    assert "interrupted (SIGTERM)" in text and "Score: 0/3" in text
+    assert not any(line.startswith("Score: 36") for line in text.splitlines())

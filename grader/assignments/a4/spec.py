@@ -21,6 +21,7 @@ A4 = register(Assignment(
     preload=("numpy", "torch"),
     drivers=Path(__file__).with_name("drivers.py"),
     default_wall_s=60.0,
+    budget_s=2400.0,  # two trainings of up to 900 s each, plus the structure checks
     memory_mb=None if GPU_PRESENT else 4096,
     requires=("torch",),
 ))
