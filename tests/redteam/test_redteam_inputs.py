@@ -107,7 +107,9 @@ def test_sparse_3_gib_answers_file(tmp_path):
 
 
 def test_sparse_answers_beside_a_notebook(tmp_path):
-    (tmp_path / "a2.ipynb").write_text(json.dumps({"cells": [], "nbformat": 4}))
+    cell = {"cell_type": "code", "id": "c1", "metadata": {}, "outputs": [], "execution_count": None, "source": "x = 1"}
+    (tmp_path / "a2.ipynb").write_text(json.dumps({"cells": [cell], "nbformat": 4, "nbformat_minor": 5,
+                                                   "metadata": {}}))
     with open(tmp_path / "answers.toml", "wb") as f:
         f.truncate(3 << 30)
     assert_refused(tmp_path / "a2.ipynb", "answers.toml is larger than", "a2")
@@ -285,7 +287,8 @@ A3_ANSWERS = {
     "integer beyond 64 bits": ("[cnn_block]\nparams = 1180591620717411303424\n", "cnn_params",
                                "2**70 is not a number the grader can compare"),
     "huge exponent": ("[cnn_block]\nmacs = 1e400\n", "cnn_macs", "infinite"),
-    "nan": ("[cross_entropy]\nloss = nan\n", "cross_entropy", "not a number"),
+    # nan is the templates' "not answered yet" placeholder (a number that is no answer)
+    "nan": ("[cross_entropy]\nloss = nan\n", "cross_entropy", "is not answered"),
     "ragged matrix": ("[batchnorm_numeric]\nz_hat = [[1.0, 2.0], [3.0]]\n", None, "rows of different lengths"),
     "huge matrix entry": ("[batchnorm_numeric]\ny = [[1e999, 2.0], [3.0, 4.0]]\n", None, "infinite"),
     "wrong TOML type": ("[cnn_block]\nparams = { a = 1 }\n", "cnn_params", "should be a number"),
