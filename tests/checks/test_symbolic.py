@@ -31,7 +31,7 @@ EQUIVALENT = {
 
 WRONG = {
     "div_backward.dY": [("-G * X / Y", "Wrong power"), ("G * X / Y**2", "minus sign"), ("-X / Y**2", "G is missing")],
-    "matmul_backward.dW": [("G.T @ X", "transpose"), ("X @ G", "order of matrix products")],
+    "matmul_backward.dW": [("G.T @ X", "transpose"), ("X @ G", "inner sizes")],
     "expand_backward.dx": [("16 * G", "repeat count"), ("G.sum(axis=0)", "")],
     "elementwise_backward.dX": [("G + fprime(X)", "not zero when G is zero")],
 }
