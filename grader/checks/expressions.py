@@ -26,7 +26,7 @@ import numpy as np
 
 MAX_LENGTH = 1000
 MAX_NODES = 300
-MAX_DEPTH = 40
+MAX_DEPTH = 100
 MAX_EXPONENT = 8
 MAX_CONSTANT = 10**12
 ONES = "__ones__"  # the LaTeX vector of ones, \mathbf{1}: only ever used in a product (see latex.py)
@@ -107,6 +107,8 @@ def parse(text: str, symbols: Mapping[str, object], functions: tuple[str, ...] =
         raise ExpressionError(f"cannot read the expression: {exc.msg}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("the expression is nested too deeply") from None
+    if sum(1 for _ in ast.walk(tree)) > 3 * MAX_NODES:  # iterative: counts before any recursion
+        raise ExpressionError(f"the expression has more than {MAX_NODES} parts")
     builder = _Builder(set(symbols) | {ONES}, set(functions) | set(FUNCTIONS))
     try:
         node = builder.build(tree.body, 0)
@@ -146,7 +148,7 @@ class _Builder:
         if self.count > MAX_NODES:
             raise ExpressionError(f"the expression has more than {MAX_NODES} parts")
         if depth > MAX_DEPTH:
-            raise ExpressionError("the expression is nested too deeply")
+            raise ExpressionError(f"the expression is nested too deeply (more than {MAX_DEPTH} levels)")
         d = depth + 1
         if isinstance(node, ast.Constant):
             return Node("num", _number(node.value))
@@ -162,8 +164,10 @@ class _Builder:
             return Node("neg", args=(inner,)) if isinstance(node.op, ast.USub) else inner
         if isinstance(node, ast.BinOp) and type(node.op) in _BITWISE:
             if isinstance(node.op, ast.BitXor):
-                raise ExpressionError("in Python ^ is XOR (bitwise exclusive or), not a power: write Y**2 for Y "
-                                      "squared (in LaTeX between $...$, Y^2 is fine)")
+                power = f"{ast.unparse(node.left)}**{ast.unparse(node.right)}"
+                power = power if len(power) <= 40 else "Y**2"
+                raise ExpressionError(f"in Python ^ is XOR (bitwise exclusive or), not a power: write {power} "
+                                      "(in LaTeX between $...$, ^ is the power)")
             raise ExpressionError(f"the bitwise operator {_BITWISE[type(node.op)]} is not allowed in an answer")
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             return self._binary(_BINOPS[type(node.op)], self.build(node.left, d), self.build(node.right, d))
@@ -398,6 +402,9 @@ def evaluate(node: Node, values: Mapping[str, np.ndarray], functions: Mapping[st
              precise: Precise | None = None):
     """Evaluate in float64 (or with ``precise``); shapes that do not fit raise ``ShapeError``."""
     functions = {**(precise.functions if precise else FUNCTIONS), **(functions or {})}
+    if precise is None and np.geterr()["over"] != "raise":  # a caller that asks for errors gets them
+        with np.errstate(all="ignore"):
+            return _evaluate(node, values, functions, precise)
     return _evaluate(node, values, functions, precise)
 
 
@@ -423,7 +430,7 @@ def _evaluate(node: Node, values, functions, precise):
     if kind == "reduce":
         try:
             total = np.sum(args[0], axis=node.axis, keepdims=node.keepdims)
-        except np.exceptions.AxisError:
+        except (ValueError, IndexError):  # NumPy's AxisError is both
             raise ShapeError(node, (np.shape(args[0]),), f"axis {node.axis} does not exist for an array of shape "
                                                           f"{np.shape(args[0])}") from None
         if node.value == "mean":

@@ -37,6 +37,7 @@ import functools
 import math
 import os
 import select
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -198,25 +199,35 @@ def _array(value) -> str:
 def warm() -> None:
     """Pay SymPy's one-time costs (import, first simplify) and mpmath's here, once per process.
 
-    Call it in the grading process before it forks (the proving children
-    then start warm); ``judge`` calls it itself when nobody did.
+    Call it in the grading process before answers are judged (and before
+    it forks workers, if it does): the proving children then start warm.
+    ``judge`` calls it itself when nobody did. Safe from several threads.
     """
-    if _WARMED:
-        return
-    import sympy
+    with _WARM_LOCK:
+        if _WARMED:
+            return
+        import sympy
 
-    x = sympy.Symbol("x", real=True)
-    y = sympy.Symbol("y", nonzero=True, real=True)
-    sympy.cancel(x / (y + 1) - x * y**-2)
-    sympy.simplify(x / (y + 1) - x * y / (y**2 + y))
-    sympy.simplify(1 / (1 + sympy.exp(-x)) - sympy.exp(x) / (1 + sympy.exp(x)))
-    for digits, _ in PRECISIONS:
-        _backend(digits).functions["exp"](_backend(digits).number(Fraction(1, 3)))
-    _backend(TRUTH_DIGITS)
-    _WARMED.append(True)
+        x = sympy.Symbol("x", real=True)
+        y = sympy.Symbol("y", nonzero=True, real=True)
+        sympy.cancel(x / (y + 1) - x * y**-2)
+        sympy.simplify(x / (y + 1) - x * y / (y**2 + y))
+        sympy.simplify(1 / (1 + sympy.exp(-x)) - sympy.exp(x) / (1 + sympy.exp(x)))
+        for digits, _ in PRECISIONS:
+            _backend(digits).functions["exp"](_backend(digits).number(Fraction(1, 3)))
+        _backend(TRUTH_DIGITS)
+        _WARMED.append(True)
+
+
+def warm_in_background() -> threading.Thread:
+    """Start ``warm()`` in a thread, e.g. while the sandbox starts; ``judge`` waits for it before it forks."""
+    thread = threading.Thread(target=warm, name="dlgrade-warm-sympy", daemon=True)
+    thread.start()
+    return thread
 
 
 _WARMED: list[bool] = []
+_WARM_LOCK = threading.Lock()
 _PROVED: dict[tuple, bool | None] = {}  # (question identity, rendered answer) -> SymPy's verdict
 _TRUTHS: dict[tuple, tuple] = {}  # question identity -> (G * d forward, its symbols, its functions)
 
@@ -618,8 +629,8 @@ def judge_formula(text: str, symbols: tuple[str, ...], truth: str, mistakes: tup
                 ex.evaluate(student, {s: np.float64(v) for s, v in point.items()})  # bounds every intermediate
             got = ex.evaluate(student, values, precise=precise)
         except (FloatingPointError, ZeroDivisionError, OverflowError):
-            return Verdict("failed", f"read as {echo}: at {shown} it is not a finite number (too large, or a "
-                           "division by zero).", echo=echo, tier="precise")
+            return Verdict("failed", f"read as {echo}: at {shown} it is not a finite real number (too large, a "
+                           "division by zero, or the root or log of a negative number).", echo=echo, tier="precise")
         except (ValueError, TypeError) as exc:
             return Verdict("failed", f"read as {echo}: it cannot be evaluated: {exc}.", echo=echo, tier="precise")
         if np.ndim(got) or not precise.real_finite(got):
