@@ -377,6 +377,7 @@ class Precise:
         ctx.dps = digits
         one = ctx.mpf(1)
         wrap = lambda f: np.frompyfunc(f, 1, 1)  # noqa: E731
+        self._convert = wrap(ctx.mpf)
         exp = wrap(ctx.exp)
         self.functions = {"exp": exp, "log": wrap(ctx.log), "sqrt": wrap(ctx.sqrt), "tanh": wrap(ctx.tanh),
                           "abs": np.abs, "sigmoid": lambda x: one / (one + exp(-x)),
@@ -388,10 +389,8 @@ class Precise:
     def array(self, values):
         """A float64 array (or scalar) as exact multi-precision numbers."""
         array = np.asarray(values, dtype=float)
-        out = np.empty(array.shape, dtype=object)
-        for index in np.ndindex(array.shape):
-            out[index] = self.ctx.mpf(float(array[index]))
-        return out if array.ndim else out[()]
+        out = self._convert(array.astype(object))
+        return out if array.ndim else self.ctx.mpf(float(array))
 
     def real_finite(self, value) -> bool:
         mpf, isfinite = self.ctx.mpf, self.ctx.isfinite

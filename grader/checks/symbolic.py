@@ -8,18 +8,22 @@ an answer string in steps:
 1. exact: the parsed answer renders the same as the model answer;
 2. approximation: a number in the answer that only a finite difference or an
    epsilon needs (below 1e-3 or above 1e4, and not in the question) refuses it;
-3. screening (float64): on random shapes and values the answer must equal the
-   true vector-Jacobian product, computed by central differences of the
-   forward (so the truth is derived, never typed in); a wrong answer fails
-   here with a counterexample and a hint;
-4. proof: for element-wise forms, SymPy proves ``answer - G * d forward`` is
-   zero (in a forked process, cut off in time and memory);
+3. screening (float64): on random shapes and values the answer, taken along a
+   random direction, must equal the forward's directional derivative
+   (central differences: the truth is derived, never typed in); a wrong
+   answer fails here with a counterexample (the whole gradient, by
+   differences element by element) and a hint;
+4. proof: for element-wise forms of bounded size, SymPy proves
+   ``answer - G * d forward`` is zero by building and expanding it;
 5. otherwise high precision: at fresh random points the answer is evaluated
    with 40 and with 80 significant digits (mpmath) and compared with the
-   directional derivative of the forward computed with 110 digits. An exact
+   directional derivative of the forward computed with 150 digits. An exact
    answer agrees to (almost) every digit at both precisions; an
    approximation's error does not shrink with the precision, so it is
-   refused with a sentence that says so.
+   refused with a sentence that says so;
+6. only where step 5 could not evaluate the answer at enough points, SymPy's
+   full ``simplify`` gets the time left, in a forked process cut off in time
+   and memory.
 
 A verdict is passed, failed (with a counterexample and a hint where a known
 wrong form matches), or undecided (left to staff); every verdict comes
@@ -51,12 +55,13 @@ from grader.checks.compare import fmt
 TRIALS = 4
 SYMPY_SECONDS = 1.0
 SYMPY_MEMORY = 1 << 30  # bytes the proving child may add to its address space
+IN_PROCESS_BITS, IN_PROCESS_DEGREE = 4096, 24  # answers this small are compared by SymPy without a fork
 DEADLINE_SECONDS = 2.0
-RESERVE_SECONDS = 0.4  # kept for the high-precision step when SymPy is cut off
+RESERVE_SECONDS = 0.4  # screening stops this long before the deadline: time for the high-precision step
 RTOL, ATOL = 1e-5, 1e-6
 PRECISIONS = ((40, 1e-30), (80, 1e-68))  # significant digits of the answer's evaluation, and the tolerance
-TRUTH_DIGITS = 110
-STEP = Fraction(1, 10**25)  # the high-precision difference step for the truth (error ~1e-100)
+TRUTH_DIGITS = 150
+STEP = Fraction(1, 10**45)  # the truth's central-difference step: error ~1e-90 (step squared), rounding ~1e-105
 PRECISE_POINTS = 2
 APPROXIMATION_BOUNDS = (1e-3, 1e4)  # a number outside these (and not in the question) marks an approximation
 
@@ -181,6 +186,16 @@ def _vjp(question: GradientQuestion, values: dict, G: np.ndarray, functions: dic
     return grad
 
 
+def _directional64(question: GradientQuestion, values: dict, direction: np.ndarray, functions: dict,
+                   h: float = 1e-6) -> float:
+    """d/dt sum(G * forward(wrt + t * direction)) at t = 0 in float64, by a central difference."""
+    x, G = values[question.wrt], values["G"]
+    with np.errstate(all="ignore"):
+        plus = np.sum(G * question.run_forward({**values, question.wrt: x + h * direction}, functions))
+        minus = np.sum(G * question.run_forward({**values, question.wrt: x - h * direction}, functions))
+    return float((plus - minus) / (2 * h))
+
+
 def _close(a, b) -> bool:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     scale = max(1.0, float(np.max(np.abs(b))) if b.size else 1.0)
@@ -197,7 +212,7 @@ def _array(value) -> str:
 
 
 def warm() -> None:
-    """Pay SymPy's one-time costs (import, first simplify) and mpmath's here, once per process.
+    """Pay SymPy's one-time costs (import, first expand and cancel) and mpmath's here, once per process.
 
     Call it in the grading process before answers are judged (and before
     it forks workers, if it does): the proving children then start warm.
@@ -210,9 +225,8 @@ def warm() -> None:
 
         x = sympy.Symbol("x", real=True)
         y = sympy.Symbol("y", nonzero=True, real=True)
-        sympy.cancel(x / (y + 1) - x * y**-2)
-        sympy.simplify(x / (y + 1) - x * y / (y**2 + y))
-        sympy.simplify(1 / (1 + sympy.exp(-x)) - sympy.exp(x) / (1 + sympy.exp(x)))
+        sympy.expand(sympy.Function("f")(x) * (x + y) ** 2 / (1 + sympy.exp(-x)) - x * y**-2)
+        sympy.cancel(x / (y + 1) - x * y / (y**2 + y))
         for digits, _ in PRECISIONS:
             _backend(digits).functions["exp"](_backend(digits).number(Fraction(1, 3)))
         _backend(TRUTH_DIGITS)
@@ -250,21 +264,32 @@ def _sympy_truth(question: GradientQuestion):
     return _TRUTHS[question.identity]
 
 
-def _sympy_equal(question: GradientQuestion, student: ex.Node, seconds: float) -> bool | None:
-    """True if SymPy proves ``student == G * d forward`` within ``seconds``; False if it finds a nonzero
-    difference (which does not prove the answer wrong); None if not applicable or cut off."""
+def _sympy_equal(question: GradientQuestion, student: ex.Node, seconds: float = 0.0) -> bool | None:
+    """True if SymPy proves ``student == G * d forward``; False if it finds a nonzero difference (which
+    does not prove the answer wrong); None if not applicable, not tried or cut off.
+
+    Small answers are compared in this process (building and expanding them
+    is bounded); with ``seconds`` > 0 the full ``cancel``/``simplify`` runs
+    in a forked child cut off after ``seconds``.
+    """
     forward = question.parse(question.forward)
     if question.derived or question.forward_fn or not (ex.is_elementwise(student) and ex.is_elementwise(forward)):
         return None
     key = (question.identity, ex.render(student))
-    if key in _PROVED:
+    if _PROVED.get(key) is not None:
         return _PROVED[key]
-    if seconds <= 0.05:
-        return None
     warm()
     import sympy
 
     truth, symbols, functions = _sympy_truth(question)
+    bits, degree = _size_bound(student)
+    if key not in _PROVED and bits <= IN_PROCESS_BITS and degree <= IN_PROCESS_DEGREE:
+        difference = ex.to_sympy(student, symbols, functions) - truth  # bounded work: no fork needed
+        _PROVED[key] = True if difference == 0 or sympy.expand(difference) == 0 else None
+        if _PROVED[key]:
+            return True
+    if seconds <= 0.05:
+        return None
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child only does trusted symbolic algebra on trees we built
@@ -295,6 +320,27 @@ def _sympy_equal(question: GradientQuestion, student: ex.Node, seconds: float) -
     if result:  # a cut-off depends on the machine's load; a decision does not
         _PROVED[key] = verdict
     return verdict
+
+
+def _size_bound(node: ex.Node) -> tuple[int, int]:
+    """Upper bounds on the bits of any number SymPy can form from the tree, and on its polynomial degree.
+
+    Building and expanding an expression within small bounds is fast; beyond
+    them (nested powers of numbers, high degrees) SymPy only works in a child.
+    """
+    if node.kind == "num":
+        return max(node.value.numerator.bit_length(), node.value.denominator.bit_length(), 1), 0
+    if node.kind == "sym":
+        return 1, 1
+    if node.kind == "bin" and node.value == "**":
+        bits, degree = _size_bound(node.args[0])
+        exponent = abs(node.args[1].value if node.args[1].kind == "num" else node.args[1].args[0].value)
+        factor = math.ceil(exponent) if exponent else 1
+        return bits * factor, degree * factor
+    bounds = [_size_bound(a) for a in node.args]
+    if node.kind == "bin" and node.value in ("+", "-"):
+        return max(b for b, _ in bounds) + 1, max(d for _, d in bounds)
+    return sum(b for b, _ in bounds) + 1, sum(d for _, d in bounds) + (node.kind == "call")
 
 
 def _limit_memory() -> None:
@@ -429,11 +475,15 @@ def judge(question: GradientQuestion, text: str, seed: int = 0) -> Verdict:
     verdict = _numeric(question, student, echo, seed, started, latex)
     if verdict.status != "passed":
         return verdict
-    seconds = min(SYMPY_SECONDS, DEADLINE_SECONDS - RESERVE_SECONDS - (time.monotonic() - started))
-    if _sympy_equal(question, student, seconds):
-        return Verdict("passed", f"read as {echo}: equivalent to the gradient (proved symbolically).",
-                       echo=echo, tier="symbolic")
-    return _precise(question, student, echo, seed, started, verdict, latex)
+    proved = Verdict("passed", f"read as {echo}: equivalent to the gradient (proved symbolically).", echo=echo,
+                     tier="symbolic")
+    if _sympy_equal(question, student):
+        return proved
+    precise = _precise(question, student, echo, seed, started, verdict, latex)
+    if precise.status != "undecided":
+        return precise
+    seconds = min(SYMPY_SECONDS, DEADLINE_SECONDS - (time.monotonic() - started))
+    return proved if _sympy_equal(question, student, seconds) else precise
 
 
 def _approximation(question: GradientQuestion, student: ex.Node, echo: str) -> Verdict | None:
@@ -471,12 +521,14 @@ def _numeric(question: GradientQuestion, student: ex.Node, echo: str, seed: int,
         values = {**values, "G": G}
         with np.errstate(all="ignore"):
             values.update({k: ex.evaluate(node, values, functions) for k, node in derived.items()})
-            truth = _vjp(question, values, G, functions)
-        if not np.isfinite(truth).all():
+        x = values[question.wrt]
+        direction = rng.standard_normal(np.shape(x))
+        along = _directional64(question, values, direction, functions)
+        if not np.isfinite(along):
             continue
         try:
             with np.errstate(all="ignore"):
-                s_value = np.asarray(_as_vector(ex.evaluate(student, values, functions), truth.shape, latex),
+                s_value = np.asarray(_as_vector(ex.evaluate(student, values, functions), np.shape(x), latex),
                                      dtype=float)
         except ex.ShapeError as exc:
             shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in values.items())
@@ -484,7 +536,8 @@ def _numeric(question: GradientQuestion, student: ex.Node, echo: str, seed: int,
                            _shape_hint(exc, latex), echo, "numeric")
         except (ValueError, TypeError, OverflowError) as exc:
             return Verdict("failed", f"read as {echo}: it cannot be evaluated: {exc}.", "", echo, "numeric")
-        if s_value.shape != truth.shape:
+        if s_value.shape != np.shape(x):
+            truth = _vjp(question, values, G, functions)
             mistaken = _matching_mistake(question, s_value, values, functions)
             if mistaken:
                 hint = mistaken
@@ -498,15 +551,22 @@ def _numeric(question: GradientQuestion, student: ex.Node, echo: str, seed: int,
                            f"the shape of {question.wrt}, {truth.shape}.", hint, echo, "numeric")
         if not np.isfinite(s_value).all():
             continue  # off the answer's domain at this point: resample
+        products = s_value * direction
+        if abs(float(np.sum(products)) - along) <= RTOL * (float(np.sum(np.abs(products))) + abs(along)) + ATOL:
+            checked += 1
+            continue
+        with np.errstate(all="ignore"):  # the directional test failed: the whole gradient, for the message
+            truth = _vjp(question, values, G, functions)
+        if not np.isfinite(truth).all() or _close(s_value, truth):
+            continue  # the difference quotient, not the answer, was off here
         checked += 1
-        if not _close(s_value, truth):
-            shown = {k: v for k, v in values.items() if k in question.inputs or k == "G"}
-            where = f" (with f(x) = {name})" if question.abstract_f else ""
-            message = (f"read as {echo}: wrong. At {_show(shown)}{where}, your {question.key} gives "
-                       f"{_array(s_value)}, the true gradient is "
-                       f"{_array(truth)}.")
-            return Verdict("failed", message, _hint(question, student, s_value, truth, values, G, functions, latex),
-                           echo, "numeric")
+        shown = {k: v for k, v in values.items() if k in question.inputs or k == "G"}
+        where = f" (with f(x) = {name})" if question.abstract_f else ""
+        message = (f"read as {echo}: wrong. At {_show(shown)}{where}, your {question.key} gives "
+                   f"{_array(s_value)}, the true gradient is "
+                   f"{_array(truth)}.")
+        return Verdict("failed", message, _hint(question, student, s_value, truth, values, G, functions, latex),
+                       echo, "numeric")
     if checked < TRIALS:
         return Verdict("undecided", f"read as {echo}: it could not be evaluated at enough points (is it finite "
                        "everywhere it should be?); it will be graded by the staff.", echo=echo, tier="numeric")
@@ -521,7 +581,7 @@ def _too_slow(echo: str) -> Verdict:
 
 def _precise(question: GradientQuestion, student: ex.Node, echo: str, seed: int, started: float,
              screened: Verdict, latex: bool = False) -> Verdict:
-    """Step 5: the answer in 40 and 80 digits against the forward's derivative in 110, at fresh points."""
+    """Step 5: the answer in 40 and 80 digits against the forward's derivative in 150, at fresh points."""
     rng = np.random.default_rng([seed, 5])
     derived = {name: question.parse(expr) for name, expr in question.derived.items()}
     confirmed = 0
@@ -586,7 +646,7 @@ def _safe_in_float64(question, student, derived, point, attempt) -> bool:
 
 
 def _directional(question: GradientQuestion, point: dict, direction: np.ndarray, attempt: int):
-    """d/dt sum(G * forward(wrt + t * direction)) at t = 0, in TRUTH_DIGITS digits (fourth-order differences)."""
+    """d/dt sum(G * forward(wrt + t * direction)) at t = 0, in TRUTH_DIGITS digits (a central difference)."""
     precise = _backend(TRUTH_DIGITS)
     values = {k: precise.array(v) for k, v in point.items() if k in question.inputs}
     G, x, v = precise.array(point["G"]), values[question.wrt], precise.array(direction)
@@ -596,7 +656,7 @@ def _directional(question: GradientQuestion, point: dict, direction: np.ndarray,
     def g(t):
         return np.sum(G * question.run_forward({**values, question.wrt: x + v * t}, functions, precise))
 
-    return (8 * (g(h) - g(-h)) - (g(2 * h) - g(-2 * h))) / (12 * h)
+    return (g(h) - g(-h)) / (2 * h)
 
 
 def judge_formula(text: str, symbols: tuple[str, ...], truth: str, mistakes: tuple[tuple[str, str], ...] = (),
