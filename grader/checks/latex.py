@@ -128,7 +128,11 @@ def _insert_products(text: str) -> str:
     tokens = re.findall(r"\*\*|[A-Za-z_][A-Za-z_0-9]*(?:\.T)*|\d+\.?\d*(?:\.T)*|\.T|\S", text)
     out: list[str] = []
     functions = {"exp", "log", "sqrt", "sigmoid", "tanh", "fprime", "sum", "f"}
+    atom = re.compile(r"[A-Za-z_][A-Za-z_0-9.]*|\d[\d.]*")
     for token in tokens:
+        if out and out[-1] in functions - {"sum", "f", "fprime"} and atom.fullmatch(token):
+            out.extend(["(", token, ")"])  # \log Y: the function applies to the next name or number
+            continue
         if out:
             prev = out[-1]
             prev_operand = prev == ")" or re.fullmatch(r"[A-Za-z_0-9.]+", prev) and prev not in functions
@@ -137,6 +141,10 @@ def _insert_products(text: str) -> str:
                 number = re.fullmatch(r"\d[\d.]*", prev) or re.fullmatch(r"\d[\d.]*", token)
                 out.append("*" if number else "@")
         out.append(token)
+    number = re.compile(r"\d[\d.]*")
+    for i in range(1, len(out) - 1):  # 2 \cdot G: a number beside a product scales
+        if out[i] == "@" and (number.fullmatch(out[i - 1]) or number.fullmatch(out[i + 1])):
+            out[i] = "*"
     return " ".join(out)
 
 

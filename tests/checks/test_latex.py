@@ -40,6 +40,14 @@ NOTATIONS = [
     (r"\mathbf{G} \oslash \mathbf{Y}", "G / Y"),
     (r"(D_{in} + 1) H_1", "(D_in + 1) @ H_1"),
     (r"2 G", "2 * G"),
+    (r"2 \cdot G", "2 * G"),
+    (r"G \cdot 0.5", "G * 0.5"),
+    (r"\log Y \odot G", "log(Y) * G"),
+    (r"\ln Y", "log(Y)"),
+    (r"\tanh X", "tanh(X)"),
+    (r"\sigma(X) \odot G", "sigmoid(X) * G"),
+    (r"\exp(X) \odot G", "exp(X) * G"),
+    (r"W'", "W.T"),
 ]
 
 
