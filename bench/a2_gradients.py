@@ -6,7 +6,8 @@ input generators) on the reference ops in-process, once with directional
 probes (what the grader does) and once with per-element central differences
 (the textbook way), at the grader's sizes and at a larger size. Part 2 times
 `judge` on every question with right, equivalent, wrong, approximate and
-hostile answers (the tables of tests/checks/test_symbolic.py), after `warm()`.
+hostile answers and answers built to explode (the tables of
+tests/checks/test_symbolic.py), after `warm()`.
 Usage: python bench/a2_gradients.py
 """
 
@@ -25,7 +26,7 @@ from grader.checks.gradcheck import directional_check, elementwise_check
 from grader.checks.symbolic import judge, warm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.checks.test_symbolic import APPROXIMATE, EQUIVALENT, HOSTILE, WRONG  # noqa: E402  (the tests' answers)
+from tests.checks.test_symbolic import APPROXIMATE, BOMBS, EQUIVALENT, HOSTILE, WRONG  # noqa: E402  (the tests')
 
 
 def scaled(inputs, factor):
@@ -73,6 +74,7 @@ def main() -> None:
     cases += [(by_key[k], text, "wrong") for k, pairs in WRONG.items() for text, _ in pairs]
     cases += [(by_key[k], text, "approximate") for k, texts in APPROXIMATE.items() for text in texts]
     cases += [(QUESTIONS[0], text, "hostile") for text, _ in HOSTILE]
+    cases += [(by_key["div_backward.dY"], text, "built to explode") for text, _ in BOMBS]
     times: dict[tuple[int, str], list[float]] = {}
     for seed in range(3):  # seed 0: every answer is new to the process; 1, 2: later submissions, same answers
         for question, text, kind in cases:
@@ -88,7 +90,7 @@ def main() -> None:
 
     line("first submission (caches cold), all answers", [t for (s, _), v in times.items() if s == 0 for t in v])
     line("all three submissions, all answers", [t for v in times.values() for t in v])
-    for kind in ("model", "equivalent", "wrong", "approximate", "hostile"):
+    for kind in ("model", "equivalent", "wrong", "approximate", "hostile", "built to explode"):
         line(f"  of which {kind}", [t for (_, k), v in times.items() if k == kind for t in v])
 
 if __name__ == "__main__":

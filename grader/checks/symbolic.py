@@ -55,7 +55,7 @@ from grader.checks.compare import fmt
 TRIALS = 4
 SYMPY_SECONDS = 1.0
 SYMPY_MEMORY = 1 << 30  # bytes the proving child may add to its address space
-IN_PROCESS_BITS, IN_PROCESS_DEGREE = 4096, 24  # answers this small are compared by SymPy without a fork
+IN_PROCESS_BITS, IN_PROCESS_TERMS = 4096, 400  # answers this small are compared by SymPy without a fork
 DEADLINE_SECONDS = 2.0
 RESERVE_SECONDS = 0.4  # screening stops this long before the deadline: time for the high-precision step
 RTOL, ATOL = 1e-5, 1e-6
@@ -282,8 +282,8 @@ def _sympy_equal(question: GradientQuestion, student: ex.Node, seconds: float = 
     import sympy
 
     truth, symbols, functions = _sympy_truth(question)
-    bits, degree = _size_bound(student)
-    if key not in _PROVED and bits <= IN_PROCESS_BITS and degree <= IN_PROCESS_DEGREE:
+    bits, terms = _size_bound(student)
+    if key not in _PROVED and bits <= IN_PROCESS_BITS and terms <= IN_PROCESS_TERMS:
         difference = ex.to_sympy(student, symbols, functions) - truth  # bounded work: no fork needed
         _PROVED[key] = True if difference == 0 or sympy.expand(difference) == 0 else None
         if _PROVED[key]:
@@ -323,24 +323,34 @@ def _sympy_equal(question: GradientQuestion, student: ex.Node, seconds: float = 
 
 
 def _size_bound(node: ex.Node) -> tuple[int, int]:
-    """Upper bounds on the bits of any number SymPy can form from the tree, and on its polynomial degree.
+    """Upper bounds on the bits of any number SymPy can form from the tree, and on the terms it expands to.
 
     Building and expanding an expression within small bounds is fast; beyond
-    them (nested powers of numbers, high degrees) SymPy only works in a child.
+    them (nested powers of numbers, products of long sums) SymPy only works
+    in a forked child that is cut off.
     """
     if node.kind == "num":
-        return max(node.value.numerator.bit_length(), node.value.denominator.bit_length(), 1), 0
+        return max(node.value.numerator.bit_length(), node.value.denominator.bit_length(), 1), 1
     if node.kind == "sym":
         return 1, 1
     if node.kind == "bin" and node.value == "**":
-        bits, degree = _size_bound(node.args[0])
-        exponent = abs(node.args[1].value if node.args[1].kind == "num" else node.args[1].args[0].value)
-        factor = math.ceil(exponent) if exponent else 1
-        return bits * factor, degree * factor
+        bits, terms = _size_bound(node.args[0])
+        exponent = node.args[1].value if node.args[1].kind == "num" else -node.args[1].args[0].value
+        power = math.ceil(abs(exponent)) or 1
+        return bits * power, terms**power if exponent > 0 and exponent.denominator == 1 else 1
     bounds = [_size_bound(a) for a in node.args]
+    bits = sum(b for b, _ in bounds) + 1
     if node.kind == "bin" and node.value in ("+", "-"):
-        return max(b for b, _ in bounds) + 1, max(d for _, d in bounds)
-    return sum(b for b, _ in bounds) + 1, sum(d for _, d in bounds) + (node.kind == "call")
+        return bits, bounds[0][1] + bounds[1][1]
+    if node.kind == "bin" and node.value == "*":
+        return bits, bounds[0][1] * bounds[1][1]
+    if node.kind == "call":  # expand may split a log or an exp of a sum into one term per part
+        return bits, bounds[0][1] + _count(node.args[0])
+    return bits, bounds[0][1]  # /, neg: the numerator's terms
+
+
+def _count(node: ex.Node) -> int:
+    return 1 + sum(_count(a) for a in node.args)
 
 
 def _limit_memory() -> None:
@@ -459,6 +469,7 @@ def _as_vector(value, shape: tuple, latex: bool):
 
 def judge(question: GradientQuestion, text: str, seed: int = 0) -> Verdict:
     """Decide one answer; see the module docstring for the steps."""
+    warm()  # once per process, and outside the answer's time budget: a cold process must not change verdicts
     started = time.monotonic()
     try:
         student = question.parse(text)
@@ -543,6 +554,9 @@ def _numeric(question: GradientQuestion, student: ex.Node, echo: str, seed: int,
                 hint = mistaken
             elif s_value.shape == truth.shape[::-1] and _close(s_value.T, truth):
                 hint = "Your answer is the transpose of the gradient."
+            elif s_value.size == truth.size and _close(s_value.reshape(truth.shape), truth):
+                hint = (f"The values are right, but d{question.wrt} must have {question.wrt}'s shape "
+                        f"{truth.shape}: drop keepdims=True (or the axis of size 1).")
             elif s_value.size == 1 or truth.size % max(s_value.size, 1) == 0:
                 hint = "The gradient has the shape of the input; check which axis you sum over."
             else:
@@ -599,6 +613,8 @@ def _precise(question: GradientQuestion, student: ex.Node, echo: str, seed: int,
         x = point[question.wrt]
         direction = rng.standard_normal(np.shape(x)) * (np.abs(x) + np.mean(np.abs(x)))
         truth = _directional(question, point, direction, attempt)
+        if truth is None:
+            continue
         for digits, tolerance in PRECISIONS:
             precise = _backend(digits)
             values = {k: precise.array(v) for k, v in point.items()}
@@ -656,7 +672,11 @@ def _directional(question: GradientQuestion, point: dict, direction: np.ndarray,
     def g(t):
         return np.sum(G * question.run_forward({**values, question.wrt: x + v * t}, functions, precise))
 
-    return (g(h) - g(-h)) / (2 * h)
+    try:
+        slope = (g(h) - g(-h)) / (2 * h)
+    except (ZeroDivisionError, ValueError, TypeError):
+        return None
+    return slope if precise.real_finite(slope) else None  # None: the forward leaves its domain here
 
 
 def judge_formula(text: str, symbols: tuple[str, ...], truth: str, mistakes: tuple[tuple[str, str], ...] = (),
