@@ -506,7 +506,8 @@ def _approximation(question: GradientQuestion, student: ex.Node, echo: str) -> V
         size = abs(value)
         if size == 0 or low <= size <= high or any(abs(size - c) <= 1e-12 * size for c in own):
             continue
-        return Verdict("failed", f"read as {echo}: it contains the number {fmt(float(size))}, a small step (or the "
+        number = ex.render(ex.Node("num", size))
+        return Verdict("failed", f"read as {echo}: it contains the number {number}, a small step (or the "
                        "inverse of one) as in a finite difference (f(Y + h) - f(Y)) / h or an added epsilon. An "
                        "approximation is not the derivative, however close it comes.",
                        "Write the exact derivative, with no step or epsilon in it.", echo, "approximation")
