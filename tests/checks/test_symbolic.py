@@ -313,3 +313,22 @@ def test_sympy_proves_in_process_or_in_a_child_that_is_cut_off():
 def test_answers_built_to_explode_still_get_a_verdict(text, outcomes):
     for seed in range(3):
         assert judge(Q["div_backward.dY"], text, seed=seed).status in outcomes
+
+
+# Exactly equal to the gradient in exact arithmetic (X / Y is linear in X), so only the number detector refuses it.
+_EXACT_BY_LINEARITY = {"G*((X+1e-7)/Y - X/Y)/1e-7"}
+
+
+@pytest.mark.parametrize("key, text", [c for c in _cases(APPROXIMATE) if c[1] not in _EXACT_BY_LINEARITY])
+def test_high_precision_alone_refuses_every_approximation(key, text):
+    """Issue 10: whatever the number detector misses, the 40- and 80-digit evaluation must refuse."""
+    import time
+
+    from grader.checks.symbolic import Verdict, _precise
+
+    question = Q[key]
+    node = question.parse(text)
+    for seed in range(5):
+        screened = Verdict("passed", "read as it: equal to the gradient on 4 random inputs.")
+        verdict = _precise(question, node, "it", seed, time.monotonic(), screened, text.startswith("$"))
+        assert verdict.status == "failed" and "approximation" in verdict.message, (seed, verdict)
