@@ -5,7 +5,9 @@ Part 1 runs the a2 gradient suite (every op, every input, the grader's own
 input generators) on the reference ops in-process, once with directional
 probes (what the grader does) and once with per-element central differences
 (the textbook way), at the grader's sizes and at a larger size. Part 2 times
-`judge` on every question with right, equivalent and wrong answers.
+`judge` on every question with right, equivalent, wrong, approximate and
+hostile answers and answers built to explode (the tables of
+tests/checks/test_symbolic.py), after `warm()`.
 Usage: python bench/a2_gradients.py
 """
 
@@ -21,10 +23,10 @@ import numpy as np
 from grader.assignments.a2.ops import CASES, _reference
 from grader.assignments.a2.questions import QUESTIONS
 from grader.checks.gradcheck import directional_check, elementwise_check
-from grader.checks.symbolic import judge
+from grader.checks.symbolic import judge, warm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.checks.test_symbolic import EQUIVALENT, WRONG  # noqa: E402  (the same answers the tests judge)
+from tests.checks.test_symbolic import APPROXIMATE, BOMBS, EQUIVALENT, HOSTILE, WRONG  # noqa: E402  (the tests')
 
 
 def scaled(inputs, factor):
@@ -62,21 +64,34 @@ def main() -> None:
         print(f"  {label:<28} directional: {d_evals:6d} evaluations {d_time * 1000:8.1f} ms | per-element: "
               f"{e_evals:6d} evaluations {e_time * 1000:8.1f} ms | x{e_evals / d_evals:.1f} evaluations, "
               f"x{e_time / d_time:.1f} time")
-    print("Part 2: latency of one written-answer check (judge)")
-    cases = [(q, q.answer) for q in QUESTIONS]
-    cases += [(q, text) for q in QUESTIONS for text in EQUIVALENT.get(f"{q.table}.{q.key}", [])]
-    cases += [(q, text) for q in QUESTIONS for text, _ in WRONG.get(f"{q.table}.{q.key}", [])]
-    judge(QUESTIONS[0], "G * Y**-1")  # one-time SymPy import, paid once per grading process
-    times = []
-    for _ in range(3):
-        for question, text in cases:
+    print("Part 2: latency of one written-answer check (judge), SymPy warmed once as the grader should")
+    started = time.perf_counter()
+    warm()
+    print(f"  warm(): {(time.perf_counter() - started) * 1000:.0f} ms, once per grading process")
+    by_key = {f"{q.table}.{q.key}": q for q in QUESTIONS}
+    cases = [(q, q.answer, "model") for q in QUESTIONS]
+    cases += [(by_key[k], text, "equivalent") for k, texts in EQUIVALENT.items() for text in texts]
+    cases += [(by_key[k], text, "wrong") for k, pairs in WRONG.items() for text, _ in pairs]
+    cases += [(by_key[k], text, "approximate") for k, texts in APPROXIMATE.items() for text in texts]
+    cases += [(QUESTIONS[0], text, "hostile") for text, _ in HOSTILE]
+    cases += [(by_key["div_backward.dY"], text, "built to explode") for text, _ in BOMBS]
+    times: dict[tuple[int, str], list[float]] = {}
+    for seed in range(3):  # seed 0: every answer is new to the process; 1, 2: later submissions, same answers
+        for question, text, kind in cases:
             started = time.perf_counter()
-            judge(question, text)
-            times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    p95 = times[int(0.95 * (len(times) - 1))]
-    print(f"  {len(times)} checks: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms")
+            judge(question, text, seed=seed)
+            times.setdefault((seed, kind), []).append((time.perf_counter() - started) * 1000)
 
+    def line(label, values):
+        values = sorted(values)
+        p95 = values[int(0.95 * (len(values) - 1))]
+        print(f"  {label:<44} {len(values):4d} checks: p50 {statistics.median(values):6.1f} ms, "
+              f"p95 {p95:6.1f} ms, max {values[-1]:6.1f} ms")
+
+    line("first submission (caches cold), all answers", [t for (s, _), v in times.items() if s == 0 for t in v])
+    line("all three submissions, all answers", [t for v in times.values() for t in v])
+    for kind in ("model", "equivalent", "wrong", "approximate", "hostile", "built to explode"):
+        line(f"  of which {kind}", [t for (_, k), v in times.items() if k == kind for t in v])
 
 if __name__ == "__main__":
     main()

@@ -5,8 +5,15 @@ Supported: ``\frac{a}{b}``, ``\odot``/``\circ`` (element-wise product),
 matrices (matrix product), ``^\top``/``^T``/``^{\top}`` (transpose),
 ``^{k}`` (power), ``\exp``, ``\log``, ``\ln``, ``\sqrt{}``, ``\sigma``
 (sigmoid), ``f'(X)`` (``fprime(X)``), ``\sum_i`` / ``\sum_j`` (sum over rows,
-axis 0 / over columns, axis 1), ``\left(``/``\right)``, ``\mathbf{X}``,
-subscripted names (``D_{in}`` is ``D_in``).
+axis 0 / over columns, axis 1: the summed axis disappears), ``\left(``/``\right)``,
+``\mathbf{X}``, subscripted names (``D_{in}`` is ``D_in``).
+
+Sums that keep their dimension are written with the vector of ones, as in
+linear algebra: ``A \mathbf{1}`` is the column of row sums of ``A`` (NumPy's
+``A.sum(axis=-1, keepdims=True)``, shape (n, 1)) and ``\mathbf{1}^\top A``
+the row of column sums (``A.sum(axis=0, keepdims=True)``, shape (1, m)); both
+broadcast against ``A``. ``\mathbb{1}``, ``\vec{1}`` and a subscript giving the
+length (``\mathbf{1}_m``) are read the same way.
 The output is then parsed by the same whitelisted parser as any answer, so
 this translation needs to be helpful, not safe.
 """
@@ -15,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from grader.checks.expressions import ExpressionError
+from grader.checks.expressions import ONES, ExpressionError
 
 _COMMANDS = {
     r"\odot": " * ", r"\circ": " * ", r"\oslash": " / ", r"\cdot": " @ ", r"\times": " * ",
@@ -54,9 +61,14 @@ def _translate(tokens: list[str]) -> str:
             arg, i = _group(tokens, i + 1)
             out.append(f"sqrt({arg})")
             continue
-        if t in (r"\mathbf", r"\mathrm", r"\boldsymbol", r"\operatorname"):
+        if t in (r"\mathbf", r"\mathrm", r"\boldsymbol", r"\operatorname", r"\mathbb", r"\vec", r"\bm"):
             arg, i = _group(tokens, i + 1)
-            out.append(arg)
+            if arg.strip() == "1":  # the vector of ones; a subscript only states its length
+                out.append(ONES)
+                if i < len(tokens) and tokens[i] == "_":
+                    _, i = _group(tokens, i + 1)
+            else:
+                out.append(arg)
             continue
         if t == r"\sum":
             axis = None
@@ -116,7 +128,11 @@ def _insert_products(text: str) -> str:
     tokens = re.findall(r"\*\*|[A-Za-z_][A-Za-z_0-9]*(?:\.T)*|\d+\.?\d*(?:\.T)*|\.T|\S", text)
     out: list[str] = []
     functions = {"exp", "log", "sqrt", "sigmoid", "tanh", "fprime", "sum", "f"}
+    atom = re.compile(r"[A-Za-z_][A-Za-z_0-9.]*|\d[\d.]*")
     for token in tokens:
+        if out and out[-1] in functions - {"sum", "f", "fprime"} and atom.fullmatch(token):
+            out.extend(["(", token, ")"])  # \log Y: the function applies to the next name or number
+            continue
         if out:
             prev = out[-1]
             prev_operand = prev == ")" or re.fullmatch(r"[A-Za-z_0-9.]+", prev) and prev not in functions
@@ -125,6 +141,10 @@ def _insert_products(text: str) -> str:
                 number = re.fullmatch(r"\d[\d.]*", prev) or re.fullmatch(r"\d[\d.]*", token)
                 out.append("*" if number else "@")
         out.append(token)
+    number = re.compile(r"\d[\d.]*")
+    for i in range(1, len(out) - 1):  # 2 \cdot G: a number beside a product scales
+        if out[i] == "@" and (number.fullmatch(out[i - 1]) or number.fullmatch(out[i + 1])):
+            out[i] = "*"
     return " ".join(out)
 
 

@@ -1,29 +1,51 @@
-"""Decide whether a written gradient is right: the reusable derivation checker.
+"""Decide whether a written gradient is exactly right: the reusable derivation checker.
 
 A course declares a ``GradientQuestion``: the forward as an expression, its
 inputs with symbolic shapes and domains, which input's gradient is asked
 for, and optionally known wrong answers with hints. ``judge`` then decides
-an answer string in tiers:
+an answer string in steps:
 
 1. exact: the parsed answer renders the same as the model answer;
-2. symbolic: for element-wise forms, SymPy proves ``answer - G * d forward``
-   is zero (in a forked process, cut off after ``SYMPY_SECONDS``);
-3. numeric: on random shapes and values, the answer must equal the true
-   vector-Jacobian product, computed by central differences of the forward
-   (so the truth is derived, never typed in), over several seeds.
+2. approximation: a number in the answer that only a finite difference or an
+   epsilon needs (below 1e-3 or above 1e4, and not in the question) refuses it;
+3. screening (float64): on random shapes and values the answer, taken along a
+   random direction, must equal the forward's directional derivative
+   (central differences: the truth is derived, never typed in); a wrong
+   answer fails here with a counterexample (the whole gradient, by
+   differences element by element) and a hint;
+4. proof: for element-wise forms of bounded size, SymPy proves
+   ``answer - G * d forward`` is zero by building and expanding it;
+5. otherwise high precision: at fresh random points the answer is evaluated
+   with 40 and with 80 significant digits (mpmath) and compared with the
+   directional derivative of the forward computed with 150 digits. An exact
+   answer agrees to (almost) every digit at both precisions; an
+   approximation's error does not shrink with the precision, so it is
+   refused with a sentence that says so;
+6. only where step 5 could not evaluate the answer at enough points, SymPy's
+   full ``simplify`` gets the time left, in a forked process cut off in time
+   and memory.
 
 A verdict is passed, failed (with a counterexample and a hint where a known
-wrong form matches), or undecided (left to staff). Nothing here runs the
-student's text: it is parsed by ``expressions.parse``.
+wrong form matches), or undecided (left to staff); every verdict comes
+within ``DEADLINE_SECONDS``. Nothing here runs the student's text: it is
+parsed by ``expressions.parse``.
+
+Latency: call ``warm()`` once per process before grading (before forking
+workers, if any): it pays SymPy's import and first ``simplify``. SymPy's
+verdicts are cached per process (question, answer).
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import select
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -32,14 +54,22 @@ from grader.checks.compare import fmt
 
 TRIALS = 4
 SYMPY_SECONDS = 1.0
+SYMPY_MEMORY = 1 << 30  # bytes the proving child may add to its address space
+IN_PROCESS_BITS, IN_PROCESS_TERMS = 4096, 400  # answers this small are compared by SymPy without a fork
 DEADLINE_SECONDS = 2.0
+RESERVE_SECONDS = 0.4  # screening stops this long before the deadline: time for the high-precision step
 RTOL, ATOL = 1e-5, 1e-6
+PRECISIONS = ((40, 1e-30), (80, 1e-68))  # significant digits of the answer's evaluation, and the tolerance
+TRUTH_DIGITS = 150
+STEP = Fraction(1, 10**45)  # the truth's central-difference step: error ~1e-90 (step squared), rounding ~1e-105
+PRECISE_POINTS = 2
+APPROXIMATION_BOUNDS = (1e-3, 1e4)  # a number outside these (and not in the question) marks an approximation
 
-# Element-wise functions a question may leave abstract: f and its derivative fprime.
-ABSTRACT_FUNCTIONS: list[tuple[str, Callable, Callable]] = [
-    ("sin(x) + x**2/2", lambda x: np.sin(x) + x**2 / 2, lambda x: np.cos(x) + x),
-    ("exp(x/3)", lambda x: np.exp(x / 3), lambda x: np.exp(x / 3) / 3),
-    ("x**3/3 + 2x", lambda x: x**3 / 3 + 2 * x, lambda x: x**2 + 2),
+# Element-wise functions a question may leave abstract: f and its derivative fprime, in the answer language.
+ABSTRACT_FUNCTIONS: list[tuple[str, str]] = [
+    ("tanh(x) + x**2/2", "1 - tanh(x)**2 + x"),
+    ("exp(x/3)", "exp(x/3) / 3"),
+    ("x**3/3 + 2*x", "x**2 + 2"),
 ]
 
 
@@ -68,10 +98,11 @@ class GradientQuestion:
     fixed_dims: dict[str, int] = field(default_factory=dict)
     forward_fn: Callable[[dict], np.ndarray] | None = None  # when the forward is not an expression
 
-    def run_forward(self, values: dict, functions: dict) -> np.ndarray:
+    def run_forward(self, values: dict, functions: dict, precise: ex.Precise | None = None) -> np.ndarray:
+        """The forward at ``values`` (``forward_fn`` must work on NumPy object arrays too)."""
         if self.forward_fn is not None:
             return self.forward_fn(values)
-        return ex.evaluate(self.parse(self.forward), values, functions)
+        return ex.evaluate(self.parse(self.forward), values, functions, precise)
 
     @property
     def symbols(self) -> list[str]:
@@ -82,7 +113,24 @@ class GradientQuestion:
         return ("f", "fprime") if self.abstract_f else ()
 
     def parse(self, text: str) -> ex.Node:
-        return ex.parse(text, dict.fromkeys(self.symbols), self.functions)
+        return _parse(text, tuple(self.symbols), self.functions)
+
+    @property
+    def identity(self) -> tuple:
+        """What the truth depends on: a cache key for verdicts that do not depend on the seed."""
+        inputs = tuple((n, v.shape, v.domain) for n, v in self.inputs.items())
+        return self.forward, self.wrt, inputs, tuple(self.derived.items()), self.abstract_f, self.forward_fn
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str, symbols: tuple[str, ...], functions: tuple[str, ...]) -> ex.Node:
+    """Parsing is pure; the forward and model answers are parsed once per process."""
+    return ex.parse(text, dict.fromkeys(symbols), functions)
+
+
+@functools.cache
+def _backend(digits: int) -> ex.Precise:
+    return ex.Precise(digits)
 
 
 @dataclass(frozen=True)
@@ -91,11 +139,21 @@ class Verdict:
     message: str
     hint: str = ""
     echo: str = ""
-    tier: str = ""
+    tier: str = ""  # exact | approximation | numeric | symbolic | precise
 
 
-def _sample(question: GradientQuestion, rng: np.random.Generator, small: bool):
-    """Random sizes for every dimension name, and values for every input."""
+def _functions(question: GradientQuestion, trial: int, precise: ex.Precise | None = None) -> tuple[str, dict]:
+    """The concrete f and fprime of one trial (in float64 or in ``precise``), and f's formula."""
+    if not question.abstract_f:
+        return "", {}
+    f_text, fprime_text = ABSTRACT_FUNCTIONS[trial % len(ABSTRACT_FUNCTIONS)]
+    f_node, fprime_node = _parse(f_text, ("x",), ()), _parse(fprime_text, ("x",), ())
+    return f_text, {"f": lambda x: ex.evaluate(f_node, {"x": x}, None, precise),
+                    "fprime": lambda x: ex.evaluate(fprime_node, {"x": x}, None, precise)}
+
+
+def _sample(question: GradientQuestion, rng: np.random.Generator, small: bool, spread: bool = False):
+    """Random sizes for every dimension name, and values for every input (``spread``: scaled by 0.01..10)."""
     names = sorted({d for var in question.inputs.values() for d in var.shape} - set(question.fixed_dims))
     pool = np.arange(2, 2 + len(names) + (0 if small else 3))  # distinct sizes: a wrong product cannot hide
     sizes = rng.choice(pool, size=len(names), replace=False)
@@ -103,12 +161,13 @@ def _sample(question: GradientQuestion, rng: np.random.Generator, small: bool):
     values = {}
     for name, var in question.inputs.items():
         shape = tuple(dims[d] for d in var.shape)
+        scale = 10 ** rng.uniform(-2, 1) if spread else 1.0
         if var.domain == "positive":
-            values[name] = rng.uniform(0.5, 2.0, size=shape)
+            values[name] = rng.uniform(0.5, 2.0, size=shape) * scale
         elif var.domain == "nonzero":
-            values[name] = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+            values[name] = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape) * scale
         else:
-            values[name] = rng.standard_normal(shape)
+            values[name] = rng.standard_normal(shape) * scale
     return dims, values
 
 
@@ -127,6 +186,16 @@ def _vjp(question: GradientQuestion, values: dict, G: np.ndarray, functions: dic
     return grad
 
 
+def _directional64(question: GradientQuestion, values: dict, direction: np.ndarray, functions: dict,
+                   h: float = 1e-6) -> float:
+    """d/dt sum(G * forward(wrt + t * direction)) at t = 0 in float64, by a central difference."""
+    x, G = values[question.wrt], values["G"]
+    with np.errstate(all="ignore"):
+        plus = np.sum(G * question.run_forward({**values, question.wrt: x + h * direction}, functions))
+        minus = np.sum(G * question.run_forward({**values, question.wrt: x - h * direction}, functions))
+    return float((plus - minus) / (2 * h))
+
+
 def _close(a, b) -> bool:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     scale = max(1.0, float(np.max(np.abs(b))) if b.size else 1.0)
@@ -142,34 +211,103 @@ def _array(value) -> str:
     return " ".join(text.split())
 
 
-def _sympy_equal(question: GradientQuestion, student: ex.Node) -> bool | None:
-    """True/False if SymPy decides ``student == G * d forward`` within the time limit, else None."""
+def warm() -> None:
+    """Pay SymPy's one-time costs (import, first expand and cancel) and mpmath's here, once per process.
+
+    Call it in the grading process before answers are judged (and before
+    it forks workers, if it does): the proving children then start warm.
+    ``judge`` calls it itself when nobody did. Safe from several threads.
+    """
+    with _WARM_LOCK:
+        if _WARMED:
+            return
+        import sympy
+
+        x = sympy.Symbol("x", real=True)
+        y = sympy.Symbol("y", nonzero=True, real=True)
+        sympy.expand(sympy.Function("f")(x) * (x + y) ** 2 / (1 + sympy.exp(-x)) - x * y**-2)
+        sympy.cancel(x / (y + 1) - x * y / (y**2 + y))
+        for digits, _ in PRECISIONS:
+            _backend(digits).functions["exp"](_backend(digits).number(Fraction(1, 3)))
+        _backend(TRUTH_DIGITS)
+        _WARMED.append(True)
+
+
+def warm_in_background() -> threading.Thread:
+    """Start ``warm()`` in a thread, e.g. while the sandbox starts; ``judge`` waits for it before it forks."""
+    thread = threading.Thread(target=warm, name="dlgrade-warm-sympy", daemon=True)
+    thread.start()
+    return thread
+
+
+_WARMED: list[bool] = []
+_WARM_LOCK = threading.Lock()
+_PROVED: dict[tuple, bool | None] = {}  # (question identity, rendered answer) -> SymPy's verdict
+_TRUTHS: dict[tuple, tuple] = {}  # question identity -> (G * d forward, its symbols, its functions)
+
+
+def _sympy_truth(question: GradientQuestion):
+    """G * d forward / d wrt, derived by SymPy in this process (trusted text: the question's own forward)."""
+    if question.identity in _TRUTHS:
+        return _TRUTHS[question.identity]
+    import sympy
+
+    domains = {"positive": {"positive": True}, "nonzero": {"nonzero": True, "real": True}}
+    symbols = {n: sympy.Symbol(n, **domains.get(v.domain, {"real": True})) for n, v in question.inputs.items()}
+    symbols["G"] = sympy.Symbol("G", real=True)
+    f, fprime = sympy.Function("f"), sympy.Function("fprime")
+    functions = {"f": f, "fprime": fprime}
+    forward = ex.to_sympy(question.parse(question.forward), symbols, functions)
+    truth = symbols["G"] * sympy.diff(forward, symbols[question.wrt])
+    truth = truth.replace(lambda e: isinstance(e, sympy.Derivative), lambda e: fprime(*e.expr.args))
+    _TRUTHS[question.identity] = truth, symbols, functions
+    return _TRUTHS[question.identity]
+
+
+def _sympy_equal(question: GradientQuestion, student: ex.Node, seconds: float = 0.0) -> bool | None:
+    """True if SymPy proves ``student == G * d forward``; False if it finds a nonzero difference (which
+    does not prove the answer wrong); None if not applicable, not tried or cut off.
+
+    Small answers are compared in this process (building and expanding them
+    is bounded); with ``seconds`` > 0 the full ``cancel``/``simplify`` runs
+    in a forked child cut off after ``seconds``.
+    """
     forward = question.parse(question.forward)
     if question.derived or question.forward_fn or not (ex.is_elementwise(student) and ex.is_elementwise(forward)):
         return None
-    import sympy  # imported here, once, so that each forked child starts with it
+    key = (question.identity, ex.render(student))
+    if _PROVED.get(key) is not None:
+        return _PROVED[key]
+    warm()
+    import sympy
 
+    truth, symbols, functions = _sympy_truth(question)
+    bits, terms = _size_bound(student)
+    if key not in _PROVED and bits <= IN_PROCESS_BITS and terms <= IN_PROCESS_TERMS:
+        difference = ex.to_sympy(student, symbols, functions) - truth  # bounded work: no fork needed
+        _PROVED[key] = True if difference == 0 or sympy.expand(difference) == 0 else None
+        if _PROVED[key]:
+            return True
+    if seconds <= 0.05:
+        return None
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child only does trusted symbolic algebra on trees we built
         code = b"?"
         try:
-            domains = {"positive": {"positive": True}, "nonzero": {"nonzero": True, "real": True}}
-            symbols = {n: sympy.Symbol(n, **domains.get(v.domain, {"real": True})) for n, v in question.inputs.items()}
-            symbols["G"] = sympy.Symbol("G", real=True)
-            f, fprime = sympy.Function("f"), sympy.Function("fprime")
-            functions = {"f": f, "fprime": fprime}
-            truth = symbols["G"] * sympy.diff(ex.to_sympy(forward, symbols, functions), symbols[question.wrt])
-            truth = truth.replace(lambda e: isinstance(e, sympy.Derivative), lambda e: fprime(*e.expr.args))
-            difference = sympy.simplify(ex.to_sympy(student, symbols, functions) - truth)
-            code = b"1" if difference == 0 else b"0"
+            _limit_memory()
+            difference = ex.to_sympy(student, symbols, functions) - truth
+            if difference == 0 or sympy.cancel(difference) == 0 or sympy.simplify(difference) == 0:
+                code = b"1"
+            else:
+                code = b"0"
         except BaseException:
             pass
         os.write(write, code)
         os._exit(0)
     os.close(write)
     try:
-        ready, _, _ = select.select([read], [], [], SYMPY_SECONDS)
+        ready, _, _ = select.select([read], [], [], seconds)
         result = os.read(read, 1) if ready else b""
     finally:
         os.close(read)
@@ -178,7 +316,53 @@ def _sympy_equal(question: GradientQuestion, student: ex.Node) -> bool | None:
         except OSError:
             pass
         os.waitpid(pid, 0)
-    return {b"1": True, b"0": False}.get(result)
+    verdict = {b"1": True, b"0": False}.get(result)
+    if result:  # a cut-off depends on the machine's load; a decision does not
+        _PROVED[key] = verdict
+    return verdict
+
+
+def _size_bound(node: ex.Node) -> tuple[int, int]:
+    """Upper bounds on the bits of any number SymPy can form from the tree, and on the terms it expands to.
+
+    Building and expanding an expression within small bounds is fast; beyond
+    them (nested powers of numbers, products of long sums) SymPy only works
+    in a forked child that is cut off.
+    """
+    if node.kind == "num":
+        return max(node.value.numerator.bit_length(), node.value.denominator.bit_length(), 1), 1
+    if node.kind == "sym":
+        return 1, 1
+    if node.kind == "bin" and node.value == "**":
+        bits, terms = _size_bound(node.args[0])
+        exponent = node.args[1].value if node.args[1].kind == "num" else -node.args[1].args[0].value
+        power = math.ceil(abs(exponent)) or 1
+        return bits * power, terms**power if exponent > 0 and exponent.denominator == 1 else 1
+    bounds = [_size_bound(a) for a in node.args]
+    bits = sum(b for b, _ in bounds) + 1
+    if node.kind == "bin" and node.value in ("+", "-"):
+        return bits, bounds[0][1] + bounds[1][1]
+    if node.kind == "bin" and node.value == "*":
+        return bits, bounds[0][1] * bounds[1][1]
+    if node.kind == "call":  # expand may split a log or an exp of a sum into one term per part
+        return bits, bounds[0][1] + _count(node.args[0])
+    return bits, bounds[0][1]  # /, neg: the numerator's terms
+
+
+def _count(node: ex.Node) -> int:
+    return 1 + sum(_count(a) for a in node.args)
+
+
+def _limit_memory() -> None:
+    """In the proving child: allow SYMPY_MEMORY more bytes of address space, so a blow-up ends it."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        resource.setrlimit(resource.RLIMIT_AS, (used + SYMPY_MEMORY, used + SYMPY_MEMORY))
+    except (OSError, ValueError, ImportError):
+        pass
 
 
 def _matching_mistake(question: GradientQuestion, s_value, values: dict, functions: dict) -> str:
@@ -192,10 +376,19 @@ def _matching_mistake(question: GradientQuestion, s_value, values: dict, functio
     return ""
 
 
-def _hint(question, student, s_value, truth, values, G, functions) -> str:
+def _hint(question, student, s_value, truth, values, G, functions, latex=False) -> str:
     mistaken = _matching_mistake(question, s_value, values, functions)
     if mistaken:
         return mistaken
+    lost = _lost_axis(student)
+    if lost is not None:
+        try:
+            with np.errstate(all="ignore"):
+                kept = ex.evaluate(_keep_all_dims(student), values, functions)
+            if _close(_as_vector(kept, np.shape(truth), latex), truth):
+                return _keepdims_hint(lost, latex)
+        except ValueError:
+            pass
     if not ex.uses(student, "G"):
         return "Your answer does not use G, the upstream gradient: the backward must multiply (or combine) it."
     zero = ex.evaluate(student, {**values, "G": np.zeros_like(G)}, functions)
@@ -213,8 +406,70 @@ def _hint(question, student, s_value, truth, values, G, functions) -> str:
     return ""
 
 
+def _shape_hint(error: ex.ShapeError, latex: bool) -> str:
+    """What to change when two shapes do not fit, derived from the shapes (a transpose only where it fits)."""
+    node = error.node
+    if node.kind == "reduce":
+        return "Sum over an axis the array has: axis=0 (down the rows) or axis=1 (along each row) for a matrix."
+    a, b = (error.shapes + ((), ()))[:2]
+    left, right = (ex.render(arg) for arg in node.args[:2]) if len(node.args) == 2 else ("", "")
+    if node.kind == "bin" and node.value == "@":
+        if not a or not b:
+            return "Use * to scale by a number; @ multiplies two matrices."
+        fixes = []
+        if len(a) == 2 and len(b) == 2:
+            if a[0] == b[0]:
+                fixes.append("with the left factor transposed")
+            if a[1] == b[1]:
+                fixes.append("with the right factor transposed")
+            if b[1] == a[0]:
+                fixes.append("with the two factors swapped")
+        shapes = f"{left} has shape {a} and {right} has shape {b}: the inner sizes {a[-1]} and {b[0]} differ."
+        if fixes:
+            return f"{shapes} The sizes fit {' or '.join(fixes)}: check which gives the gradient's shape."
+        return f"{shapes} Check which factors the product needs."
+    lost = _lost_axis(node)
+    if lost:
+        return _keepdims_hint(lost, latex)
+    if len(a) == 2 and a == b[::-1]:
+        return f"{left} has shape {a} and {right} has shape {b}: one of them is transposed."
+    return f"{left} has shape {a} and {right} has shape {b}, which do not broadcast: check the axes of your sums."
+
+
+def _lost_axis(node: ex.Node) -> ex.Node | None:
+    """The first sum or mean over one axis that drops it: the usual cause of shapes that do not broadcast."""
+    if node.kind == "reduce" and node.axis is not None and not node.keepdims:
+        return node
+    return next((found for a in node.args if (found := _lost_axis(a)) is not None), None)
+
+
+def _keepdims_hint(node: ex.Node, latex: bool) -> str:
+    if latex:
+        keep = r"write the row sums of A as A \mathbf{1} (a column) or the column sums as \mathbf{1}^\top A (a row)"
+    else:
+        keep = ex.render(ex.Node("reduce", node.value, node.args, node.axis, True))
+    return (f"{ex.render(node)} drops the summed axis, so it broadcasts against the other terms along the wrong "
+            f"axis. Keep the dimension: {keep}.")
+
+
+def _keep_all_dims(node: ex.Node) -> ex.Node:
+    if node.kind == "reduce" and node.axis is not None:
+        return ex.Node("reduce", node.value, (_keep_all_dims(node.args[0]),), node.axis, True)
+    return ex.Node(node.kind, node.value, tuple(_keep_all_dims(a) for a in node.args), node.axis, node.keepdims)
+
+
+def _as_vector(value, shape: tuple, latex: bool):
+    """In LaTeX a column (n, 1) or a row (1, n) cannot be told from a vector (n,): read it with the asked shape."""
+    value_shape = np.shape(value)
+    if latex and value_shape != shape and np.size(value) == math.prod(shape) and \
+            tuple(d for d in value_shape if d != 1) == tuple(d for d in shape if d != 1):
+        return np.reshape(value, shape)
+    return value
+
+
 def judge(question: GradientQuestion, text: str, seed: int = 0) -> Verdict:
-    """Decide one answer; see the module docstring for the tiers."""
+    """Decide one answer; see the module docstring for the steps."""
+    warm()  # once per process, and outside the answer's time budget: a cold process must not change verdicts
     started = time.monotonic()
     try:
         student = question.parse(text)
@@ -224,47 +479,85 @@ def judge(question: GradientQuestion, text: str, seed: int = 0) -> Verdict:
     echo = ex.render(student)
     if echo == ex.render(question.parse(question.answer)):
         return Verdict("passed", f"read as {echo}: correct.", echo=echo, tier="exact")
-    verdict = _numeric(question, student, echo, seed, started)
-    if verdict.status != "failed" and _sympy_equal(question, student):
-        return Verdict("passed", f"read as {echo}: equivalent to the gradient (proved symbolically).",
-                       echo=echo, tier="symbolic")
-    return verdict
+    approximation = _approximation(question, student, echo)
+    if approximation:
+        return approximation
+    latex = text.strip().startswith("$")
+    verdict = _numeric(question, student, echo, seed, started, latex)
+    if verdict.status != "passed":
+        return verdict
+    proved = Verdict("passed", f"read as {echo}: equivalent to the gradient (proved symbolically).", echo=echo,
+                     tier="symbolic")
+    if _sympy_equal(question, student):
+        return proved
+    precise = _precise(question, student, echo, seed, started, verdict, latex)
+    if precise.status != "undecided":
+        return precise
+    seconds = min(SYMPY_SECONDS, DEADLINE_SECONDS - (time.monotonic() - started))
+    return proved if _sympy_equal(question, student, seconds) else precise
 
 
-def _numeric(question: GradientQuestion, student: ex.Node, echo: str, seed: int, started: float) -> Verdict:
-    """Tier 3 (run before the slower tier 2): compare with the finite-difference gradient at random points."""
+def _approximation(question: GradientQuestion, student: ex.Node, echo: str) -> Verdict | None:
+    """Refuse a number that only an approximation needs: a step h, its inverse 1/h, an epsilon."""
+    low, high = APPROXIMATION_BOUNDS
+    own = {abs(c) for text in (question.forward, question.answer, *question.derived.values())
+           for c in ex.constants(question.parse(text))}
+    for value in ex.constants(student):
+        size = abs(value)
+        if size == 0 or low <= size <= high or any(abs(size - c) <= 1e-12 * size for c in own):
+            continue
+        number = ex.render(ex.Node("num", size))
+        return Verdict("failed", f"read as {echo}: it contains the number {number}, a small step (or the "
+                       "inverse of one) as in a finite difference (f(Y + h) - f(Y)) / h or an added epsilon. An "
+                       "approximation is not the derivative, however close it comes.",
+                       "Write the exact derivative, with no step or epsilon in it.", echo, "approximation")
+    return None
+
+
+def _numeric(question: GradientQuestion, student: ex.Node, echo: str, seed: int, started: float,
+             latex: bool = False) -> Verdict:
+    """Screening in float64: compare with the finite-difference gradient at random points."""
     derived = {name: question.parse(expr) for name, expr in question.derived.items()}
     rng = np.random.default_rng(seed)
     checked = 0
     for trial in range(TRIALS * 3):
         if checked == TRIALS:
             break
-        if time.monotonic() - started > DEADLINE_SECONDS:
-            return Verdict("undecided", f"read as {echo}: not decided within {DEADLINE_SECONDS:g} s; "
-                           "it will be graded by the staff.", echo=echo, tier="numeric")
+        if time.monotonic() - started > DEADLINE_SECONDS - RESERVE_SECONDS:
+            return _too_slow(echo)
         _, values = _sample(question, rng, small=trial == 0)
-        name, f, fprime = ABSTRACT_FUNCTIONS[trial % len(ABSTRACT_FUNCTIONS)]
-        functions = {"f": f, "fprime": fprime} if question.abstract_f else {}
-        out = question.run_forward(values, functions)
+        name, functions = _functions(question, trial)
+        with np.errstate(all="ignore"):
+            out = question.run_forward(values, functions)
         G = rng.standard_normal(np.shape(out))
         values = {**values, "G": G}
-        values.update({k: ex.evaluate(node, values, functions) for k, node in derived.items()})
-        truth = _vjp(question, values, G, functions)
-        if not np.isfinite(truth).all():
+        with np.errstate(all="ignore"):
+            values.update({k: ex.evaluate(node, values, functions) for k, node in derived.items()})
+        x = values[question.wrt]
+        direction = rng.standard_normal(np.shape(x))
+        along = _directional64(question, values, direction, functions)
+        if not np.isfinite(along):
             continue
         try:
             with np.errstate(all="ignore"):
-                s_value = np.asarray(ex.evaluate(student, values, functions), dtype=float)
-        except (ValueError, TypeError) as exc:
+                s_value = np.asarray(_as_vector(ex.evaluate(student, values, functions), np.shape(x), latex),
+                                     dtype=float)
+        except ex.ShapeError as exc:
             shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in values.items())
             return Verdict("failed", f"read as {echo}: it cannot be evaluated for shapes {shapes}: {exc}.",
-                           "Check the order of matrix products and where a transpose is needed.", echo, "numeric")
-        if s_value.shape != truth.shape:
+                           _shape_hint(exc, latex), echo, "numeric")
+        except (ValueError, TypeError, OverflowError) as exc:
+            return Verdict("failed", f"read as {echo}: it cannot be evaluated: {exc}.", "", echo, "numeric")
+        if s_value.shape != np.shape(x):
+            truth = _vjp(question, values, G, functions)
             mistaken = _matching_mistake(question, s_value, values, functions)
             if mistaken:
                 hint = mistaken
             elif s_value.shape == truth.shape[::-1] and _close(s_value.T, truth):
                 hint = "Your answer is the transpose of the gradient."
+            elif s_value.size == truth.size and _close(s_value.reshape(truth.shape), truth):
+                hint = (f"The values are right, but d{question.wrt} must have {question.wrt}'s shape "
+                        f"{truth.shape}: drop keepdims=True (or the axis of size 1).")
             elif s_value.size == 1 or truth.size % max(s_value.size, 1) == 0:
                 hint = "The gradient has the shape of the input; check which axis you sum over."
             else:
@@ -273,15 +566,22 @@ def _numeric(question: GradientQuestion, student: ex.Node, echo: str, seed: int,
                            f"the shape of {question.wrt}, {truth.shape}.", hint, echo, "numeric")
         if not np.isfinite(s_value).all():
             continue  # off the answer's domain at this point: resample
+        products = s_value * direction
+        if abs(float(np.sum(products)) - along) <= RTOL * (float(np.sum(np.abs(products))) + abs(along)) + ATOL:
+            checked += 1
+            continue
+        with np.errstate(all="ignore"):  # the directional test failed: the whole gradient, for the message
+            truth = _vjp(question, values, G, functions)
+        if not np.isfinite(truth).all() or _close(s_value, truth):
+            continue  # the difference quotient, not the answer, was off here
         checked += 1
-        if not _close(s_value, truth):
-            shown = {k: v for k, v in values.items() if k in question.inputs or k == "G"}
-            where = f" (with f(x) = {name})" if question.abstract_f else ""
-            message = (f"read as {echo}: wrong. At {_show(shown)}{where}, your {question.key} gives "
-                       f"{_array(s_value)}, the true gradient is "
-                       f"{_array(truth)}.")
-            return Verdict("failed", message, _hint(question, student, s_value, truth, values, G, functions),
-                           echo, "numeric")
+        shown = {k: v for k, v in values.items() if k in question.inputs or k == "G"}
+        where = f" (with f(x) = {name})" if question.abstract_f else ""
+        message = (f"read as {echo}: wrong. At {_show(shown)}{where}, your {question.key} gives "
+                   f"{_array(s_value)}, the true gradient is "
+                   f"{_array(truth)}.")
+        return Verdict("failed", message, _hint(question, student, s_value, truth, values, G, functions, latex),
+                       echo, "numeric")
     if checked < TRIALS:
         return Verdict("undecided", f"read as {echo}: it could not be evaluated at enough points (is it finite "
                        "everywhere it should be?); it will be graded by the staff.", echo=echo, tier="numeric")
@@ -289,13 +589,106 @@ def _numeric(question: GradientQuestion, student: ex.Node, echo: str, seed: int,
                    tier="numeric")
 
 
+def _too_slow(echo: str) -> Verdict:
+    return Verdict("undecided", f"read as {echo}: not decided within {DEADLINE_SECONDS:g} s; it will be graded by "
+                   "the staff.", echo=echo, tier="numeric")
+
+
+def _precise(question: GradientQuestion, student: ex.Node, echo: str, seed: int, started: float,
+             screened: Verdict, latex: bool = False) -> Verdict:
+    """Step 5: the answer in 40 and 80 digits against the forward's derivative in 150, at fresh points."""
+    rng = np.random.default_rng([seed, 5])
+    derived = {name: question.parse(expr) for name, expr in question.derived.items()}
+    confirmed = 0
+    for attempt in range(PRECISE_POINTS * 4):
+        if confirmed == PRECISE_POINTS:
+            break
+        if time.monotonic() - started > DEADLINE_SECONDS:
+            return _too_slow(echo)
+        _, point = _sample(question, rng, small=True, spread=attempt % 2 == 1)
+        with np.errstate(all="ignore"):
+            out = question.run_forward(point, _functions(question, attempt)[1])
+        point["G"] = rng.standard_normal(np.shape(out))
+        if not _safe_in_float64(question, student, derived, point, attempt):
+            continue  # some intermediate value overflows or leaves its domain here: another point
+        x = point[question.wrt]
+        direction = rng.standard_normal(np.shape(x)) * (np.abs(x) + np.mean(np.abs(x)))
+        truth = _directional(question, point, direction, attempt)
+        if truth is None:
+            continue
+        for digits, tolerance in PRECISIONS:
+            precise = _backend(digits)
+            values = {k: precise.array(v) for k, v in point.items()}
+            functions = _functions(question, attempt, precise)[1]
+            try:
+                values.update({k: ex.evaluate(node, values, functions, precise) for k, node in derived.items()})
+                s_value = _as_vector(ex.evaluate(student, values, functions, precise), np.shape(x), latex)
+            except (ZeroDivisionError, ValueError, TypeError):
+                break
+            if not precise.real_finite(s_value):
+                break
+            products = np.asarray(s_value * precise.array(direction), dtype=object)
+            got, scale = np.sum(products), np.sum(np.abs(products))
+            error = abs(got - precise.ctx.mpf(truth))
+            if error > tolerance * (scale + abs(precise.ctx.mpf(truth))):
+                agree = max(0, int(-math.log10(float(error / (scale + abs(got)))))) if scale else 0
+                return Verdict("failed", f"read as {echo}: close to the gradient but not equal to it. Computed with "
+                               f"{digits} significant digits, it agrees with the true gradient to only about "
+                               f"{agree} digits: it is an approximation (a finite difference, an added epsilon or "
+                               "a rounded constant), not the derivative.",
+                               "Write the exact derivative, with no step, epsilon or rounded number in it.", echo,
+                               "precise")
+        else:
+            confirmed += 1
+    if confirmed < PRECISE_POINTS:
+        return Verdict("undecided", f"read as {echo}: it could not be evaluated exactly at enough points; it will be "
+                       "graded by the staff.", echo=echo, tier="precise")
+    digits, tolerance = PRECISIONS[-1]
+    return Verdict("passed", f"{screened.message[:-1]}, and exactly (to {digits} significant digits) on "
+                   f"{confirmed} more.", echo=echo, tier="precise")
+
+
+def _safe_in_float64(question, student, derived, point, attempt) -> bool:
+    """Every intermediate value stays finite in float64: then multi-precision evaluation is cheap and bounded."""
+    functions = _functions(question, attempt)[1]
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            values = dict(point)
+            values.update({k: ex.evaluate(node, values, functions) for k, node in derived.items()})
+            value = ex.evaluate(student, values, functions)
+            forward = question.run_forward(values, functions)
+    except (FloatingPointError, ValueError, TypeError, ZeroDivisionError, OverflowError):
+        return False
+    return bool(np.isfinite(value).all() and np.isfinite(forward).all())
+
+
+def _directional(question: GradientQuestion, point: dict, direction: np.ndarray, attempt: int):
+    """d/dt sum(G * forward(wrt + t * direction)) at t = 0, in TRUTH_DIGITS digits (a central difference)."""
+    precise = _backend(TRUTH_DIGITS)
+    values = {k: precise.array(v) for k, v in point.items() if k in question.inputs}
+    G, x, v = precise.array(point["G"]), values[question.wrt], precise.array(direction)
+    functions = _functions(question, attempt, precise)[1]
+    h = precise.number(STEP)
+
+    def g(t):
+        return np.sum(G * question.run_forward({**values, question.wrt: x + v * t}, functions, precise))
+
+    try:
+        slope = (g(h) - g(-h)) / (2 * h)
+    except (ZeroDivisionError, ValueError, TypeError):
+        return None
+    return slope if precise.real_finite(slope) else None  # None: the forward leaves its domain here
+
+
 def judge_formula(text: str, symbols: tuple[str, ...], truth: str, mistakes: tuple[tuple[str, str], ...] = (),
                   seed: int = 0) -> Verdict:
-    """Decide a scalar formula (e.g. a parameter count in D_in, H_1, ...) by random-point identity testing.
+    """Decide a scalar formula (e.g. a parameter count in D_in, H_1, ...) by exact random-point identity testing.
 
-    Two polynomials that agree on random integer points are equal with high
-    probability (Schwartz-Zippel); evaluating is bounded, whereas expanding a
-    hostile polynomial symbolically is not.
+    Two rational functions that agree exactly on random integer points are
+    equal with high probability (Schwartz-Zippel). The values are computed
+    with 60 significant digits (exact for such counts), so an approximation
+    such as ``1.0000001 * D_in * H_1`` is refused; evaluating is bounded,
+    whereas expanding a hostile polynomial symbolically is not.
     """
     names = dict.fromkeys(symbols)
     try:
@@ -306,18 +699,27 @@ def judge_formula(text: str, symbols: tuple[str, ...], truth: str, mistakes: tup
     echo = ex.render(student)
     rng = np.random.default_rng(seed)
     truth_node = ex.parse(truth, names)
+    precise = _backend(60)
     for _ in range(TRIALS + 2):
-        values = {s: np.float64(rng.integers(2, 60)) for s in symbols}
-        want = float(ex.evaluate(truth_node, values))
+        point = {s: int(rng.integers(2, 60)) for s in symbols}
+        shown = ", ".join(f"{k}={v}" for k, v in point.items())
+        values = {s: precise.number(Fraction(v)) for s, v in point.items()}
+        want = ex.evaluate(truth_node, values, precise=precise)
         try:
-            with np.errstate(all="ignore"):
-                got = float(ex.evaluate(student, values))
+            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                ex.evaluate(student, {s: np.float64(v) for s, v in point.items()})  # bounds every intermediate
+            got = ex.evaluate(student, values, precise=precise)
+        except (FloatingPointError, ZeroDivisionError, OverflowError):
+            return Verdict("failed", f"read as {echo}: at {shown} it is not a finite real number (too large, a "
+                           "division by zero, or the root or log of a negative number).", echo=echo, tier="precise")
         except (ValueError, TypeError) as exc:
-            return Verdict("failed", f"read as {echo}: it cannot be evaluated: {exc}.", echo=echo, tier="numeric")
-        if not np.isclose(got, want, rtol=1e-9, atol=1e-9):
-            hint = next((h for t, h in mistakes if np.isclose(got, float(ex.evaluate(ex.parse(t, names), values)))),
+            return Verdict("failed", f"read as {echo}: it cannot be evaluated: {exc}.", echo=echo, tier="precise")
+        if np.ndim(got) or not precise.real_finite(got):
+            return Verdict("failed", f"read as {echo}: at {shown} it is not a real number.", echo=echo, tier="precise")
+        if abs(got - want) > 1e-40 * max(1, abs(want)):
+            hint = next((h for t, h in mistakes
+                         if abs(got - ex.evaluate(ex.parse(t, names), values, precise=precise)) <= 1e-40 * abs(got)),
                         "")
-            shown = ", ".join(f"{k}={int(v)}" for k, v in values.items())
-            return Verdict("failed", f"read as {echo}: wrong. At {shown} it gives {fmt(got)}, the count is "
-                           f"{fmt(want)}.", hint, echo, "numeric")
-    return Verdict("passed", f"read as {echo}: correct.", echo=echo, tier="numeric")
+            return Verdict("failed", f"read as {echo}: wrong. At {shown} it gives {fmt(float(got))}, the count is "
+                           f"{fmt(float(want))}.", hint, echo, "precise")
+    return Verdict("passed", f"read as {echo}: correct.", echo=echo, tier="precise")
