@@ -21,7 +21,7 @@ CODE_CASES = {
                 {"multiply_backward": "G is missing"}),
     "div fwd": ([("        return x / y\n", "        return y / x\n")], {"divide_forward", "divide_backward"}, {}),
     "div bwd": ([("return G / y, -G * x / y**2", "return G / y, -G * x / y")], {"divide_backward"},
-                {"divide_backward": "Wrong power of y"}),
+                {"divide_backward": "wrong power of y"}),
     "matmul fwd": ([("return x @ w\n", "return x @ w + 1\n")], {"matmul_forward"}, {}),
     "matmul bwd": ([('return G @ ctx["w"].T, ctx["x"].T @ G', 'return G @ ctx["w"].T, G.T @ ctx["x"]')],
                    {"matmul_backward"}, {"matmul_backward": "transpose"}),
@@ -60,13 +60,20 @@ CODE_CASES = {
                        {"exp_backward": "tuple"}),
     "no accumulation": ([("grads[id(parent)] = grads[id(parent)] + parent_grad if id(parent) in grads else "
                           "parent_grad", "grads[id(parent)] = parent_grad")],
-                        {"graph_diamond", "graph_double_diamond", "graph_fan_out", "graph_topological"},
-                        {"graph_diamond": "added up"}),
+                        {"graph_diamond", "graph_double_diamond", "graph_fan_out", "graph_topological",
+                         "graph_shared_arrays"}, {"graph_diamond": "added up"}),
     "leaves get no grad": ([("            tensor.grad = grad if tensor.grad is None else tensor.grad + grad\n", "")],
                            {"graph_chain", "graph_diamond", "graph_double_diamond", "graph_fan_out",
-                            "graph_non_scalar_root", "graph_topological"}, {"graph_chain": "grad None"}),
+                            "graph_non_scalar_root", "graph_topological", "graph_root_seed", "graph_every_tensor",
+                            "graph_shared_arrays"}, {"graph_chain": "grad None"}),
     "scalar seed": ([("grads = {id(self): np.ones_like(self.value)}",
-                      "grads = {id(self): np.ones_like(self.value).sum()}")], {"graph_non_scalar_root"}, {}),
+                      "grads = {id(self): np.ones_like(self.value).sum()}")],
+                    {"graph_non_scalar_root", "graph_root_seed"},
+                    {"graph_root_seed": "np.ones_like(root.value)"}),
+    "leaves only": ([("            tensor.grad = grad if tensor.grad is None else tensor.grad + grad\n",
+                      "            if tensor.op is None:\n"
+                      "                tensor.grad = grad if tensor.grad is None else tensor.grad + grad\n")],
+                    {"graph_every_tensor", "graph_shared_arrays"}, {"graph_every_tensor": "intermediate tensors"}),
 }
 
 RECURSIVE_BACKWARD = '''    def backward(self, grad=None) -> None:
@@ -111,7 +118,7 @@ def test_recursive_backward_runs_ops_many_times(grade):
     end = REFERENCE.index("class Op:")
     source = REFERENCE[:start] + RECURSIVE_BACKWARD + "\n" + REFERENCE[end:]
     report = grade("a2", {"autograd.py": source, "answers.toml": ANSWERS}, tasks=["2.3"])
-    assert failing(report) == {"graph_diamond", "graph_double_diamond", "graph_topological"}
+    assert failing(report) == {"graph_diamond", "graph_double_diamond", "graph_topological", "graph_shared_arrays"}
     assert "exactly once" in by_id(report)["graph_topological"].hint
 
 
