@@ -54,7 +54,7 @@ def test_ops_match_torch_and_finite_differences(op, seed):
         t_out.backward(torch.tensor(G))
         for i, (mine, t) in enumerate(zip(grads, tensors)):
             assert np.allclose(mine, t.grad.numpy()), (op.name, case.label, i)
-            if op.smooth:
+            if op.name != "ReLU":  # not differentiable at its exact zeros
                 def evaluate(points, i=i, case=case):
                     return [float(np.sum(G * _reference(op.name, type(case)((*inputs[:i], p, *inputs[i + 1:]),
                                                                             params))[0])) for p in points]

@@ -70,7 +70,7 @@ def _snapshot(g):
     return array
 
 
-def _counting_ops(module, calls, received):
+def _counting_ops(module, calls, received, handed):
     ops = {}
     for name, (forward, backward) in _CORRECT.items():
         def fwd(ctx, *inputs, node, _forward=forward, **params):
@@ -81,6 +81,7 @@ def _counting_ops(module, calls, received):
             node = ctx["node"]
             calls[node] = calls.get(node, 0) + 1
             received.setdefault(node, _snapshot(G))
+            handed.setdefault(node, G)
             return _backward(ctx, G)
 
         ops[name] = type(name, (module.Op,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
@@ -90,15 +91,18 @@ def _counting_ops(module, calls, received):
 def run_graph(module, leaves, nodes):
     """Build leaves + nodes [(op, input indices, params)], call backward on the last tensor.
 
-    Returns [grads of every tensor (leaves first), backward calls per node, the G each node received first].
+    Returns [grads of every tensor (leaves first), backward calls per node, the G each node received first,
+    and per node whether that very G array was changed after the node's backward ran].
     """
-    calls, received = {}, {}
-    ops = _counting_ops(module, calls, received)
+    calls, received, handed = {}, {}, {}
+    ops = _counting_ops(module, calls, received, handed)
     tensors = [module.Tensor(np.asarray(v, dtype=np.float64)) for v in leaves]
     for k, node in enumerate(nodes):
         name, refs = node[0], node[1]
         params = node[2] if len(node) > 2 else {}
         tensors.append(ops[name].apply(*[tensors[r] for r in refs], node=k, **params))
     tensors[-1].backward()
+    changed = [k in handed and received[k] is not None and not np.array_equal(_snapshot(handed[k]), received[k])
+               for k in range(len(nodes))]
     return [[t.grad for t in tensors], [calls.get(k, 0) for k in range(len(nodes))],
-            [received.get(k) for k in range(len(nodes))]]
+            [received.get(k) for k in range(len(nodes))], changed]

@@ -40,6 +40,8 @@ SEED_HINT = ("Seed the root's gradient with np.ones_like(root.value): d(root)/d(
              "whatever the root's shape (a leaf or an op's output).")
 EVERY_HINT = ("Every tensor the root depends on gets its gradient in .grad (the handout: intermediate tensors "
               "too, not only the leaves), and the root's own .grad is the seed.")
+FLOW_HINT = ("The G handed to an op's backward is the gradient of that op's output: what the op after it sent "
+             "back, unchanged, and only once every op using the output has sent its part.")
 ALIAS_HINT = ("Tensor.backward adds into a gradient array in place (grad += g) that another tensor also holds (Add's "
               "backward returns the same G for both inputs): add out of place (grad = grad + g).")
 
@@ -48,18 +50,40 @@ def _run(ctx: CheckContext, what: str, leaves, nodes, *, shared: bool = False, e
          hint: str = "") -> None:
     module = ctx.student.module("autograd").as_object()
     wire_nodes = [[name, list(refs), params] for name, refs, params in map(_node, nodes)]
-    grads, calls, received = unpack("Tensor.backward's graph", ctx.student.drivers().call(
-        "run_graph", module, leaves, wire_nodes), 3)
+    grads, calls, received, changed = unpack("Tensor.backward's graph", ctx.student.drivers().call(
+        "run_graph", module, leaves, wire_nodes), 4)
     count = len(leaves) + len(nodes)
     grads = unpack("the tensors' gradients", grads, count)
     calls, received = unpack("the call counts", calls, len(nodes)), unpack("the gradients received", received,
                                                                             len(nodes))
     expected = _reference(leaves, nodes)
     root = count - 1
+    changed = unpack("the changed flags", changed, len(nodes))
+    for k, flag in enumerate(changed):
+        if flag is True:
+            raise CheckFailed(f"{what}: Tensor.backward changed the gradient array it had handed to node {k} "
+                              f"({nodes[k][0]}.backward) after that backward ran.", ALIAS_HINT)
 
     def blame(k: int) -> str:
-        return hint or (SEED_HINT if k == root else SHARED_HINT if shared else EVERY_HINT)
+        return hint or (SEED_HINT if k == root else SHARED_HINT if shared else FLOW_HINT)
 
+    counts = [c if isinstance(c, int) else -1 for c in calls]
+    if any(c != 1 for c in counts):
+        worst = max(counts)
+        raise CheckFailed(f"{what}: the ops' backward ran {sum(counts)} times for {len(counts)} nodes "
+                          f"(one node {worst} times).",
+                          "Visit the graph in reverse topological order and call each op's backward exactly "
+                          "once, after all gradients flowing into its output have been added up.")
+    for k, got in reversed(list(enumerate(received))):  # from the root down: the first wrong G is blamed
+        name = nodes[k][0]
+        label = f"{what}: the G that Tensor.backward handed to node {k} ({name}.backward)"
+        if got is None:
+            raise CheckFailed(f"{label} is not a numeric array.", blame(len(leaves) + k))
+        try:
+            judge.expect(label, got, expected[len(leaves) + k])
+        except CheckFailed as failure:
+            failure.hint = blame(len(leaves) + k)
+            raise
     for k in range(len(leaves)):
         if grads[k] is None:
             raise CheckFailed(f"{what}: leaf {k} has grad None after backward().", hint or
@@ -69,23 +93,6 @@ def _run(ctx: CheckContext, what: str, leaves, nodes, *, shared: bool = False, e
             judge.expect(f"{what}: grad of leaf {k}", grads[k], expected[k])
         except CheckFailed as failure:
             failure.hint = blame(k) if (shared or k == root or hint) else failure.hint
-            raise
-    counts = [c if isinstance(c, int) else -1 for c in calls]
-    if any(c != 1 for c in counts):
-        worst = max(counts)
-        raise CheckFailed(f"{what}: the ops' backward ran {sum(counts)} times for {len(counts)} nodes "
-                          f"(one node {worst} times).",
-                          "Visit the graph in reverse topological order and call each op's backward exactly "
-                          "once, after all gradients flowing into its output have been added up.")
-    for k, got in enumerate(received):
-        name = nodes[k][0]
-        label = f"{what}: the G that Tensor.backward handed to node {k} ({name}.backward)"
-        if got is None:
-            raise CheckFailed(f"{label} is not a numeric array.", blame(len(leaves) + k))
-        try:
-            judge.expect(label, got, expected[len(leaves) + k])
-        except CheckFailed as failure:
-            failure.hint = blame(len(leaves) + k)
             raise
     if every_tensor:
         for k in range(len(leaves), count):
@@ -172,4 +179,4 @@ def graph_shared_arrays(ctx: CheckContext) -> None:
     leaves = _leaves(ctx.rng, [(2, 3), (2, 3)])
     nodes = [("Add", (0, 1)), ("Exp", (0,)), ("Multiply", (2, 3)), ("Add", (2, 4)), ("Exp", (1,)),
              ("Add", (5, 6)), ("Sum", (7,))]
-    _run(ctx, "a graph whose Add nodes share G", leaves, nodes, every_tensor=True, hint=ALIAS_HINT)
+    _run(ctx, "a graph whose Add nodes share G", leaves, nodes, shared=True, every_tensor=True)
