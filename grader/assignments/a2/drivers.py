@@ -1,27 +1,49 @@
 """Grader-written helpers for a2 that run INSIDE the sandbox (see a1's drivers.py for why).
 
+Nothing here decides a score: each helper runs student code on inputs the
+parent chose and sends back what came out, plus the input arrays as they are
+after the call, so the parent (which kept its own copies) can tell whether an
+op wrote into an array it was given.
+
 ``run_graph`` builds graphs from correct ops defined here on top of the
 student's ``Op`` (so ``apply`` and ``Tensor`` are theirs), so the graph checks
-test ``Tensor.backward`` alone, and counts how often each node's backward runs.
+test ``Tensor.backward`` alone; each node records how often its backward ran
+and the gradient the engine handed it.
 """
 
 import numpy as np
 
 
-def op_forward_backward(module, op_name, inputs, params, G):
-    """Run one op's forward, then (if G is not None) its backward on the same ctx."""
+def op_case(module, op_name, inputs, params, G):
+    """Forward, then backward on the same ctx when G is not None (called once per case through ``map``).
+
+    Returns [out, inputs after forward, grads, inputs after backward, G after backward].
+    """
     op = getattr(module, op_name)
     ctx = {}
     out = op.forward(ctx, *inputs, **params)
+    after_forward = [np.array(a, copy=True) for a in inputs]
     if G is None:
-        return out, None
-    return out, op.backward(ctx, G)
+        return [out, after_forward, None, None, None]
+    grads = op.backward(ctx, G)
+    return [out, after_forward, grads, list(inputs), G]
 
 
-def op_forward_many(module, op_name, inputs_list, params):
-    """The op's forward at many points, for finite differences."""
-    op = getattr(module, op_name)
-    return [np.asarray(op.forward({}, *inputs, **params), dtype=np.float64) for inputs in inputs_list]
+def op_forward_point(module, op_name, inputs, params):
+    """The op's forward at one point, for finite differences (called through ``map``)."""
+    return np.asarray(getattr(module, op_name).forward({}, *inputs, **params), dtype=np.float64)
+
+
+def _sum(c, x, axis=None):
+    c.update(shape=x.shape, axis=axis)
+    return np.asarray(x.sum(axis=axis))
+
+
+def _sum_backward(c, g):
+    g = np.asarray(g)
+    if c["axis"] is not None:
+        g = np.expand_dims(g, c["axis"])
+    return (np.broadcast_to(g, c["shape"]).copy(),)
 
 
 _CORRECT = {
@@ -31,19 +53,35 @@ _CORRECT = {
     "Log": (lambda c, x: c.update(x=x) or np.log(x), lambda c, g: (g / c["x"],)),
     "Sigmoid": (lambda c, x: c.update(y=1 / (1 + np.exp(-x))) or c["y"], lambda c, g: (g * c["y"] * (1 - c["y"]),)),
     "MatMul": (lambda c, x, w: c.update(x=x, w=w) or x @ w, lambda c, g: (g @ c["w"].T, c["x"].T @ g)),
-    "Sum": (lambda c, x: c.update(shape=x.shape) or np.asarray(x.sum()), lambda c, g: (np.full(c["shape"], g),)),
+    "Sum": (_sum, _sum_backward),
+    "Squeeze": (lambda c, x, axis: c.update(axis=axis) or np.squeeze(x, axis=axis),
+                lambda c, g: (np.expand_dims(g, c["axis"]),)),
+    "Unsqueeze": (lambda c, x, axis: c.update(axis=axis) or np.expand_dims(x, axis),
+                  lambda c, g: (np.squeeze(g, axis=c["axis"]),)),
 }
 
 
-def _counting_ops(module, calls):
+def _snapshot(g):
+    """What the engine handed a backward, as plain data: a float64 copy, or None if it is not numeric."""
+    try:
+        array = np.array(g, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        return None
+    return array
+
+
+def _counting_ops(module, calls, received, handed):
     ops = {}
     for name, (forward, backward) in _CORRECT.items():
-        def fwd(ctx, *inputs, node, _forward=forward):
+        def fwd(ctx, *inputs, node, _forward=forward, **params):
             ctx["node"] = node
-            return _forward(ctx, *inputs)
+            return _forward(ctx, *inputs, **params)
 
         def bwd(ctx, G, _backward=backward):
-            calls[ctx["node"]] = calls.get(ctx["node"], 0) + 1
+            node = ctx["node"]
+            calls[node] = calls.get(node, 0) + 1
+            received.setdefault(node, _snapshot(G))
+            handed.setdefault(node, G)
             return _backward(ctx, G)
 
         ops[name] = type(name, (module.Op,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
@@ -51,11 +89,20 @@ def _counting_ops(module, calls):
 
 
 def run_graph(module, leaves, nodes):
-    """Build leaves + nodes [(op, input indices)], call backward on the last; return leaf grads and calls."""
-    calls = {}
-    ops = _counting_ops(module, calls)
+    """Build leaves + nodes [(op, input indices, params)], call backward on the last tensor.
+
+    Returns [grads of every tensor (leaves first), backward calls per node, the G each node received first,
+    and per node whether that very G array was changed after the node's backward ran].
+    """
+    calls, received, handed = {}, {}, {}
+    ops = _counting_ops(module, calls, received, handed)
     tensors = [module.Tensor(np.asarray(v, dtype=np.float64)) for v in leaves]
-    for k, (name, refs) in enumerate(nodes):
-        tensors.append(ops[name].apply(*[tensors[r] for r in refs], node=k))
+    for k, node in enumerate(nodes):
+        name, refs = node[0], node[1]
+        params = node[2] if len(node) > 2 else {}
+        tensors.append(ops[name].apply(*[tensors[r] for r in refs], node=k, **params))
     tensors[-1].backward()
-    return [t.grad for t in tensors[: len(leaves)]], [calls.get(k, 0) for k in range(len(nodes))]
+    changed = [k in handed and received[k] is not None and not np.array_equal(_snapshot(handed[k]), received[k])
+               for k in range(len(nodes))]
+    return [[t.grad for t in tensors], [calls.get(k, 0) for k in range(len(nodes))],
+            [received.get(k) for k in range(len(nodes))], changed]

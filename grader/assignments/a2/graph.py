@@ -8,8 +8,9 @@ reference engine here in the parent.
 from __future__ import annotations
 
 from grader.assignment import CheckContext, CheckFailed
+from grader.assignments.a2 import judge
 from grader.assignments.a2.spec import A2
-from grader.checks.compare import assert_close, unpack
+from grader.checks.compare import unpack
 from reference.a2 import autograd as ref
 
 LADDER_DEPTH = 10
@@ -19,35 +20,53 @@ def _leaves(rng, shapes, positive=False):
     return [rng.uniform(0.5, 2.0, s) if positive else rng.standard_normal(s) for s in shapes]
 
 
+def _node(node):
+    return node[0], tuple(node[1]), dict(node[2]) if len(node) > 2 else {}
+
+
 def _reference(leaves, nodes):
+    """Every tensor's gradient (leaves first, then one per node) from the reference engine."""
     tensors = [ref.Tensor(v) for v in leaves]
-    for name, refs in nodes:
-        op = getattr(ref, name)
-        tensors.append(op.apply(*[tensors[r] for r in refs]))
+    for node in nodes:
+        name, refs, params = _node(node)
+        tensors.append(getattr(ref, name).apply(*[tensors[r] for r in refs], **params))
     tensors[-1].backward()
-    return [t.grad for t in tensors[: len(leaves)]]
+    return [t.grad for t in tensors]
 
 
 SHARED_HINT = ("This graph uses a tensor more than once: the gradients flowing into it from every op that uses "
                "it must be added up (+=), not overwritten, before its own op's backward runs.")
+SEED_HINT = ("Seed the root's gradient with np.ones_like(root.value): d(root)/d(root) is 1 for every element, "
+             "whatever the root's shape (a leaf or an op's output).")
+EVERY_HINT = ("Every tensor the root depends on gets its gradient in .grad (the handout: intermediate tensors "
+              "too, not only the leaves), and the root's own .grad is the seed.")
+FLOW_HINT = ("The G handed to an op's backward is the gradient of that op's output: what the op after it sent "
+             "back, unchanged, and only once every op using the output has sent its part.")
+ALIAS_HINT = ("Tensor.backward adds into a gradient array in place (grad += g) that another tensor also holds (Add's "
+              "backward returns the same G for both inputs): add out of place (grad = grad + g).")
 
 
-def _run(ctx: CheckContext, what: str, leaves, nodes, shared: bool = False) -> None:
+def _run(ctx: CheckContext, what: str, leaves, nodes, *, shared: bool = False, every_tensor: bool = False,
+         hint: str = "") -> None:
     module = ctx.student.module("autograd").as_object()
-    grads, calls = unpack("Tensor.backward's graph", ctx.student.drivers().call(
-        "run_graph", module, leaves, [[n, list(r)] for n, r in nodes]), 2)
-    grads, calls = unpack("the leaves' gradients", grads, len(leaves)), unpack("the call counts", calls, len(nodes))
+    wire_nodes = [[name, list(refs), params] for name, refs, params in map(_node, nodes)]
+    grads, calls, received, changed = unpack("Tensor.backward's graph", ctx.student.drivers().call(
+        "run_graph", module, leaves, wire_nodes), 4)
+    count = len(leaves) + len(nodes)
+    grads = unpack("the tensors' gradients", grads, count)
+    calls, received = unpack("the call counts", calls, len(nodes)), unpack("the gradients received", received,
+                                                                            len(nodes))
     expected = _reference(leaves, nodes)
-    for k, (got, want) in enumerate(zip(grads, expected)):
-        if got is None:
-            raise CheckFailed(f"{what}: leaf {k} has grad None after backward().",
-                              "Every tensor the root depends on must receive a gradient in .grad.")
-        try:
-            assert_close(f"{what}: grad of leaf {k}", got, want)
-        except CheckFailed as failure:
-            if shared:
-                failure.hint = SHARED_HINT
-            raise
+    root = count - 1
+    changed = unpack("the changed flags", changed, len(nodes))
+    for k, flag in enumerate(changed):
+        if flag is True:
+            raise CheckFailed(f"{what}: Tensor.backward changed the gradient array it had handed to node {k} "
+                              f"({nodes[k][0]}.backward) after that backward ran.", ALIAS_HINT)
+
+    def blame(k: int) -> str:
+        return hint or (SEED_HINT if k == root else SHARED_HINT if shared else FLOW_HINT)
+
     counts = [c if isinstance(c, int) else -1 for c in calls]
     if any(c != 1 for c in counts):
         worst = max(counts)
@@ -55,6 +74,36 @@ def _run(ctx: CheckContext, what: str, leaves, nodes, shared: bool = False) -> N
                           f"(one node {worst} times).",
                           "Visit the graph in reverse topological order and call each op's backward exactly "
                           "once, after all gradients flowing into its output have been added up.")
+    for k, got in reversed(list(enumerate(received))):  # from the root down: the first wrong G is blamed
+        name = nodes[k][0]
+        label = f"{what}: the G that Tensor.backward handed to node {k} ({name}.backward)"
+        if got is None:
+            raise CheckFailed(f"{label} is not a numeric array.", blame(len(leaves) + k))
+        try:
+            judge.expect(label, got, expected[len(leaves) + k])
+        except CheckFailed as failure:
+            failure.hint = blame(len(leaves) + k)
+            raise
+    for k in range(len(leaves)):
+        if grads[k] is None:
+            raise CheckFailed(f"{what}: leaf {k} has grad None after backward().", hint or
+                              ("Every tensor the root depends on must receive a gradient in .grad." if k != root
+                               else SEED_HINT))
+        try:
+            judge.expect(f"{what}: grad of leaf {k}", grads[k], expected[k])
+        except CheckFailed as failure:
+            failure.hint = blame(k) if (shared or k == root or hint) else failure.hint
+            raise
+    if every_tensor:
+        for k in range(len(leaves), count):
+            kind = "the root" if k == root else f"intermediate tensor {k} ({nodes[k - len(leaves)][0]}'s output)"
+            if grads[k] is None:
+                raise CheckFailed(f"{what}: {kind} has grad None after backward().", EVERY_HINT)
+            try:
+                judge.expect(f"{what}: grad of {kind}", grads[k], expected[k])
+            except CheckFailed as failure:
+                failure.hint = SEED_HINT if k == root else EVERY_HINT
+                raise
 
 
 @A2.check("2.3", "Tensor.backward: a chain", points=1)
@@ -105,3 +154,29 @@ def graph_topological(ctx: CheckContext) -> None:
         last = len(nodes)  # index of the node just added (leaves come first)
     nodes.append(("Sum", (last,)))
     _run(ctx, f"ladder of {LADDER_DEPTH} diamonds", leaves, nodes, shared=True)
+
+
+@A2.check("2.3", "Tensor.backward: the root's seed gradient", points=1)
+def graph_root_seed(ctx: CheckContext) -> None:
+    """backward() on a leaf, and through shape-only ops, must leave ones: nothing after the root hides the seed."""
+    _run(ctx, "backward() of a leaf", _leaves(ctx.rng, [(3, 4)]), [], hint=SEED_HINT)
+    _run(ctx, "a chain of Unsqueeze and Squeeze", _leaves(ctx.rng, [(2, 3)]),
+         [("Unsqueeze", (0,), {"axis": 0}), ("Squeeze", (1,), {"axis": 0})], hint=SEED_HINT)
+    _run(ctx, "a non-scalar product", _leaves(ctx.rng, [(3, 2), (3, 2)]), [("Multiply", (0, 1))])
+
+
+@A2.check("2.3", "Tensor.backward: every tensor gets its gradient", points=1)
+def graph_every_tensor(ctx: CheckContext) -> None:
+    """Intermediate tensors and the root get .grad too, not only the leaves."""
+    leaves = _leaves(ctx.rng, [(3, 4), (4, 2)])
+    nodes = [("MatMul", (0, 1)), ("Sigmoid", (2,)), ("Exp", (3,)), ("Sum", (4,), {"axis": 1}), ("Sum", (5,))]
+    _run(ctx, "sum(exp(sigmoid(a @ b)))", leaves, nodes, every_tensor=True)
+
+
+@A2.check("2.3", "Tensor.backward: gradient arrays shared by two tensors", points=1)
+def graph_shared_arrays(ctx: CheckContext) -> None:
+    """Add's backward hands the same G to both inputs; adding into it in place corrupts the other one."""
+    leaves = _leaves(ctx.rng, [(2, 3), (2, 3)])
+    nodes = [("Add", (0, 1)), ("Exp", (0,)), ("Multiply", (2, 3)), ("Add", (2, 4)), ("Exp", (1,)),
+             ("Add", (5, 6)), ("Sum", (7,))]
+    _run(ctx, "a graph whose Add nodes share G", leaves, nodes, shared=True, every_tensor=True)
