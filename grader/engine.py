@@ -18,6 +18,7 @@ import platform
 import secrets
 import time
 import zlib
+from dataclasses import replace
 
 import numpy as np
 
@@ -69,6 +70,7 @@ class _Grading:
         self.progress = progress or (lambda text: None)
         self.blocked: dict[str, tuple[str, str, str]] = {}  # file -> (status, message, hint)
         self.isolation: dict = {}
+        self.results: dict[str, CheckResult] = {}  # check id -> result, as checks finish
 
     def student(self, wall_s: float) -> Student:
         wall_s *= self.timeout_scale
@@ -112,6 +114,11 @@ class _Grading:
                 student.close()
 
     def run(self, check: Check) -> CheckResult:
+        result = self._run(check)
+        self.results[check.id] = result
+        return result
+
+    def _run(self, check: Check) -> CheckResult:
         started = time.perf_counter()
         context = None
 
@@ -128,7 +135,8 @@ class _Grading:
         student = self.student(check.wall_s)
         context = CheckContext(check=check, seed=self.seed, rng=check_seed(self.seed, check.id), student=student,
                                files=dict(self.submission.files), data=self.data,
-                               progress=lambda text: self.progress(f"{check.task} {check.name}: {text}"))
+                               progress=lambda text: self.progress(f"{check.task} {check.name}: {text}"),
+                               failed_components=failed_components(self.assignment, check, self.results))
         try:
             message = check.func(context)
             return result("passed", check.points, message if isinstance(message, str) else "", "",
@@ -159,6 +167,42 @@ class _Grading:
             student.close()
 
 
+FAILING = ("failed", "error", "timeout")
+
+
+def failed_components(assignment: Assignment, check: Check, done: dict[str, CheckResult]) -> tuple[str, ...]:
+    """Components ``check`` depends on that failed one of their own checks earlier in this run.
+
+    Empty when the assignment does not isolate components: then every check uses the student's parts.
+    """
+    if not assignment.isolate_components:
+        return ()
+    return tuple(name for name in check.depends_on if name in assignment.components
+                 and any(done[c].status in FAILING for c in assignment.components[name] if c in done))
+
+
+def attribute_root_causes(assignment: Assignment, results: list[CheckResult]) -> list[CheckResult]:
+    """Mark each failed check whose declared dependency failed with that dependency as its root cause.
+
+    One mistake, counted once in the report: a failed ``Linear.backward: dW`` explains the failed
+    training checks that use it, and the report shows them grouped under it. Chains are followed to
+    the first failure; a dependency that failed with the very same message (a missing file) is no cause.
+    """
+    by_id = {r.id: r for r in results}
+    checks = {c.id: c for c in assignment.checks}
+
+    def cause(result: CheckResult, seen: set[str]) -> str:
+        for dep in assignment.dependencies(checks[result.id]) if result.id in checks else ():
+            found = by_id.get(dep)
+            if dep in seen or found is None or found.status not in FAILING or found.message == result.message:
+                continue
+            return cause(found, seen | {dep}) or dep
+        return ""
+
+    return [replace(r, root_cause=cause(r, {r.id})) if r.status in FAILING and not r.root_cause else r
+            for r in results]
+
+
 def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | None = None,
           seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0,
           data: dict | None = None, progress=None) -> Report:
@@ -185,6 +229,7 @@ def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | 
     finally:
         if own_zygote:
             zygote.close()
+    results = attribute_root_causes(assignment, results)
     diagnostics = {
         "seed": seed,
         "timeout_scale": timeout_scale,

@@ -48,6 +48,7 @@ def print_report(report: Report, console: Console) -> None:
             console.print(f"  {escape(check.message)}")
         if check.hint:
             console.print(f"  [cyan]hint:[/] {escape(check.hint)}")
+        _print_root_cause(report, check, console)
         if check.output.strip():
             lines = check.output.strip().splitlines()
             shown = "\n    ".join(escape(line[:200]) for line in lines[:5])
@@ -59,6 +60,16 @@ def print_report(report: Report, console: Console) -> None:
     colour = "green" if report.all_passed else "red"
     console.print(f"\n[bold]Score: {_points(report.score)}/{_points(report.max_score)}[/] "
                   f"[{colour}]({verdict})[/]")
+
+
+def _print_root_cause(report: Report, check, console: Console) -> None:
+    """One mistake, counted once: link a failure to its root cause, and a root cause to what it explains."""
+    names = {c.id: f"{c.task} {c.name}" for c in report.checks}
+    if check.root_cause:
+        console.print(f"  [dim]root cause:[/] {escape(names.get(check.root_cause, check.root_cause))} (see above)")
+    further = sum(1 for c in report.checks if c.root_cause == check.id)
+    if further:
+        console.print(f"  [dim]{further} further check{'s' if further > 1 else ''} fail because of this.[/]")
 
 
 @register_format("terminal")
