@@ -54,6 +54,11 @@ def print_report(report: Report, console: Console) -> None:
             shown = "\n    ".join(escape(line[:200]) for line in lines[:5])
             more = f"\n    [dim]... {len(lines) - 5} more lines[/]" if len(lines) > 5 else ""
             console.print(f"  [dim]your code printed:[/]\n    {shown}{more}")
+    for check in report.checks:
+        if check.details.get("standin") and check.status == "passed":
+            console.print(f"\n[dim]note: {check.task} {escape(check.name)} used the grader's "
+                          f"{escape(str(check.details['standin']))} in place of yours, which failed its own checks "
+                          "(one mistake is counted once).[/]")
     for note in report.diagnostics.get("submission_notes", []):
         console.print(f"\n[dim]note: {escape(note)}[/]")
     verdict = "all checks passed" if report.all_passed else f"{len(problems)} check(s) need work"

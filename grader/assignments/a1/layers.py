@@ -100,19 +100,19 @@ def _linear_backward(ctx: CheckContext, which: str) -> None:
                                                    "grad_out.sum(axis=0) (the loss already averages).")])
 
 
-@A1.check("1.1", "Linear.backward: dx", points=2)
+@A1.check("1.1", "Linear.backward: dx", depends_on=("linear_forward",), points=2)
 def linear_backward_dx(ctx: CheckContext) -> None:
     """The returned gradient with respect to x."""
     _linear_backward(ctx, "dx")
 
 
-@A1.check("1.1", "Linear.backward: dW", points=2)
+@A1.check("1.1", "Linear.backward: dW", depends_on=("linear_forward",), points=2)
 def linear_backward_dW(ctx: CheckContext) -> None:
     """dW = x.T @ grad_out, without extra scaling."""
     _linear_backward(ctx, "dW")
 
 
-@A1.check("1.1", "Linear.backward: db", points=1)
+@A1.check("1.1", "Linear.backward: db", depends_on=("linear_forward",), points=1)
 def linear_backward_db(ctx: CheckContext) -> None:
     """db = grad_out.sum(axis=0)."""
     _linear_backward(ctx, "db")
@@ -186,7 +186,8 @@ for _cls in ("Sigmoid", "ReLU", "Tanh"):
             check.__name__ = f"{cls.lower()}_{part}"
             check.__doc__ = f"{cls}.{part} on a random batch."
             return check
-        A1.check("1.2", f"{_cls}.{_part}", points=1)(_make())
+        A1.check("1.2", f"{_cls}.{_part}", points=1,
+                 depends_on=(f"{_cls.lower()}_forward",) if _part == "backward" else ())(_make())
 
 
 # ------------------------------------------------------------------ Task 1.3
@@ -202,7 +203,7 @@ def softmax_values(ctx: CheckContext) -> None:
                  mistakes=[(column_wise, "Each ROW must sum to 1: normalize over axis=1, not axis=0.")])
 
 
-@A1.check("1.3", "softmax: numerical stability at |x| = 1e4", points=1)
+@A1.check("1.3", "softmax: numerical stability at |x| = 1e4", points=1, depends_on=("softmax_values",))
 def softmax_stability(ctx: CheckContext) -> None:
     """Finite, correct values for logits as large as 1e4 in magnitude."""
     n, k, _ = dims(ctx.rng)
@@ -232,7 +233,7 @@ def mse_forward(ctx: CheckContext) -> None:
                            (np.mean(sq) / 2, "There is an extra factor 1/2: MSE is mean((pred - target)**2).")])
 
 
-@A1.check("1.4", "MSELoss: gradient", points=1)
+@A1.check("1.4", "MSELoss: gradient", points=1, depends_on=("mse_forward",))
 def mse_backward(ctx: CheckContext) -> None:
     """2 (pred - target) / pred.size."""
     n, d, _ = dims(ctx.rng)
@@ -248,7 +249,7 @@ def mse_backward(ctx: CheckContext) -> None:
                               (2 * diff / n, "Divide by the number of elements (pred.size), not by N only.")])
 
 
-@A1.check("1.4", "CrossEntropyLoss: value", points=1)
+@A1.check("1.4", "CrossEntropyLoss: value", points=1, depends_on=("softmax_values",))
 def ce_forward(ctx: CheckContext) -> None:
     """Mean over rows of -log softmax(logits)[label]."""
     n, k, _ = dims(ctx.rng)
@@ -262,7 +263,7 @@ def ce_forward(ctx: CheckContext) -> None:
                            (expected / np.log(10), "You used log10; cross-entropy uses the natural log.")])
 
 
-@A1.check("1.4", "CrossEntropyLoss: gradient", points=1)
+@A1.check("1.4", "CrossEntropyLoss: gradient", points=1, depends_on=("ce_forward", "softmax_values"))
 def ce_backward(ctx: CheckContext) -> None:
     """(softmax(logits) - onehot(labels)) / N."""
     n, k, _ = dims(ctx.rng)
