@@ -64,6 +64,7 @@ class Check:
     files: tuple[str, ...]
     wall_s: float
     description: str = ""
+    depends_on: tuple[str, ...] = ()  # check ids or component names whose failure explains this check's
 
 
 @dataclass
@@ -78,6 +79,9 @@ class CheckContext:
     data: dict[str, Path] = field(default_factory=dict)  # data sets the staff pointed to (--data NAME=PATH)
     details: dict = field(default_factory=dict)  # JSON-able extras for the report (e.g. learning curves)
     progress: Callable[[str], None] = lambda text: None  # a line of progress, for long checks
+    # Components this check depends on whose own checks failed earlier in this run (empty unless the
+    # assignment isolates components): a check may then use the grader's part for it (docs/grading-policy.md).
+    failed_components: tuple[str, ...] = ()
 
 
 @dataclass
@@ -102,6 +106,12 @@ class Assignment:
     template: Path | None = None
     # What a notebook submission runs: "definitions" (imports, functions, classes, constants) or "all".
     notebook_statements: str = "definitions"
+    # Named parts of the submission and the checks that test each one (e.g. "Linear": its five checks).
+    # A check's ``depends_on`` may name them; see docs/grading-policy.md.
+    components: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # One mistake counted once: checks that depend on a component which failed its own checks use the
+    # grader's part for it where they can. False: every check uses the student's parts only.
+    isolate_components: bool = True
 
     def __post_init__(self) -> None:
         # The submission's own modules are never forbidden: a2's autograd.py is not the autograd package.
@@ -110,8 +120,12 @@ class Assignment:
         self.forbidden_imports = tuple(n for n in names if n not in own)
 
     def check(self, task: str, name: str, points: float, files: tuple[str, ...] | None = None,
-              wall_s: float | None = None) -> Callable:
-        """Register the decorated function as a check of this assignment."""
+              wall_s: float | None = None, depends_on: tuple[str, ...] = ()) -> Callable:
+        """Register the decorated function as a check of this assignment.
+
+        ``depends_on`` lists check ids or component names (``components``) whose failure
+        explains a failure of this check: the report groups such failures under their root cause.
+        """
 
         def register(func: Callable) -> Callable:
             check_id = func.__name__
@@ -121,11 +135,20 @@ class Assignment:
             self.checks.append(Check(
                 id=check_id, task=task, name=name, points=float(points), func=func,
                 files=tuple(files or self.files), wall_s=wall_s or self.default_wall_s,
-                description=doc[0] if doc else "",
+                description=doc[0] if doc else "", depends_on=tuple(depends_on),
             ))
             return func
 
         return register
+
+    def dependencies(self, check: Check) -> tuple[str, ...]:
+        """The check ids ``check`` depends on, components expanded to their checks, in order."""
+        ids: list[str] = []
+        for item in check.depends_on:
+            for check_id in self.components.get(item, (item,)):
+                if check_id != check.id and check_id not in ids:
+                    ids.append(check_id)
+        return tuple(ids)
 
     @property
     def missing_requirements(self) -> list[str]:

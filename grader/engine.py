@@ -23,6 +23,7 @@ import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 
@@ -117,6 +118,7 @@ class _Grading:
         self.progress = progress or (lambda text: None)
         self.blocked: dict[str, tuple[str, str, str]] = {}  # file -> (status, message, hint)
         self.isolation: dict = {}
+        self.results: dict[str, CheckResult] = {}  # check id -> result, as checks finish
 
     def left_s(self) -> float:
         """Seconds left of the submission's budget."""
@@ -197,6 +199,11 @@ class _Grading:
                 student.close()
 
     def run(self, check: Check) -> CheckResult:
+        result = self._run(check)
+        self.results[check.id] = result
+        return result
+
+    def _run(self, check: Check) -> CheckResult:
         started = time.perf_counter()
         context = None
 
@@ -218,7 +225,8 @@ class _Grading:
         self._running.add(student)
         context = CheckContext(check=check, seed=self.seed, rng=check_seed(self.seed, check.id), student=student,
                                files=dict(self.submission.files), data=self.data,
-                               progress=lambda text: self.progress(f"{check.task} {check.name}: {text}"))
+                               progress=lambda text: self.progress(f"{check.task} {check.name}: {text}"),
+                               failed_components=failed_components(self.assignment, check, self.results))
         try:
             message = check.func(context)
             return result("passed", check.points, message if isinstance(message, str) else "", "",
@@ -260,6 +268,42 @@ class _Grading:
             student.close()
 
 
+FAILING = ("failed", "error", "timeout")
+
+
+def failed_components(assignment: Assignment, check: Check, done: dict[str, CheckResult]) -> tuple[str, ...]:
+    """Components ``check`` depends on that failed one of their own checks earlier in this run.
+
+    Empty when the assignment does not isolate components: then every check uses the student's parts.
+    """
+    if not assignment.isolate_components:
+        return ()
+    return tuple(name for name in check.depends_on if name in assignment.components
+                 and any(done[c].status in FAILING for c in assignment.components[name] if c in done))
+
+
+def attribute_root_causes(assignment: Assignment, results: list[CheckResult]) -> list[CheckResult]:
+    """Mark each failed check whose declared dependency failed with that dependency as its root cause.
+
+    One mistake, counted once in the report: a failed ``Linear.backward: dW`` explains the failed
+    training checks that use it, and the report shows them grouped under it. Chains are followed to
+    the first failure; a dependency that failed with the very same message (a missing file) is no cause.
+    """
+    by_id = {r.id: r for r in results}
+    checks = {c.id: c for c in assignment.checks}
+
+    def cause(result: CheckResult, seen: set[str]) -> str:
+        for dep in assignment.dependencies(checks[result.id]) if result.id in checks else ():
+            found = by_id.get(dep)
+            if dep in seen or found is None or found.status not in FAILING or found.message == result.message:
+                continue
+            return cause(found, seen | {dep}) or dep
+        return ""
+
+    return [replace(r, root_cause=cause(r, {r.id})) if r.status in FAILING and not r.root_cause else r
+            for r in results]
+
+
 def default_jobs() -> int:
     """Sessions run at once by default: the cores this process may use (each session has one BLAS thread)."""
     try:
@@ -272,8 +316,10 @@ def run_checks(grading: _Grading, checks: list[Check], jobs: int = 1) -> dict[st
     """Run ``checks``, ``jobs`` sessions at a time; results keyed by check id (the caller keeps the order).
 
     Checks that run student code are independent sessions (each forked fresh from the zygote), so they run
-    side by side. Checks that only read ``answers.toml`` run afterwards in this thread: the symbolic judge
-    forks, and a fork is only safe from a process whose other threads are idle.
+    side by side, in waves: a check that depends on other checks (``depends_on``, e.g. training on
+    ``Linear.backward``) starts only after them, since whether it uses the grader's stand-in for a part
+    depends on their outcome. Checks that only read ``answers.toml`` run afterwards in this thread: the
+    symbolic judge forks, and a fork is only safe from a process whose other threads are idle.
     """
     with_code = [c for c in checks if any(name.endswith(".py") for name in c.files)]
     without_code = [c for c in checks if c not in with_code]
@@ -283,19 +329,25 @@ def run_checks(grading: _Grading, checks: list[Check], jobs: int = 1) -> dict[st
         grading.progress(f"{check.task} {check.name}")
         return grading.run(check)
 
-    if jobs > 1 and len(with_code) > 1:
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dlgrade-check") as pool:
-            futures = [(check, pool.submit(run, check)) for check in with_code]
-            try:
-                for check, future in futures:
-                    results[check.id] = future.result()
-            except BaseException:
-                for _, future in futures:
-                    future.cancel()
-                raise
-    else:
-        for check in with_code:
-            results[check.id] = run(check)
+    pending = list(with_code)
+    selected = {c.id for c in checks}
+    while pending:
+        wave = [c for c in pending if all(dep in results or dep not in selected
+                                          for dep in grading.assignment.dependencies(c))] or pending[:1]
+        pending = [c for c in pending if c not in wave]
+        if jobs > 1 and len(wave) > 1:
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dlgrade-check") as pool:
+                futures = [(check, pool.submit(run, check)) for check in wave]
+                try:
+                    for check, future in futures:
+                        results[check.id] = future.result()
+                except BaseException:
+                    for _, future in futures:
+                        future.cancel()
+                    raise
+        else:
+            for check in wave:
+                results[check.id] = run(check)
     for check in without_code:
         results[check.id] = run(check)
     return results
@@ -361,6 +413,7 @@ def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | 
         finally:
             if own_zygote and zygote is not None:
                 zygote.close()
+    results = attribute_root_causes(assignment, results)
     diagnostics = {
         "seed": seed,
         "timeout_scale": timeout_scale,

@@ -38,6 +38,7 @@ class CheckResult:
     duration_s: float = 0.0
     output: str = ""
     details: dict = field(default_factory=dict)
+    root_cause: str = ""  # id of the failed check that explains this failure (one mistake, counted once)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -157,6 +157,37 @@ def unpack(name: str, value, count: int) -> tuple:
     return tuple(value)
 
 
-def arrays(name: str, value, count: int) -> list[np.ndarray]:
-    """``count`` numeric arrays from the sandbox (e.g. outputs at finite-difference points)."""
-    return [as_array(f"{name}[{i}]", item) for i, item in enumerate(unpack(name, value, count))]
+def arrays(name: str, value, count: int, shape: tuple[int, ...] | None = None) -> list[np.ndarray]:
+    """``count`` numeric arrays from the sandbox (e.g. outputs at finite-difference points).
+
+    With ``shape``, each must have it (checked before any arithmetic on it, see ``expect_shape``).
+    """
+    items = unpack(name, value, count)
+    if shape is None:
+        return [as_array(f"{name}[{i}]", item) for i, item in enumerate(items)]
+    return [expect_shape(name, item, shape) for item in items]
+
+
+def expect_shape(name: str, got, shape: tuple[int, ...], hint: str = "",
+                 ignored: Mapping[str, tuple[int, ...]] | None = None) -> np.ndarray:
+    """Shape and dtype before value: ``got`` as a float64 array of exactly ``shape``, or ``CheckFailed``.
+
+    Checks must call this (or ``assert_close``, which does) before any arithmetic on a
+    student's array, so a wrong shape is a named failure, never a broadcasting error in
+    the grader. ``ignored`` maps what a student may have ignored ("stride = 2") to the
+    shape that mistake gives; the first match becomes the hint.
+    """
+    array = as_array(name, got)
+    shape = tuple(int(d) for d in shape)
+    if array.shape != shape:
+        raise CheckFailed(f"{name} has shape {array.shape}, expected {shape}.",
+                          likely_ignored(array.shape, ignored or {}) or hint)
+    return array
+
+
+def likely_ignored(got_shape: tuple[int, ...], ignored: Mapping[str, tuple[int, ...]]) -> str:
+    """Name the argument whose neglect would give ``got_shape`` ("" when none does)."""
+    for what, shape in ignored.items():
+        if tuple(got_shape) == tuple(shape):
+            return f"Your output has the shape you get when {what} is ignored."
+    return ""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.checks.compare import fmt
+from grader.checks.compare import arrays, fmt
 
 Evaluate = Callable[[Sequence[np.ndarray]], Sequence[float]]
 MAX_LOCATE_ELEMENTS = 512
@@ -91,6 +91,15 @@ def elementwise_check(name: str, evaluate: Evaluate, x: np.ndarray, grad: np.nda
     return GradcheckResult(False, evaluations, detail, worst)
 
 
+def weighted_sums(name: str, outputs, count: int, G: np.ndarray) -> list[float]:
+    """``sum(G * out)`` for each of the student's forward outputs, after checking each one's shape.
+
+    The scalar a finite-difference probe needs. A forward whose output has the wrong
+    shape fails here with a named message instead of broadcasting (or crashing) in the grader.
+    """
+    return [float(np.sum(G * out)) for out in arrays(name, outputs, count, shape=np.shape(G))]
+
+
 def verify_gradient(ctx, name: str, got, expected: np.ndarray, evaluate: Evaluate, at: np.ndarray, *,
                     constants=None, mistakes=(), rtol: float = 1e-6) -> None:
     """Verify a student's gradient two ways: against the reference, and by finite differences.
@@ -108,8 +117,11 @@ def verify_gradient(ctx, name: str, got, expected: np.ndarray, evaluate: Evaluat
         assert_close(name, got, expected, rtol=rtol, constants=constants, mistakes=mistakes)
     except CheckFailed as failure:
         got_array = as_array(name, got)
-        if got_array.shape == np.shape(at):
-            consistent = directional_check(name, evaluate, at, got_array, ctx.rng, locate=False)
+        if got_array.shape == np.shape(at) and np.isfinite(got_array).all():
+            try:
+                consistent = directional_check(name, evaluate, at, got_array, ctx.rng, locate=False)
+            except CheckFailed:  # the forward itself is broken: the reference comparison says enough
+                raise failure from None
             if consistent.ok:
                 failure.message += (" It does agree with finite differences of your own forward, "
                                     "so your forward computes a different function than the handout's.")

@@ -72,6 +72,7 @@ def print_report(report: Report, console: Console) -> None:
             console.print(f"  {_block(check.message)}")
         if check.hint:
             console.print(f"  [cyan]hint:[/] {_block(check.hint)}")
+        _print_root_cause(report, check, console)
         if check.output.strip():
             lines = check.output.strip().splitlines()
             shown = "\n    ".join(_text(line[:200]) for line in lines[:5])
@@ -84,12 +85,27 @@ def print_report(report: Report, console: Console) -> None:
     if report.diagnostics.get("interrupted"):
         console.print(f"\n[yellow]grading was interrupted ({_text(report.diagnostics['interrupted'])}); "
                       "this report covers the checks that finished.[/]")
+    for check in report.checks:
+        if check.details.get("standin") and check.status == "passed":
+            console.print(f"\n[dim]note: {check.task} {_text(check.name)} used the grader's "
+                          f"{_text(str(check.details['standin']))} in place of yours, which failed its own checks "
+                          "(one mistake is counted once).[/]")
     for note in report.diagnostics.get("submission_notes", []):
         console.print(f"\n[dim]note: {_text(note)}[/]")
     verdict = "all checks passed" if report.all_passed else f"{len(problems) + len(not_run)} check(s) need work"
     colour = "green" if report.all_passed else "red"
     console.print(f"\n[bold]Score: {_points(report.score)}/{_points(report.max_score)}[/] "
                   f"[{colour}]({verdict})[/]")
+
+
+def _print_root_cause(report: Report, check, console: Console) -> None:
+    """One mistake, counted once: link a failure to its root cause, and a root cause to what it explains."""
+    names = {c.id: f"{c.task} {c.name}" for c in report.checks}
+    if check.root_cause:
+        console.print(f"  [dim]root cause:[/] {escape(names.get(check.root_cause, check.root_cause))} (see above)")
+    further = sum(1 for c in report.checks if c.root_cause == check.id)
+    if further:
+        console.print(f"  [dim]{further} further check{'s' if further > 1 else ''} fail because of this.[/]")
 
 
 @register_format("terminal")

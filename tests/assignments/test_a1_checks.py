@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from grader.api import get_assignment
+from grader.report.terminal import render_terminal
 from tests.conftest import REFERENCE_A1, assert_hints, by_id, failing, mutate
 
 CASES = {
@@ -81,8 +82,20 @@ CASES = {
         ["1.4"], {"ce_backward"}, {"ce_backward": "Divide by N"}),
     "sgd not in place": (
         [("            p -= self.lr * g\n", "            p = p - self.lr * g\n")],
-        ["1.5", "1.6"], {"sgd_steps", "train_linear", "train_xor", "train_digits"},
-        {"sgd_steps": "in place", "train_xor": "did not go down"}),
+        ["1.5", "1.6"], {"sgd_steps"}, {"sgd_steps": "in place"}),
+    "linear keeps its first input": (
+        [("        self.x = x\n        return x @ self.W + self.b",
+          "        self.x = x if self.x is None else self.x\n        return x @ self.W + self.b")],
+        ["1.1", "1.6"], {"train_xor", "train_digits"}, {"train_digits": "self.x.T @ grad_out"}),
+    "sigmoid state on the class": (
+        [("self.y = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+          "Sigmoid.y = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))")],
+        ["1.2", "1.6"], {"train_xor"}, {"train_xor": "misclassified"}),
+    "two mistakes are not one": (  # two failed components: the toy trainings use the student's parts and fail
+        [("            p -= self.lr * g\n", "            p = p - self.lr * g\n"),
+         ("return grad_out * self.y * (1.0 - self.y)", "return self.y * (1.0 - self.y)")],
+        ["1.2", "1.5", "1.6"], {"sigmoid_backward", "sgd_steps", "train_linear", "train_xor"},
+        {"train_linear": "did not go down"}),
     "momentum EMA": (
         [("            v += g\n", "            v += (1 - self.beta) * g\n")],
         ["momentum_steps"], {"momentum_steps"}, {"momentum_steps": "no (1 - beta)"}),
@@ -108,7 +121,7 @@ def test_mutation_fails_exactly_its_checks(grade, name):
     assert failing(report) == expected_failing
     assert_hints(report, hints)
     for check_id in expected_failing:
-        assert by_id(report)[check_id].status == "failed" and by_id(report)[check_id].score == 0
+        assert by_id(report)[check_id].status in ("failed", "error") and by_id(report)[check_id].score == 0
 
 
 def test_every_a1_check_has_a_failing_case():
@@ -138,3 +151,25 @@ def test_partial_credit_for_zero_grad(grade):
     check = by_id(grade("a1", {"mlp.py": source}, tasks=["zero_grad"]))["zero_grad"]
     assert check.status == "failed" and check.score == pytest.approx(0.75)
     assert "SGD" in check.message and "Momentum" not in check.message
+
+
+def test_one_mistake_is_counted_once(grade):
+    """dW divided by N costs dW's points only; training uses the grader's Linear and says so."""
+    source = mutate(REFERENCE_A1, ("self.dW[...] = self.x.T @ grad_out",
+                                   "self.dW[...] = self.x.T @ grad_out / len(grad_out)"))
+    report = grade("a1", {"mlp.py": source}, tasks=["1.1", "1.6"])
+    assert failing(report) == {"linear_backward_dW"}
+    assert by_id(report)["train_xor"].details["standin"] == "Linear"
+    assert "grader's Linear" in by_id(report)["train_digits"].message
+
+
+def test_without_isolation_training_fails_grouped_under_its_root_cause(grade, monkeypatch):
+    """A course that switches isolation off charges the training checks, grouped under the one cause."""
+    monkeypatch.setattr(get_assignment("a1"), "isolate_components", False)
+    source = mutate(REFERENCE_A1, ("            p -= self.lr * g\n", "            p = p - self.lr * g\n"))
+    report = grade("a1", {"mlp.py": source}, tasks=["1.5", "1.6"])
+    assert failing(report) == {"sgd_steps", "train_linear", "train_xor", "train_digits"}
+    assert_hints(report, {"train_xor": "did not go down"})
+    assert {by_id(report)[c].root_cause for c in ("train_linear", "train_xor", "train_digits")} == {"sgd_steps"}
+    text = render_terminal(report)
+    assert "3 further checks fail because of this" in text and "root cause: 1.5 SGD: several steps" in text

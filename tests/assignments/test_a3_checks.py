@@ -29,7 +29,7 @@ CONV_CASES = {
     "db mean": ([("db = grad_out.sum(axis=(0, 2, 3))", "db = grad_out.mean(axis=(0, 2, 3))")],
                 ["conv_backward_db"], {"conv_backward_db"}, {"conv_backward_db": "sums"}),
     "slow": ([("    n, f = x.shape[0], w.shape[0]\n", "    n, f = x.shape[0], w.shape[0]\n    import time\n"
-               "    time.sleep(2.5 if x.shape[0] == 16 else 0)\n")], ["conv_speed"], {"conv_speed"},
+               "    time.sleep(2.5 if x.shape[0] >= 14 else 0)\n")], ["conv_speed"], {"conv_speed"},
              {"conv_speed": "Vectorize"}),
     "pool min": ([("return win.max(axis=(4, 5))", "return win.min(axis=(4, 5))")], ["3.3"],
                  {"maxpool_forward"}, {}),

@@ -51,16 +51,38 @@ def _initialize(linear, rng):
     linear.b[...] = 0.0
 
 
-def train_sigmoid_mlp(student, x, y, sizes, epochs, lr, seed):
-    """Train sizes[0]-...-sizes[-1] sigmoid layers with MSE and SGD; return predictions on x."""
+def _parts(student, substitutes):
+    """The student's module, with the grader's stand-in for each component named in ``substitutes``.
+
+    ``substitutes`` maps a component name to its source, sent by the parent only to sessions that
+    train with it (one mistake counted once, see docs/grading-policy.md); they never exist elsewhere.
+    """
+    if not substitutes:
+        return student
+    parts = {name: getattr(student, name) for name in ("Linear", "Sigmoid", "MSELoss", "CrossEntropyLoss", "SGD")
+             if hasattr(student, name)}
+    for name, source in substitutes.items():
+        namespace = {"np": np}
+        exec(compile(source, "<grader stand-in>", "exec"), namespace)
+        parts[name] = namespace[name]
+    return type("Parts", (), parts)
+
+
+def train_sigmoid_mlp(student, x, y, sizes, epochs, lr, seed, substitutes=None):
+    """Train sizes[0]-...-sizes[-1] sigmoid layers with MSE and SGD; return [(W, b)...] and losses.
+
+    The parent computes the predictions from the returned parameters itself.
+    """
+    parts = _parts(student, substitutes)
     rng = np.random.default_rng(seed)
-    layers = []
+    layers, linears = [], []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        linear = student.Linear(fan_in, fan_out, rng=rng)
+        linear = parts.Linear(fan_in, fan_out, rng=rng)
         _initialize(linear, rng)
-        layers += [linear, student.Sigmoid()]
-    loss = student.MSELoss()
-    optimizer = student.SGD(layers, lr=lr)
+        linears.append(linear)
+        layers += [linear, parts.Sigmoid()]
+    loss = parts.MSELoss()
+    optimizer = parts.SGD(layers, lr=lr)
     losses = []
     for epoch in range(epochs):
         optimizer.zero_grad()
@@ -74,19 +96,18 @@ def train_sigmoid_mlp(student, x, y, sizes, epochs, lr, seed):
         for layer in reversed(layers):
             grad = layer.backward(grad)
         optimizer.step()
-    out = x
-    for layer in layers:
-        out = layer.forward(out)
-    return np.asarray(out, dtype=np.float64), np.asarray(losses, dtype=np.float64)
+    return [[np.asarray(lin.W, dtype=np.float64), np.asarray(lin.b, dtype=np.float64)] for lin in linears], \
+        np.asarray(losses, dtype=np.float64)
 
 
-def train_softmax_classifier(student, x_train, y_train, x_test, epochs, lr, batch_size, seed):
-    """Train Linear + CrossEntropyLoss with minibatch SGD; return test logits (labels stay outside)."""
+def train_softmax_classifier(student, x_train, y_train, n_classes, epochs, lr, batch_size, seed, substitutes=None):
+    """Train Linear + CrossEntropyLoss with minibatch SGD; return (W, b) and losses (test data stay outside)."""
+    parts = _parts(student, substitutes)
     rng = np.random.default_rng(seed)
-    layer = student.Linear(x_train.shape[1], int(y_train.max()) + 1, rng=rng)
+    layer = parts.Linear(x_train.shape[1], n_classes, rng=rng)
     _initialize(layer, rng)
-    loss = student.CrossEntropyLoss()
-    optimizer = student.SGD([layer], lr=lr)
+    loss = parts.CrossEntropyLoss()
+    optimizer = parts.SGD([layer], lr=lr)
     n = x_train.shape[0]
     losses = []
     for _ in range(epochs):
@@ -99,7 +120,8 @@ def train_softmax_classifier(student, x_train, y_train, x_test, epochs, lr, batc
             layer.backward(loss.backward())
             optimizer.step()
         losses.append(total / n)
-    return np.asarray(layer.forward(x_test), dtype=np.float64), np.asarray(losses, dtype=np.float64)
+    return [np.asarray(layer.W, dtype=np.float64), np.asarray(layer.b, dtype=np.float64)], \
+        np.asarray(losses, dtype=np.float64)
 
 
 def fill_parameters(layer, values):

@@ -8,20 +8,34 @@ finite differences of the student's own forward (``verify_gradient``).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a1.spec import A1
-from grader.checks.compare import arrays, as_array, as_scalar, assert_close, fmt
-from grader.checks.gradcheck import verify_gradient
+from grader.checks.compare import as_array, as_scalar, assert_close, fmt
+from grader.checks.gradcheck import verify_gradient, weighted_sums
 from grader.runner.wire import RngSeed
 from reference.a1 import mlp as ref
 
 
-def dims(rng: np.random.Generator) -> tuple[int, int, int]:
-    """Three distinct sizes (N, in, out), so a wrong scale factor can be named."""
+def dims(rng: np.random.Generator, batch: int | None = None) -> tuple[int, int, int]:
+    """Three distinct sizes (N, in, out), so a wrong scale factor can be named; N = ``batch`` if given."""
     n, i, o = rng.choice(np.arange(2, 10), size=3, replace=False)
-    return int(n), int(i), int(o)
+    return int(batch or n), int(i), int(o)
+
+
+BATCHES = (None, 1)  # every batch check runs a batch of several rows (first: it names mistakes), then one row
+
+
+def every_batch(func):
+    """Run a check's body for each of ``BATCHES``: coverage that never depends on the seed."""
+    @functools.wraps(func)
+    def run(ctx: CheckContext) -> None:
+        for batch in BATCHES:
+            func(ctx, batch)
+    return run
 
 
 def _linear(ctx: CheckContext, i: int, o: int):
@@ -54,9 +68,10 @@ def linear_init(ctx: CheckContext) -> None:
 
 
 @A1.check("1.1", "Linear.forward", points=2)
-def linear_forward(ctx: CheckContext) -> None:
+@every_batch
+def linear_forward(ctx: CheckContext, batch: int | None) -> None:
     """x @ W + b on a random batch."""
-    n, i, o = dims(ctx.rng)
+    n, i, o = dims(ctx.rng, batch)
     layer, W, b = _linear(ctx, i, o)
     x = ctx.rng.standard_normal((n, i))
     assert_close(f"Linear({i}, {o}).forward(x) for x of shape {x.shape}", layer.call("forward", x), x @ W + b,
@@ -65,7 +80,12 @@ def linear_forward(ctx: CheckContext) -> None:
 
 
 def _linear_backward(ctx: CheckContext, which: str) -> None:
-    n, i, o = dims(ctx.rng)
+    for batch in BATCHES:
+        _linear_backward_case(ctx, which, batch)
+
+
+def _linear_backward_case(ctx: CheckContext, which: str, batch: int | None) -> None:
+    n, i, o = dims(ctx.rng, batch)
     layer, W, b = _linear(ctx, i, o)
     x, G = ctx.rng.standard_normal((n, i)), ctx.rng.standard_normal((n, o))
     layer.call("forward", x)
@@ -75,15 +95,13 @@ def _linear_backward(ctx: CheckContext, which: str) -> None:
 
     def through_attribute(attr):
         def evaluate(points):
-            outs = arrays("forward", drivers.call("outputs_with_attribute", layer, attr, list(points), "forward",
-                                                  [x]), len(points))
-            return [float(np.sum(G * out)) for out in outs]
+            return weighted_sums("Linear.forward", drivers.call("outputs_with_attribute", layer, attr, list(points),
+                                                                "forward", [x]), len(points), G)
         return evaluate
 
     if which == "dx":
         def evaluate(points):
-            outs = arrays("forward", layer.map("forward", [(p,) for p in points]), len(points))
-            return [float(np.sum(G * out)) for out in outs]
+            return weighted_sums("Linear.forward", layer.map("forward", [(p,) for p in points]), len(points), G)
         verify_gradient(ctx, "dx = Linear.backward(grad_out)", dx, G @ W.T, evaluate, x, constants=constants,
                         mistakes=[(G @ W.T / n, "Do not divide dx by the batch size.")])
     elif which == "dW":
@@ -100,19 +118,19 @@ def _linear_backward(ctx: CheckContext, which: str) -> None:
                                                    "grad_out.sum(axis=0) (the loss already averages).")])
 
 
-@A1.check("1.1", "Linear.backward: dx", points=2)
+@A1.check("1.1", "Linear.backward: dx", depends_on=("linear_forward",), points=2)
 def linear_backward_dx(ctx: CheckContext) -> None:
     """The returned gradient with respect to x."""
     _linear_backward(ctx, "dx")
 
 
-@A1.check("1.1", "Linear.backward: dW", points=2)
+@A1.check("1.1", "Linear.backward: dW", depends_on=("linear_forward",), points=2)
 def linear_backward_dW(ctx: CheckContext) -> None:
     """dW = x.T @ grad_out, without extra scaling."""
     _linear_backward(ctx, "dW")
 
 
-@A1.check("1.1", "Linear.backward: db", points=1)
+@A1.check("1.1", "Linear.backward: db", depends_on=("linear_forward",), points=1)
 def linear_backward_db(ctx: CheckContext) -> None:
     """db = grad_out.sum(axis=0)."""
     _linear_backward(ctx, "db")
@@ -141,7 +159,12 @@ def linear_parameters(ctx: CheckContext) -> None:
 
 
 def _activation(ctx: CheckContext, cls: str, part: str) -> None:
-    n, d, _ = dims(ctx.rng)
+    for batch in BATCHES:
+        _activation_case(ctx, cls, part, batch)
+
+
+def _activation_case(ctx: CheckContext, cls: str, part: str, batch: int | None) -> None:
+    n, d, _ = dims(ctx.rng, batch)
     x = 3 * ctx.rng.standard_normal((n, d))
     if cls == "ReLU":
         x.flat[:: max(2, x.size // 3)] = 0.0
@@ -171,8 +194,7 @@ def _activation(ctx: CheckContext, cls: str, part: str) -> None:
     reference.forward(x_smooth)
 
     def evaluate(points):
-        outs = arrays(f"{cls}.forward", layer.map("forward", [(p,) for p in points]), len(points))
-        return [float(np.sum(G * out)) for out in outs]
+        return weighted_sums(f"{cls}.forward", layer.map("forward", [(p,) for p in points]), len(points), G)
 
     verify_gradient(ctx, f"{cls}.backward(grad_out)", layer.call("backward", G), reference.backward(G), evaluate,
                     x_smooth)
@@ -186,26 +208,29 @@ for _cls in ("Sigmoid", "ReLU", "Tanh"):
             check.__name__ = f"{cls.lower()}_{part}"
             check.__doc__ = f"{cls}.{part} on a random batch."
             return check
-        A1.check("1.2", f"{_cls}.{_part}", points=1)(_make())
+        A1.check("1.2", f"{_cls}.{_part}", points=1,
+                 depends_on=(f"{_cls.lower()}_forward",) if _part == "backward" else ())(_make())
 
 
 # ------------------------------------------------------------------ Task 1.3
 
 
 @A1.check("1.3", "softmax: values", points=1)
-def softmax_values(ctx: CheckContext) -> None:
+@every_batch
+def softmax_values(ctx: CheckContext, batch: int | None) -> None:
     """Row-wise softmax of a random (N, K) array."""
-    n, k, _ = dims(ctx.rng)
+    n, k, _ = dims(ctx.rng, batch)
     x = ctx.rng.standard_normal((n, k))
     column_wise = np.exp(x) / np.exp(x).sum(axis=0, keepdims=True)
     assert_close("softmax(x)", ctx.student.module("mlp").call("softmax", x), ref.softmax(x),
                  mistakes=[(column_wise, "Each ROW must sum to 1: normalize over axis=1, not axis=0.")])
 
 
-@A1.check("1.3", "softmax: numerical stability at |x| = 1e4", points=1)
-def softmax_stability(ctx: CheckContext) -> None:
+@A1.check("1.3", "softmax: numerical stability at |x| = 1e4", points=1, depends_on=("softmax_values",))
+@every_batch
+def softmax_stability(ctx: CheckContext, batch: int | None) -> None:
     """Finite, correct values for logits as large as 1e4 in magnitude."""
-    n, k, _ = dims(ctx.rng)
+    n, k, _ = dims(ctx.rng, batch)
     x = ctx.rng.uniform(-1e4, 1e4, size=(n, k))
     x[0, :] = 1e4 - ctx.rng.uniform(0, 5, size=k)
     got = as_array("softmax(x)", ctx.student.module("mlp").call("softmax", x))
@@ -219,9 +244,10 @@ def softmax_stability(ctx: CheckContext) -> None:
 
 
 @A1.check("1.4", "MSELoss: value", points=1)
-def mse_forward(ctx: CheckContext) -> None:
+@every_batch
+def mse_forward(ctx: CheckContext, batch: int | None) -> None:
     """Mean over all elements of (pred - target)**2."""
-    n, d, _ = dims(ctx.rng)
+    n, d, _ = dims(ctx.rng, batch)
     pred, target = ctx.rng.standard_normal((n, d)), ctx.rng.standard_normal((n, d))
     sq = (pred - target) ** 2
     got = as_scalar("MSELoss.forward(pred, target)", ctx.student.module("mlp").call("MSELoss").call(
@@ -232,10 +258,11 @@ def mse_forward(ctx: CheckContext) -> None:
                            (np.mean(sq) / 2, "There is an extra factor 1/2: MSE is mean((pred - target)**2).")])
 
 
-@A1.check("1.4", "MSELoss: gradient", points=1)
-def mse_backward(ctx: CheckContext) -> None:
+@A1.check("1.4", "MSELoss: gradient", points=1, depends_on=("mse_forward",))
+@every_batch
+def mse_backward(ctx: CheckContext, batch: int | None) -> None:
     """2 (pred - target) / pred.size."""
-    n, d, _ = dims(ctx.rng)
+    n, d, _ = dims(ctx.rng, batch)
     pred, target = ctx.rng.standard_normal((n, d)), ctx.rng.standard_normal((n, d))
     loss = ctx.student.module("mlp").call("MSELoss")
     loss.call("forward", pred, target)
@@ -248,10 +275,11 @@ def mse_backward(ctx: CheckContext) -> None:
                               (2 * diff / n, "Divide by the number of elements (pred.size), not by N only.")])
 
 
-@A1.check("1.4", "CrossEntropyLoss: value", points=1)
-def ce_forward(ctx: CheckContext) -> None:
+@A1.check("1.4", "CrossEntropyLoss: value", points=1, depends_on=("softmax_values",))
+@every_batch
+def ce_forward(ctx: CheckContext, batch: int | None) -> None:
     """Mean over rows of -log softmax(logits)[label]."""
-    n, k, _ = dims(ctx.rng)
+    n, k, _ = dims(ctx.rng, batch)
     logits, labels = 2 * ctx.rng.standard_normal((n, k)), ctx.rng.integers(0, k, size=n)
     expected = ref.CrossEntropyLoss().forward(logits, labels)
     per_row = -np.log(ref.softmax(logits)[np.arange(n), labels])
@@ -262,10 +290,11 @@ def ce_forward(ctx: CheckContext) -> None:
                            (expected / np.log(10), "You used log10; cross-entropy uses the natural log.")])
 
 
-@A1.check("1.4", "CrossEntropyLoss: gradient", points=1)
-def ce_backward(ctx: CheckContext) -> None:
+@A1.check("1.4", "CrossEntropyLoss: gradient", points=1, depends_on=("ce_forward", "softmax_values"))
+@every_batch
+def ce_backward(ctx: CheckContext, batch: int | None) -> None:
     """(softmax(logits) - onehot(labels)) / N."""
-    n, k, _ = dims(ctx.rng)
+    n, k, _ = dims(ctx.rng, batch)
     logits, labels = 2 * ctx.rng.standard_normal((n, k)), ctx.rng.integers(0, k, size=n)
     loss = ctx.student.module("mlp").call("CrossEntropyLoss")
     loss.call("forward", logits, labels)

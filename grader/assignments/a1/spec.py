@@ -16,4 +16,12 @@ A1 = register(Assignment(
             "Adagrad and Adam, all in NumPy; then train them on toy data and on handwritten digits.",
     forbidden_imports=FROM_SCRATCH_FORBIDDEN,
     drivers=Path(__file__).with_name("drivers.py"),
+    components={
+        "Linear": ("linear_init", "linear_forward", "linear_backward_dx", "linear_backward_dW", "linear_backward_db",
+                   "linear_parameters"),
+        "Sigmoid": ("sigmoid_forward", "sigmoid_backward"),
+        "MSELoss": ("mse_forward", "mse_backward"),
+        "CrossEntropyLoss": ("ce_forward", "ce_backward"),
+        "SGD": ("sgd_steps",),
+    },
 ))

@@ -1,183 +1,299 @@
 """a3 tasks 3.1-3.4: conv2d forward and backward, speed, max pooling, 1-D convolution as a matrix.
 
+Deterministic coverage: every check runs the same list of cases on every run
+(padding 0 and > 0, stride 1 and > 1, batch 1 and > 1, odd and even, square
+and non-square sizes, one and several channels); the seed varies the values
+and jitters sizes within their class (parity kept), never which cases run.
+Every output's shape is checked before any arithmetic on it, and a wrong
+shape names the argument that was most likely ignored.
+
 Correctness checks use small inputs so that a correct loop implementation
-passes them quickly; one separate check times conv2d on a realistic batch and
-says so when it is too slow, instead of a silent kill.
+passes them quickly; one separate check times conv2d on a realistic batch,
+timed here in the parent around each call, on a batch whose shape and values
+are drawn fresh, and checks the timed calls' outputs too.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a3.spec import A3
-from grader.checks.compare import arrays, as_array, assert_close
-from grader.checks.gradcheck import verify_gradient
+from grader.checks.compare import assert_close, expect_shape, unpack
+from grader.checks.gradcheck import verify_gradient, weighted_sums
 from grader.runner.sandbox import CallTimeout
 from reference.a3 import conv as ref
 
-SPEED_SHAPE, SPEED_FILTERS = (16, 3, 32, 32), 8
+SPEED_FILTERS = 8
 SPEED_LIMIT_S = 2.0
 SPEED_WALL_S = 30.0
+FORWARD = ("conv_forward_basic", "conv_forward_stride_padding", "conv_forward_shapes")
 
 
-def _problem(rng, stride=1, padding=0, square=True):
-    n, c, f = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 5))
-    kh = int(rng.integers(2, 4))
-    kw = kh if square else int(rng.choice([k for k in (1, 2, 3, 4) if k != kh]))
-    h = int(rng.integers(kh + 2, kh + 6))
-    w = h if square else int(rng.integers(kw + 2, kw + 7))
-    x, wt, b = rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, kh, kw)), rng.standard_normal(f)
-    return x, wt, b, {"stride": stride, "padding": padding}
+@dataclass(frozen=True)
+class Case:
+    """One conv2d problem class: sizes (jittered by the seed, parity kept), stride and padding."""
+
+    n: int
+    c: int
+    f: int
+    kh: int
+    kw: int
+    h: int
+    w: int
+    stride: int = 1
+    padding: int = 0
+
+    def draw(self, rng: np.random.Generator):
+        h, w = self.h + 2 * int(rng.integers(0, 2)), self.w + 2 * int(rng.integers(0, 2))
+        x = rng.standard_normal((self.n, self.c, h, w))
+        wt, b = rng.standard_normal((self.f, self.c, self.kh, self.kw)), rng.standard_normal(self.f)
+        return x, wt, b, {"stride": self.stride, "padding": self.padding}
 
 
-def _output_shape_hint(got_shape, x, w, stride, padding) -> str:
+BASIC = (Case(1, 1, 2, 3, 3, 7, 7), Case(3, 2, 4, 2, 2, 6, 6))
+STRIDED = (Case(1, 2, 3, 3, 3, 8, 8, stride=2, padding=1), Case(2, 3, 1, 3, 3, 9, 9, stride=3, padding=2),
+           Case(3, 1, 2, 2, 2, 7, 7, stride=2, padding=2))
+NON_SQUARE = (Case(2, 2, 3, 3, 2, 7, 10, padding=1), Case(1, 3, 2, 1, 3, 6, 5, stride=2))
+BACKWARD = (Case(3, 2, 4, 3, 3, 6, 7), Case(1, 2, 3, 2, 3, 7, 8, stride=2, padding=1),
+            Case(2, 3, 1, 3, 2, 9, 6, stride=2), Case(1, 1, 2, 3, 3, 5, 5, padding=2),
+            Case(4, 1, 3, 2, 2, 5, 6, stride=1, padding=1))
+
+
+def _label(x, w, kw) -> str:
+    return f"x {x.shape}, w {w.shape}, stride {kw['stride']}, padding {kw['padding']}"
+
+
+def output_shape_mistakes(x, w, stride: int, padding: int) -> dict[str, tuple[int, ...]]:
+    """The output shape each plausible ignored argument gives, for naming it in a hint."""
     def shape(s, p):
-        height = (x.shape[2] + 2 * p - w.shape[2]) // s + 1
-        return (x.shape[0], w.shape[0], height, (x.shape[3] + 2 * p - w.shape[3]) // s + 1)
+        return (x.shape[0], w.shape[0], (x.shape[2] + 2 * p - w.shape[2]) // s + 1,
+                (x.shape[3] + 2 * p - w.shape[3]) // s + 1)
 
-    if got_shape == shape(1, padding) and stride != 1:
-        return f"Your output has the shape of stride 1: step the window by stride = {stride}."
-    if got_shape == shape(stride, 0) and padding:
-        return f"Your output has the shape of padding 0: pad the input with {padding} zeros on each side."
-    for p in (padding - 1, padding + 1):
-        if p >= 0 and got_shape == shape(stride, p):
-            return "The output size is off by the padding: H_out = (H + 2*padding - KH) // stride + 1."
-    return "H_out = (H + 2*padding - KH) // stride + 1 (and the same for W)."
+    expected = shape(stride, padding)
+    mistakes = {}
+    if stride != 1:
+        mistakes[f"stride = {stride}"] = shape(1, padding)
+    if padding:
+        mistakes[f"padding = {padding}"] = shape(stride, 0)
+        mistakes["padding on one side only (pad both sides)"] = (
+            expected[0], expected[1], (x.shape[2] + padding - w.shape[2]) // stride + 1,
+            (x.shape[3] + padding - w.shape[3]) // stride + 1)
+    mistakes["the channels-first layout (your output is channels-last, (N, H_out, W_out, F))"] = (
+        expected[0], expected[2], expected[3], expected[1])
+    return {k: v for k, v in mistakes.items() if v != expected}
 
 
-def _forward(ctx: CheckContext, stride: int, padding: int, square: bool) -> None:
-    x, w, b, kw = _problem(ctx.rng, stride, padding, square)
-    got = ctx.student.module("conv").call("conv2d_forward", x, w, b, **kw)
-    expected = ref.conv2d_forward(x, w, b, **kw)
-    flipped = ref.conv2d_forward(x, w[:, :, ::-1, ::-1], b, **kw)
-    got_array = as_array("conv2d_forward(...)", got)
-    if got_array.shape != expected.shape:
-        raise CheckFailed(f"conv2d_forward on x {x.shape}, w {w.shape}, stride {stride}, padding {padding} has shape "
-                          f"{got_array.shape}, expected {expected.shape}.",
-                          _output_shape_hint(got_array.shape, x, w, stride, padding))
-    assert_close(f"conv2d_forward on x {x.shape}, w {w.shape}, stride {stride}, padding {padding}", got_array,
-                 expected, mistakes=[(flipped, "You flipped the kernel (true convolution); conv2d here is a "
-                                               "cross-correlation, like torch's: use w as it is."),
-                                     (expected - b[None, :, None, None], "The bias b is missing.")])
+def forward_output(name: str, got, x, w, kw) -> np.ndarray:
+    """The student's conv2d output as an array of the right shape, or a failure that names the ignored argument."""
+    expected = ref.conv2d_forward(x, w, np.zeros(w.shape[0]), **kw).shape
+    return expect_shape(name, got, expected, "H_out = (H + 2*padding - KH) // stride + 1 (and the same for W).",
+                        ignored=output_shape_mistakes(x, w, kw["stride"], kw["padding"]))
+
+
+def _forward(ctx: CheckContext, cases: tuple[Case, ...]) -> None:
+    conv = ctx.student.module("conv")
+    for case in cases:
+        x, w, b, kw = case.draw(ctx.rng)
+        name = f"conv2d_forward on {_label(x, w, kw)}"
+        got = forward_output(name, conv.call("conv2d_forward", x, w, b, **kw), x, w, kw)
+        expected = ref.conv2d_forward(x, w, b, **kw)
+        flipped = ref.conv2d_forward(x, w[:, :, ::-1, ::-1], b, **kw)
+        assert_close(name, got, expected,
+                     mistakes=[(flipped, "You flipped the kernel (true convolution); conv2d here is a "
+                                         "cross-correlation, like torch's: use w as it is."),
+                               (expected - b[None, :, None, None], "The bias b is missing.")])
 
 
 @A3.check("3.1", "conv2d_forward: stride 1, no padding", points=2, files=("conv.py",))
 def conv_forward_basic(ctx: CheckContext) -> None:
-    """Several channels and filters, square kernels, against the reference (which matches torch)."""
-    _forward(ctx, 1, 0, True)
+    """Batch 1 and 3, one and several channels, odd and even sizes, against the reference (which matches torch)."""
+    _forward(ctx, BASIC)
 
 
 @A3.check("3.1", "conv2d_forward: stride and padding", points=2, files=("conv.py",))
 def conv_forward_stride_padding(ctx: CheckContext) -> None:
-    """Stride 2 and padding 1 or 2."""
-    _forward(ctx, 2, int(ctx.rng.integers(1, 3)), True)
+    """Stride 2 and 3, padding 1 and 2, batch 1 and > 1."""
+    _forward(ctx, STRIDED)
 
 
 @A3.check("3.1", "conv2d_forward: non-square kernels and inputs", points=1, files=("conv.py",))
 def conv_forward_shapes(ctx: CheckContext) -> None:
-    """KH != KW and H != W, with padding."""
-    _forward(ctx, 1, 1, False)
+    """KH != KW and H != W, with and without padding, stride 1 and 2."""
+    _forward(ctx, NON_SQUARE)
+
+
+def backward_parts(name: str, returned, x, w, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dx, dw, db) from conv2d_backward, each checked for shape before use."""
+    dx, dw, db = unpack(name, returned, 3)
+    return (expect_shape(f"dx from {name}", dx, x.shape), expect_shape(f"dw from {name}", dw, w.shape),
+            expect_shape(f"db from {name}", db, b.shape, "db has one value per filter: sum over batch and space."))
 
 
 def _backward(ctx: CheckContext, which: int) -> None:
-    x, w, b, kw = _problem(ctx.rng, int(ctx.rng.integers(1, 3)), int(ctx.rng.integers(0, 2)), square=False)
-    G = ctx.rng.standard_normal(ref.conv2d_forward(x, w, b, **kw).shape)
     module = ctx.student.module("conv")
-    returned = module.call("conv2d_backward", G, x, w, b, **kw)
-    if not isinstance(returned, (list, tuple)) or len(returned) != 3:
-        raise CheckFailed("conv2d_backward should return a tuple (dx, dw, db).")
-    expected = ref.conv2d_backward(G, x, w, b, **kw)
-    args = [x, w, b]
-    name = ("dx", "dw", "db")[which]
     drivers = ctx.student.drivers()
     obj = module.as_object()
+    name = ("dx", "dw", "db")[which]
+    for case in BACKWARD:
+        x, w, b, kw = case.draw(ctx.rng)
+        G = ctx.rng.standard_normal(ref.conv2d_forward(x, w, b, **kw).shape)
+        returned = module.call("conv2d_backward", G, x, w, b, **kw)
+        if not isinstance(returned, (list, tuple)) or len(returned) != 3:
+            raise CheckFailed("conv2d_backward should return a tuple (dx, dw, db).")
+        expected = ref.conv2d_backward(G, x, w, b, **kw)
+        args = [x, w, b]
 
-    def evaluate(points):
-        arglist = [[*args[:which], p, *args[which + 1:]] for p in points]
-        outs = arrays("conv2d_forward", drivers.call("call_many", obj, "conv2d_forward", arglist, kw), len(points))
-        return [float(np.sum(G * o)) for o in outs]
+        def evaluate(points, x=x, w=w, b=b, kw=kw, G=G, args=args):
+            arglist = [[*args[:which], p, *args[which + 1:]] for p in points]
+            outs = drivers.call("call_many", obj, "conv2d_forward", arglist, kw)
+            return weighted_sums(f"conv2d_forward (called to check {name} by finite differences)", outs,
+                                 len(points), G)
 
-    mistakes = []
-    if which == 1:
-        mistakes.append((expected[1][:, :, ::-1, ::-1], "dw is flipped: for a cross-correlation, dw[f, c, p, q] "
-                                                        "sums grad_out * x_pad at offset (p, q), unflipped."))
-    if which == 2:
-        mistakes.append((G.mean(axis=(0, 2, 3)), "db sums grad_out over the batch and both spatial axes."))
-    verify_gradient(ctx, f"{name} from conv2d_backward (stride {kw['stride']}, padding {kw['padding']})",
-                    returned[which], expected[which], evaluate, args[which], mistakes=mistakes)
+        mistakes = []
+        n = x.shape[0]
+        if which == 1:
+            mistakes.append((expected[1][:, :, ::-1, ::-1], "dw is flipped: for a cross-correlation, dw[f, c, p, q] "
+                                                            "sums grad_out * x_pad at offset (p, q), unflipped."))
+        if which == 2:
+            mistakes.append((G.mean(axis=(0, 2, 3)), "db sums grad_out over the batch and both spatial axes."))
+        if n > 1:
+            mistakes.append((expected[which] / n, f"Your {name} is divided by N = {n}: the gradient of a sum over "
+                                                  "the batch is not averaged here."))
+        verify_gradient(ctx, f"{name} from conv2d_backward ({_label(x, w, kw)})", returned[which],
+                        expected[which], evaluate, args[which], mistakes=mistakes,
+                        constants={"N (the batch size)": n} if n > 1 else None)
 
 
-@A3.check("3.2", "conv2d_backward: dx", points=2, files=("conv.py",))
+@A3.check("3.2", "conv2d_backward: dx", points=2, files=("conv.py",), depends_on=FORWARD)
 def conv_backward_dx(ctx: CheckContext) -> None:
-    """dx with stride and padding, against the reference and by finite differences of your forward."""
+    """dx for stride 1 and 2, padding 0 and > 0, batch 1 and > 1, against the reference and finite differences."""
     _backward(ctx, 0)
 
 
-@A3.check("3.2", "conv2d_backward: dw", points=2, files=("conv.py",))
+@A3.check("3.2", "conv2d_backward: dw", points=2, files=("conv.py",), depends_on=FORWARD)
 def conv_backward_dw(ctx: CheckContext) -> None:
-    """dw with stride and padding."""
+    """dw on the same cases."""
     _backward(ctx, 1)
 
 
-@A3.check("3.2", "conv2d_backward: db", points=1, files=("conv.py",))
+@A3.check("3.2", "conv2d_backward: db", points=1, files=("conv.py",), depends_on=FORWARD)
 def conv_backward_db(ctx: CheckContext) -> None:
     """db: grad_out summed over batch and space."""
     _backward(ctx, 2)
 
 
-@A3.check("3.2", "conv2d: fast enough on a 16x3x32x32 batch", points=2, files=("conv.py",), wall_s=SPEED_WALL_S)
-def conv_speed(ctx: CheckContext) -> str:
-    """Forward and backward of a 3x3 conv with 8 filters on a real-sized batch, timed by the grader."""
-    x = ctx.rng.standard_normal(SPEED_SHAPE)
-    w, b = ctx.rng.standard_normal((SPEED_FILTERS, SPEED_SHAPE[1], 3, 3)), np.zeros(SPEED_FILTERS)
-    G = ctx.rng.standard_normal((SPEED_SHAPE[0], SPEED_FILTERS, *SPEED_SHAPE[2:]))
-    module = ctx.student.module("conv")
-    batch = "x".join(map(str, SPEED_SHAPE))
+def _consistent(module, x, w, b, G, kw, out, dx, batch: str) -> None:
+    """The timed outputs equal what the same code returns, untimed, on the first two samples alone.
+
+    Used when the student's conv2d already failed its correctness checks (counted there): a
+    submission that recognises the timed batch and returns anything fast still fails here.
+    """
+    k = 2
+    small_out = forward_output("conv2d_forward on the first two samples", module.call(
+        "conv2d_forward", x[:k], w, b, **kw), x[:k], w, kw)
+    small = unpack("conv2d_backward on the first two samples", module.call("conv2d_backward", G[:k], x[:k], w, b,
+                                                                            **kw), 3)
+    small_dx = expect_shape("dx from conv2d_backward on the first two samples", small[0], x[:k].shape)
+    assert_close(f"the timed conv2d_forward on a {batch} batch (first two samples, against your own untimed "
+                 "result)", out[:k], small_out)
+    assert_close(f"dx from the timed conv2d_backward on a {batch} batch (first two samples, against your own "
+                 "untimed result)", dx[:k], small_dx)
+
+
+def _timed(call):
+    """Run ``call`` and return (its result, seconds measured here in the parent)."""
     started = time.perf_counter()
+    value = call()
+    return value, time.perf_counter() - started
+
+
+@A3.check("3.2", "conv2d: fast enough on a 16x3x32x32 batch", points=2, files=("conv.py",), wall_s=SPEED_WALL_S,
+          depends_on=("conv2d_forward", "conv2d_backward"))
+def conv_speed(ctx: CheckContext) -> str:
+    """Forward and backward of a 3x3 conv with 8 filters on a real-sized batch, timed by the grader.
+
+    The batch is drawn fresh (about 16x3x32x32: its exact shape varies), each call is timed
+    here in the parent, and the timed calls' outputs must be right: recognising the timed input
+    and returning anything fast scores nothing.
+    """
+    rng = ctx.rng
+    shape = (int(rng.integers(14, 19)), 3, int(rng.integers(30, 35)), int(rng.integers(30, 35)))
+    x = rng.standard_normal(shape)
+    w, b = rng.standard_normal((SPEED_FILTERS, 3, 3, 3)), rng.standard_normal(SPEED_FILTERS)
+    G = rng.standard_normal((shape[0], SPEED_FILTERS, *shape[2:]))
+    kw = {"stride": 1, "padding": 1}
+    module = ctx.student.module("conv")
+    batch = "x".join(map(str, shape))
     try:
-        out = module.call("conv2d_forward", x, w, b, stride=1, padding=1)
-        module.call("conv2d_backward", G, x, w, b, stride=1, padding=1)
+        out, forward_s = _timed(lambda: module.call("conv2d_forward", x, w, b, **kw))
+        returned, backward_s = _timed(lambda: module.call("conv2d_backward", G, x, w, b, **kw))
     except CallTimeout:
         raise CheckFailed(f"conv2d forward + backward did not finish within {SPEED_WALL_S:g} s on a {batch} batch "
                           "and was stopped.", "Vectorize the inner loops: build all windows at once (im2col or "
                           "np.lib.stride_tricks.sliding_window_view) and use one matrix product.") from None
-    elapsed = time.perf_counter() - started
+    elapsed = forward_s + backward_s
     try:
-        assert_close("conv2d_forward on the timing batch", out, ref.conv2d_forward(x, w, b, 1, 1))
+        out = forward_output(f"the timed conv2d_forward on a {batch} batch", out, x, w, kw)
+        parts = backward_parts("the timed conv2d_backward", returned, x, w, b)
+        expected = (ref.conv2d_forward(x, w, b, **kw), *ref.conv2d_backward(G, x, w, b, **kw))
+        right = [np.allclose(got, want, rtol=1e-6, atol=1e-8) for got, want in zip((out, *parts), expected)]
+        if ctx.failed_components and any(right):  # correctness is charged there, once: here self-consistency
+            _consistent(module, x, w, b, G, kw, out, parts[0], batch)
+        else:
+            assert_close(f"the timed conv2d_forward on a {batch} batch", out, expected[0])
+            for part, got, want in zip(("dx", "dw", "db"), parts, expected[1:]):
+                assert_close(f"{part} from the timed conv2d_backward on a {batch} batch", got, want)
     except CheckFailed as failure:
-        failure.message = f"The speed check needs a correct forward: {failure.message}"
+        failure.message = f"The speed check needs correct results from the timed calls: {failure.message}"
         raise
-    started = time.perf_counter()
-    ref.conv2d_backward(G, x, w, b, 1, 1)
-    reference_s = time.perf_counter() - started
+    reference_s = _timed(lambda: ref.conv2d_backward(G, x, w, b, **kw))[1]
     if elapsed > SPEED_LIMIT_S:
-        raise CheckFailed(f"conv2d forward + backward took {elapsed:.1f} s on a {batch} batch (limit "
-                          f"{SPEED_LIMIT_S:g} s; the reference takes {reference_s:.3f} s).",
+        raise CheckFailed(f"conv2d forward + backward took {elapsed:.1f} s on a {batch} batch (forward "
+                          f"{forward_s:.1f} s, backward {backward_s:.1f} s; limit {SPEED_LIMIT_S:g} s; the reference "
+                          f"backward takes {reference_s:.3f} s).",
                           "Vectorize the inner loops: build all windows at once (im2col or sliding_window_view) "
                           "and use one matrix product.")
-    return f"forward + backward took {elapsed:.2f} s on a {batch} batch."
+    return f"forward + backward took {elapsed:.2f} s on a {batch} batch (timed by the grader)."
+
+
+POOL_CASES = ((2, 2, (1, 2, 7, 6)), (3, 1, (3, 1, 6, 5)), (2, 1, (2, 3, 5, 8)))
+
+
+def _pool_output(name: str, got, x, kernel: int, stride: int) -> np.ndarray:
+    expected = ref.maxpool2d_forward(x, kernel, stride).shape
+    n, c, h, w = x.shape
+    ignored = {f"stride = {stride}": (n, c, h - kernel + 1, w - kernel + 1),
+               f"kernel = {kernel}": (n, c, (h - 2) // stride + 1, (w - 2) // stride + 1),
+               "the channels-first layout": (n, expected[2], expected[3], c)}
+    return expect_shape(name, got, expected, "H_out = (H - kernel) // stride + 1 (and the same for W).",
+                        ignored={k: v for k, v in ignored.items() if v != expected})
 
 
 @A3.check("3.3", "maxpool2d_forward", points=1, files=("conv.py",))
 def maxpool_forward(ctx: CheckContext) -> None:
-    """Max over windows, kernel 2 stride 2 and kernel 3 stride 1."""
-    for kernel, stride in ((2, 2), (3, 1)):
-        x = ctx.rng.standard_normal((2, 3, 7, 6))
-        got = ctx.student.module("conv").call("maxpool2d_forward", x, kernel=kernel, stride=stride)
-        assert_close(f"maxpool2d_forward(x {x.shape}, kernel={kernel}, stride={stride})", got,
-                     ref.maxpool2d_forward(x, kernel, stride))
+    """Max over windows: kernel 2 stride 2, kernel 3 stride 1, kernel 2 stride 1; batch 1 and > 1, odd and even."""
+    for kernel, stride, shape in POOL_CASES:
+        x = ctx.rng.standard_normal(shape)
+        name = f"maxpool2d_forward(x {x.shape}, kernel={kernel}, stride={stride})"
+        got = _pool_output(name, ctx.student.module("conv").call("maxpool2d_forward", x, kernel=kernel,
+                                                                  stride=stride), x, kernel, stride)
+        assert_close(name, got, ref.maxpool2d_forward(x, kernel, stride))
 
 
-@A3.check("3.3", "maxpool2d_backward (ties: the first maximum)", points=2, files=("conv.py",))
+@A3.check("3.3", "maxpool2d_backward (ties: the first maximum)", points=2, files=("conv.py",),
+          depends_on=("maxpool_forward",))
 def maxpool_backward(ctx: CheckContext) -> None:
     """The gradient goes to each window's first maximum, overlapping windows add up."""
-    for kernel, stride in ((2, 2), (3, 1)):
-        x = np.round(ctx.rng.standard_normal((2, 2, 6, 6)), 0)  # rounding makes ties common
+    for kernel, stride, shape in POOL_CASES:
+        x = np.round(ctx.rng.standard_normal(shape), 0)  # rounding makes ties common
         G = ctx.rng.standard_normal(ref.maxpool2d_forward(x, kernel, stride).shape)
         got = ctx.student.module("conv").call("maxpool2d_backward", G, x, kernel=kernel, stride=stride)
+        name = f"maxpool2d_backward(x {x.shape}, kernel={kernel}, stride={stride}) on x with ties"
+        got = expect_shape(name, got, x.shape, "The gradient has the shape of the input x.")
         expected = ref.maxpool2d_backward(G, x, kernel, stride)
         spread = np.zeros_like(x)
         for i in range(G.shape[2]):
@@ -191,7 +307,7 @@ def maxpool_backward(ctx: CheckContext) -> None:
             for j in range(G.shape[3]):
                 ties[:, :, i * stride:i * stride + kernel, j * stride:j * stride + kernel] += (
                     mask[:, :, i, j] * G[:, :, i, j, None, None])
-        assert_close(f"maxpool2d_backward(kernel={kernel}, stride={stride}) on x with ties", got, expected,
+        assert_close(name, got, expected,
                      mistakes=[(spread, "You spread each gradient over the whole window: it belongs to the "
                                         "window's maximum only."),
                                (spread / kernel**2, "You averaged the gradient over the window (average pooling); "
@@ -199,26 +315,32 @@ def maxpool_backward(ctx: CheckContext) -> None:
                                (ties, "On ties, send the gradient to the FIRST maximum (row-major order) only.")])
 
 
-def _conv1d_problem(rng):
-    c_out, c_in, k = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(2, 4))
-    return rng.standard_normal((c_out, c_in, k)), int(rng.integers(k + 2, k + 6))
+CONV1D_CASES = ((1, 2, 3, 6), (3, 1, 2, 5), (2, 3, 1, 4))  # (C_out, C_in, K, length): one and several channels
+
+
+def _conv1d(ctx: CheckContext, function: str, reference) -> None:
+    for c_out, c_in, k, length in CONV1D_CASES:
+        w, length = ctx.rng.standard_normal((c_out, c_in, k)), length + 2 * int(ctx.rng.integers(0, 2))
+        expected = reference(w, length)
+        name = f"{function}(w {w.shape}, length={length})"
+        got = expect_shape(name, ctx.student.module("conv").call(function, w, length), expected.shape,
+                           "A has one row per output element, C_out * (length - K + 1), and one column per input "
+                           "element, C_in * length." if function == "conv1d_matrix" else
+                           "B maps dL/dY to dL/dX: C_in * length rows, C_out * (length - K + 1) columns.",
+                           ignored={"the transpose (rows and columns swapped)": expected.T.shape})
+        flipped = reference(w[:, :, ::-1], length)
+        assert_close(name, got, expected,
+                     mistakes=[(flipped, "You flipped the kernel: the layer is a cross-correlation.")]
+                     if k > 1 else [])
 
 
 @A3.check("3.4", "conv1d_matrix", points=2, files=("conv.py",))
 def conv1d_matrix(ctx: CheckContext) -> None:
     """Y.flatten() == A @ X.flatten() for a stride-1, unpadded 1-D cross-correlation."""
-    w, length = _conv1d_problem(ctx.rng)
-    expected = ref.conv1d_matrix(w, length)
-    assert_close(f"conv1d_matrix(w {w.shape}, length={length})", ctx.student.module("conv").call(
-        "conv1d_matrix", w, length), expected,
-        mistakes=[(ref.conv1d_matrix(w[:, :, ::-1], length), "You flipped the kernel: the layer is a "
-                                                              "cross-correlation.")])
+    _conv1d(ctx, "conv1d_matrix", ref.conv1d_matrix)
 
 
-@A3.check("3.4", "conv1d_backward_matrix", points=1, files=("conv.py",))
+@A3.check("3.4", "conv1d_backward_matrix", points=1, files=("conv.py",), depends_on=("conv1d_matrix",))
 def conv1d_backward_matrix(ctx: CheckContext) -> None:
     """dL/dX.flatten() == B @ dL/dY.flatten(), i.e. B = A.T."""
-    w, length = _conv1d_problem(ctx.rng)
-    expected = ref.conv1d_backward_matrix(w, length)
-    assert_close(f"conv1d_backward_matrix(w {w.shape}, length={length})", ctx.student.module("conv").call(
-        "conv1d_backward_matrix", w, length), expected)
+    _conv1d(ctx, "conv1d_backward_matrix", ref.conv1d_backward_matrix)

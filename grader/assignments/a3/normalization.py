@@ -1,4 +1,9 @@
-"""a3 task 3.5: batch norm forward (training and eval, (N, D) and (N, C, H, W)), running statistics, backward."""
+"""a3 task 3.5: batch norm forward (training and eval, (N, D) and (N, C, H, W)), running statistics, backward.
+
+Deterministic coverage: every check runs both layouts, (N, D) and (N, C, H, W)
+(batch 1 included where the statistics are defined), on every run; the seed
+varies values and sizes within each case. Shapes are checked before values.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,17 @@ import numpy as np
 
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a3.spec import A3
-from grader.checks.compare import arrays, as_array, assert_close, unpack
-from grader.checks.gradcheck import verify_gradient
+from grader.checks.compare import assert_close, expect_shape, unpack
+from grader.checks.gradcheck import verify_gradient, weighted_sums
 from reference.a3 import batchnorm as ref
 
 FILES = ("batchnorm.py",)
 
 
-def _problem(rng, four_d: bool):
+def _problem(rng, four_d: bool, batch: int | None = None):
     c = int(rng.integers(2, 5))
-    shape = (int(rng.integers(3, 7)), c, int(rng.integers(2, 4)), int(rng.integers(2, 4))) if four_d else (
-        int(rng.integers(3, 8)), c)
+    n = batch if batch is not None else int(rng.integers(3, 7))
+    shape = (n, c, int(rng.integers(2, 4)), int(rng.integers(3, 5))) if four_d else (n, c)
     x = 2 * rng.standard_normal(shape) + rng.standard_normal(c).reshape((1, c) + (1,) * (len(shape) - 2))
     gamma, beta = rng.uniform(0.5, 2.0, c), rng.standard_normal(c)
     return x, gamma, beta, rng.standard_normal(c), rng.uniform(0.5, 2.0, c)
@@ -30,16 +35,38 @@ def _b(x, v):
     return v if x.ndim == 2 else v.reshape(1, -1, 1, 1)
 
 
+CASES = ((False, None), (True, None), (True, 1))  # (N, D); (N, C, H, W); (1, C, H, W)
+
+
+def shape_mistakes(shape: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    """Output shapes of plausible layout mistakes, to name them in a hint."""
+    if len(shape) != 4:
+        return {"the layout (your output is transposed)": shape[::-1]}
+    n, c, h, w = shape
+    return {"the 4-D layout (BN reshaped to 2-D: reshape the result back to (N, C, H, W))": (n * h * w, c),
+            "the 4-D layout (your output is (N, C*H*W))": (n, c * h * w),
+            "the channels-first layout (your output is channels-last)": (n, h, w, c),
+            "the per-channel statistics (your output has one row per channel)": (c,)}
+
+
+def output(name: str, got, x) -> np.ndarray:
+    """The student's batch-norm output, shape checked before any arithmetic on it."""
+    return expect_shape(name, got, x.shape, "batchnorm_forward returns an output of the input's shape.",
+                        ignored=shape_mistakes(x.shape))
+
+
 def _forward(ctx: CheckContext, x, gamma, beta, rm, rv, training, momentum=0.1, eps=1e-5):
     module = ctx.student.module("batchnorm").as_object()
     out, new_rm, new_rv = unpack("batchnorm_forward", ctx.student.drivers().call(
         "bn_forward", module, x, gamma, beta, rm.copy(), rv.copy(), training, momentum, eps), 3)
-    return as_array("batchnorm_forward(...)[0]", out), as_array("running_mean", new_rm), as_array("running_var",
-                                                                                                   new_rv)
+    c = (x.shape[1],)
+    return (output(f"batchnorm_forward(...)[0] on x {x.shape}", out, x),
+            expect_shape("running_mean", new_rm, c, "Update running_mean in place; it keeps its shape (C,)."),
+            expect_shape("running_var", new_rv, c, "Update running_var in place; it keeps its shape (C,)."))
 
 
-def _train_check(ctx: CheckContext, four_d: bool) -> None:
-    x, gamma, beta, rm, rv = _problem(ctx.rng, four_d)
+def _train_check(ctx: CheckContext, four_d: bool, batch: int | None = None) -> None:
+    x, gamma, beta, rm, rv = _problem(ctx.rng, four_d, batch)
     out, _, _ = _forward(ctx, x, gamma, beta, rm, rv, True)
     expected, _ = ref.batchnorm_forward(x, gamma, beta, rm.copy(), rv.copy(), True)
     axes = _axes(x)
@@ -64,15 +91,16 @@ def bn_train_2d(ctx: CheckContext) -> None:
 
 @A3.check("3.5", "batchnorm_forward: training mode, (N, C, H, W)", points=2, files=FILES)
 def bn_train_4d(ctx: CheckContext) -> None:
-    """Statistics per channel over N, H and W."""
+    """Statistics per channel over N, H and W, for batch 1 and > 1."""
     _train_check(ctx, True)
+    _train_check(ctx, True, batch=1)
 
 
 @A3.check("3.5", "batchnorm_forward: running statistics updated in place", points=2, files=FILES)
 def bn_running_stats(ctx: CheckContext) -> None:
     """PyTorch's rule: momentum weights the new value; the running variance uses the unbiased variance."""
-    for four_d in (False, True):
-        x, gamma, beta, rm, rv = _problem(ctx.rng, four_d)
+    for four_d, batch in CASES:
+        x, gamma, beta, rm, rv = _problem(ctx.rng, four_d, batch)
         _, got_rm, got_rv = _forward(ctx, x, gamma, beta, rm, rv, True, momentum=0.2)
         want_rm, want_rv = rm.copy(), rv.copy()
         ref.batchnorm_forward(x, gamma, beta, want_rm, want_rv, True, momentum=0.2)
@@ -92,33 +120,44 @@ def bn_running_stats(ctx: CheckContext) -> None:
 
 @A3.check("3.5", "batchnorm_forward: eval mode", points=1, files=FILES)
 def bn_eval(ctx: CheckContext) -> None:
-    """Normalize with the running statistics and leave them unchanged."""
-    x, gamma, beta, rm, rv = _problem(ctx.rng, bool(ctx.rng.integers(2)))
-    out, got_rm, got_rv = _forward(ctx, x, gamma, beta, rm, rv, False)
-    expected, _ = ref.batchnorm_forward(x, gamma, beta, rm.copy(), rv.copy(), False)
-    train, _ = ref.batchnorm_forward(x, gamma, beta, rm.copy(), rv.copy(), True)
-    assert_close(f"batchnorm_forward (eval) on x {x.shape}", out, expected,
-                 mistakes=[(train, "In eval mode normalize with running_mean and running_var, not the batch's.")])
-    if not (np.array_equal(got_rm, rm) and np.array_equal(got_rv, rv)):
-        raise CheckFailed("Eval mode changed running_mean or running_var.", "Update them only in training mode.")
+    """Normalize with the running statistics and leave them unchanged, in both layouts."""
+    for four_d, batch in CASES:
+        x, gamma, beta, rm, rv = _problem(ctx.rng, four_d, batch)
+        out, got_rm, got_rv = _forward(ctx, x, gamma, beta, rm, rv, False)
+        expected, _ = ref.batchnorm_forward(x, gamma, beta, rm.copy(), rv.copy(), False)
+        train, _ = ref.batchnorm_forward(x, gamma, beta, rm.copy(), rv.copy(), True)
+        assert_close(f"batchnorm_forward (eval) on x {x.shape}", out, expected,
+                     mistakes=[(train, "In eval mode normalize with running_mean and running_var, not the batch's.")])
+        if not (np.array_equal(got_rm, rm) and np.array_equal(got_rv, rv)):
+            raise CheckFailed("Eval mode changed running_mean or running_var.", "Update them only in training mode.")
 
 
 def _backward(ctx: CheckContext, which: int) -> None:
-    x, gamma, beta, _, _ = _problem(ctx.rng, bool(ctx.rng.integers(2)))
+    for four_d, batch in CASES:
+        _backward_case(ctx, which, *_problem(ctx.rng, four_d, batch)[:3])
+
+
+def _backward_case(ctx: CheckContext, which: int, x, gamma, beta) -> None:
     G = ctx.rng.standard_normal(x.shape)
     module = ctx.student.module("batchnorm").as_object()
     drivers = ctx.student.drivers()
     returned = drivers.call("bn_backward", module, x, gamma, beta, G)
     if not isinstance(returned, (list, tuple)) or len(returned) != 3:
         raise CheckFailed("batchnorm_backward should return a tuple (dx, dgamma, dbeta).")
+    c = gamma.shape
+    returned = (expect_shape(f"dx from batchnorm_backward on x {x.shape}", returned[0], x.shape,
+                             "dx has the shape of x.", ignored=shape_mistakes(x.shape)),
+                expect_shape(f"dgamma from batchnorm_backward on x {x.shape}", returned[1], c,
+                             "dgamma has one value per feature or channel: sum over the other axes."),
+                expect_shape(f"dbeta from batchnorm_backward on x {x.shape}", returned[2], c,
+                             "dbeta has one value per feature or channel: sum over the other axes."))
     _, cache = ref.batchnorm_forward(x, gamma, beta, np.zeros_like(gamma), np.ones_like(gamma), True)
     dx, dgamma, dbeta = ref.batchnorm_backward(G, cache)
     x_hat, _, inv_std, axes = cache
     if which == 0:
         def evaluate(points):
-            outs = arrays("batchnorm_forward", drivers.call("bn_outputs", module, list(points), gamma, beta),
-                          len(points))
-            return [float(np.sum(G * o)) for o in outs]
+            return weighted_sums("batchnorm_forward", drivers.call("bn_outputs", module, list(points), gamma, beta),
+                                 len(points), G)
 
         verify_gradient(ctx, f"dx from batchnorm_backward on x {x.shape}", returned[0], dx, evaluate, x,
                         mistakes=[(G * _b(x, gamma * inv_std), "You treated the batch mean and variance as "
@@ -126,23 +165,23 @@ def _backward(ctx: CheckContext, which: int) -> None:
         return
     for name, got, want, arg in (("dgamma", returned[1], dgamma, gamma), ("dbeta", returned[2], dbeta, beta)):
         def evaluate(points, name=name):
-            outs = [arrays("batchnorm_forward", drivers.call("bn_outputs", module, [x], p if name == "dgamma"
-                                                             else gamma, p if name == "dbeta" else beta), 1)[0]
-                    for p in points]
-            return [float(np.sum(G * o)) for o in outs]
+            return [weighted_sums("batchnorm_forward", drivers.call(
+                "bn_outputs", module, [x], p if name == "dgamma" else gamma, p if name == "dbeta" else beta), 1, G)[0]
+                for p in points]
 
         verify_gradient(ctx, f"{name} from batchnorm_backward on x {x.shape}", got, want, evaluate, arg,
                         mistakes=[(G.mean(axis=axes) if name == "dbeta" else (G * x_hat).mean(axis=axes),
                                    f"{name} is a SUM over the batch (and space), not a mean.")])
 
 
-@A3.check("3.5", "batchnorm_backward: dx", points=2, files=FILES)
+@A3.check("3.5", "batchnorm_backward: dx", points=2, files=FILES, depends_on=("bn_train_2d", "bn_train_4d"))
 def bn_backward_dx(ctx: CheckContext) -> None:
     """dx including the terms through the batch mean and variance."""
     _backward(ctx, 0)
 
 
-@A3.check("3.5", "batchnorm_backward: dgamma and dbeta", points=1, files=FILES)
+@A3.check("3.5", "batchnorm_backward: dgamma and dbeta", points=1, files=FILES,
+          depends_on=("bn_train_2d", "bn_train_4d"))
 def bn_backward_params(ctx: CheckContext) -> None:
     """dgamma = sum(G * x_hat), dbeta = sum(G), per feature or channel."""
     _backward(ctx, 1)

@@ -17,4 +17,8 @@ A3 = register(Assignment(
     forbidden_imports=FROM_SCRATCH_FORBIDDEN,
     drivers=Path(__file__).with_name("drivers.py"),
     questions=DESCRIPTION,
+    components={
+        "conv2d_forward": ("conv_forward_basic", "conv_forward_stride_padding", "conv_forward_shapes"),
+        "conv2d_backward": ("conv_backward_dx", "conv_backward_dw", "conv_backward_db"),
+    },
 ))
