@@ -230,8 +230,11 @@ def test_3000_deep_folder_tree_in_the_submission(tmp_path):
             fd = new
     finally:
         os.close(fd)
-    result = run_cli("check", "a1", folder, "--format", "json", "--task", "1.3")
-    assert result.exit_code == 1 and json.loads(result.stdout)["score"] == 0
+    try:
+        result = run_cli("check", "a1", folder, "--format", "json", "--task", "1.3")
+        assert result.exit_code == 1 and json.loads(result.stdout)["score"] == 0
+    finally:  # pytest's own clean-up of old temporary folders recurses and would choke on this tree
+        subprocess.run(["rm", "-rf", str(folder / "d")], check=False)
 
 
 def test_output_into_a_missing_folder_is_refused_before_grading(tmp_path):
