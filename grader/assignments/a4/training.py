@@ -79,7 +79,7 @@ def _trained_weights(ctx: CheckContext, target, kwargs: dict, label: str, via=No
                           misfit.hint) from None
 
 
-def _loss_and_accuracy(kwargs: dict, weights: dict, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def loss_and_accuracy(kwargs: dict, weights: dict, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Cross-entropy and accuracy of the reference LeNet carrying ``weights``, in eval mode, in the parent."""
     model = ref.reference_model(kwargs, weights).eval()
     with torch.no_grad():
@@ -88,6 +88,13 @@ def _loss_and_accuracy(kwargs: dict, weights: dict, x: np.ndarray, y: np.ndarray
         loss = float(torch.nn.functional.cross_entropy(logits, target))
         accuracy = float((logits.argmax(1) == target).double().mean())
     return loss, accuracy
+
+
+def normalization(train_x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation of the training images, shaped (1, 3, 1, 1), float32."""
+    mean = train_x.mean(axis=(0, 2, 3), keepdims=True, dtype=np.float64)
+    std = train_x.std(axis=(0, 2, 3), keepdims=True, dtype=np.float64)
+    return mean.astype(np.float32), std.astype(np.float32)
 
 
 def _normalized(images: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
@@ -104,7 +111,7 @@ def overfit_one_batch(ctx: CheckContext) -> str:
     model = student_call(drivers, "build", module, PLAIN, SEED, False, label="LeNet()")
     reported = student_call(drivers, "overfit", model, x, y, OVERFIT_STEPS, 1e-3, SEED, label="training LeNet()")
     weights = _trained_weights(ctx, model, PLAIN, "LeNet().state_dict()", via=drivers)
-    loss, _ = _loss_and_accuracy(PLAIN, weights, x.astype(np.float32) / 255.0, y)
+    loss, _ = loss_and_accuracy(PLAIN, weights, x.astype(np.float32) / 255.0, y)
     if isinstance(reported, np.ndarray) and reported.size:
         ctx.details["overfit_loss_reported"] = [round(float(v), 5) for v in reported.ravel()[:OVERFIT_STEPS]]
     ctx.details["overfit_loss"] = round(loss, 5)
@@ -122,8 +129,7 @@ def overfit_one_batch(ctx: CheckContext) -> str:
 def _train(ctx: CheckContext, name: str, variant: str, kwargs: dict) -> str:
     images, recipe = dataset(ctx)
     threshold = recipe.thresholds[variant]
-    mean = images.train_x.mean(axis=(0, 2, 3), keepdims=True, dtype=np.float64)[0].astype(np.float32)
-    std = images.train_x.std(axis=(0, 2, 3), keepdims=True, dtype=np.float64)[0].astype(np.float32)
+    mean, std = normalization(images.train_x)
     test_x = _normalized(images.test_x, mean, std)
     subset = slice(0, min(len(images.train_y), TRAIN_LOSS_SAMPLES))
     train_x, train_y = _normalized(images.train_x[subset], mean, std), images.train_y[subset]
@@ -139,8 +145,8 @@ def _train(ctx: CheckContext, name: str, variant: str, kwargs: dict) -> str:
         claim = student_call(trainer, "epoch", label=f"training {name}")
         seconds.append(round(time.monotonic() - start, 3))
         weights = _trained_weights(ctx, trainer, kwargs, f"{name}.state_dict()")
-        loss, _ = _loss_and_accuracy(kwargs, weights, train_x, train_y)
-        _, accuracy = _loss_and_accuracy(kwargs, weights, test_x, images.test_y)
+        loss, _ = loss_and_accuracy(kwargs, weights, train_x, train_y)
+        _, accuracy = loss_and_accuracy(kwargs, weights, test_x, images.test_y)
         losses.append(round(loss, 5))
         accuracies.append(round(accuracy, 5))
         reported.append(round(float(claim), 5) if isinstance(claim, (int, float)) and not isinstance(claim, bool)
