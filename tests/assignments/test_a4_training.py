@@ -29,12 +29,12 @@ def test_reference_clears_the_standin_threshold(variant, kwargs):
     torch.set_num_threads(1)
     images, recipe = data.standin(training.SEED), training.STANDIN
     mean, std = training.normalization(images.train_x)
-    model = drivers.build(types.SimpleNamespace(LeNet=lenet.LeNet), kwargs, training.SEED, False)
+    model = drivers.build(types.SimpleNamespace(LeNet=lenet.LeNet), kwargs, training.SEED)
     trainer = drivers.Trainer(model, images.train_x, images.train_y, mean, std, training.SEED, recipe.batch_size,
                               recipe.lr)
     for _ in range(recipe.epochs):
         trainer.epoch()
-    weights = ref.match(ref.claimed_state(trainer.state()), kwargs)
+    weights = ref.match(ref.claimed_state(trainer.state()), kwargs).weights
     test_x = ((images.test_x.astype("float32") - mean) / std).astype("float32")
     _, accuracy = training.loss_and_accuracy(kwargs, weights, test_x, images.test_y)
     assert accuracy >= recipe.thresholds[variant] + 0.05

@@ -13,34 +13,15 @@ import numpy as np
 import torch
 
 
-def _fill(model, seed):
-    """Give batch-norm tensors values far from their defaults, so that their placement shows in the outputs."""
-    generator = torch.Generator().manual_seed(int(seed))
-    with torch.no_grad():
-        for name, tensor in model.state_dict(keep_vars=True).items():
-            leaf = name.rpartition(".")[2]
-            if not tensor.is_floating_point() or tensor.dim() != 1:
-                continue
-            shape = tensor.shape
-            if leaf == "running_var":
-                value = torch.rand(shape, generator=generator) * 1.5 + 0.5
-            elif leaf == "running_mean":
-                value = torch.randn(shape, generator=generator) * 0.3
-            elif leaf == "weight":  # a batch norm's scale: some negative, none near zero
-                sign = torch.where(torch.rand(shape, generator=generator) < 0.3, -1.0, 1.0)
-                value = sign * (torch.rand(shape, generator=generator) + 0.5)
-            else:
-                value = torch.randn(shape, generator=generator) * 0.2
-            tensor.copy_(value.to(tensor.dtype))
-
-
-def build(module, kwargs, seed, fill=True):
-    """The student's ``LeNet(**kwargs)`` built under ``seed``; with ``fill``, 1-D tensors get random values."""
+def build(module, kwargs, seed):
+    """The student's ``LeNet(**kwargs)``, built under ``seed``."""
     torch.manual_seed(int(seed))
-    model = module.LeNet(**kwargs)
-    if fill:
-        _fill(model, seed)
-    return model
+    return module.LeNet(**kwargs)
+
+
+def load(model, tensors):
+    """Load the parent's random weights (by the model's own state_dict names) into the model."""
+    model.load_state_dict({name: torch.from_numpy(value) for name, value in tensors.items()}, strict=False)
 
 
 def state(model):

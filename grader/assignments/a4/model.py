@@ -172,7 +172,7 @@ def _flatten_hint(features: int, batch: int | None = None) -> str:
     return text + ": check the convolutions' kernel, padding and stride and the poolings' kernel."
 
 
-def match(claimed: Claimed, kwargs: dict, strict: bool = False) -> dict[str, torch.Tensor]:
+def match(claimed: Claimed, kwargs: dict, strict: bool = False) -> Matched:
     """Map the claimed tensors onto the reference's roles; raise ``CheckFailed`` naming the first misfit.
 
     A layer without a bias is carried with a zero bias unless ``strict``: only the parameter count owns that
@@ -181,6 +181,7 @@ def match(claimed: Claimed, kwargs: dict, strict: bool = False) -> dict[str, tor
     num_classes = kwargs.get("num_classes", 10)
     shapes = expected_shapes(**kwargs)
     kinds, other = _modules(claimed)
+    claimed_leaves = {prefix: set(leaves) for kind in kinds.values() for prefix, leaves in kind}
     convs = _assign(kinds["conv"], ["conv1", "conv2"], shapes)
     fcs = _assign(kinds["fc"], ["fc1", "fc2", "fc3"], shapes)
     bns = kinds["bn"]
@@ -220,11 +221,50 @@ def match(claimed: Claimed, kwargs: dict, strict: bool = False) -> dict[str, tor
     if other:
         fail(f"the model holds tensors LeNet does not have: {', '.join(other[:5])}.",
              "Build the model from nn.Conv2d, nn.Linear and nn.BatchNorm2d layers (and parameter-free ones).")
-    weights = {}
-    for role, (_, leaves) in [*convs.items(), *fcs.items()] + list(zip(("bn1", "bn2"), bns[:2])):
+    weights, names = {}, {}
+    for role, (prefix, leaves) in [*convs.items(), *fcs.items()] + list(zip(("bn1", "bn2"), bns[:2])):
         for leaf, array in leaves.items():
             weights[f"{REFERENCE_NAMES[role]}.{leaf}"] = torch.from_numpy(array.astype(np.float32))
-    return weights
+            if leaf in claimed_leaves.get(prefix, ()):
+                names[f"{REFERENCE_NAMES[role]}.{leaf}"] = f"{prefix}.{leaf}" if prefix else leaf
+    return Matched(weights, names)
+
+
+@dataclass(frozen=True)
+class Matched:
+    """The claimed tensors under the reference's names, and each one's name in the student's state_dict."""
+
+    weights: dict  # reference name -> float32 tensor (a missing bias is zeros)
+    names: dict  # reference name -> the student's name (absent for a missing bias)
+
+
+def fresh_weights(matched: Matched, rng: np.random.Generator) -> tuple[dict, dict]:
+    """Random weights drawn by the parent: (reference name -> tensor, student name -> array to load).
+
+    The student's model is run with these, never with values it reported itself, so a model that reports
+    degenerate weights (all zeros) cannot make a constant output look right."""
+    reference, student = {}, {}
+    for name, tensor in matched.weights.items():
+        leaf, shape = name.rpartition(".")[2], tuple(tensor.shape)
+        if name not in matched.names:
+            reference[name] = torch.zeros(shape)
+            continue
+        is_bn = name.startswith(("features.3", "features.7"))
+        if is_bn and leaf == "running_var":
+            value = rng.uniform(0.5, 2.0, shape)
+        elif is_bn and leaf == "running_mean":
+            value = rng.normal(0, 0.3, shape)
+        elif is_bn and leaf == "weight":  # some negative scales, so that the order of BN and max-pool shows
+            value = np.where(rng.random(shape) < 0.3, -1.0, 1.0) * rng.uniform(0.5, 1.5, shape)
+        elif is_bn:
+            value = rng.normal(0, 0.2, shape)
+        else:
+            fan_in = int(np.prod(matched.weights[name.rpartition(".")[0] + ".weight"].shape[1:]))
+            value = rng.uniform(-1.5, 1.5, shape) / np.sqrt(fan_in)
+        value = value.astype(np.float32)
+        reference[name] = torch.from_numpy(value)
+        student[matched.names[name]] = value
+    return reference, student
 
 
 def _missing(found: list, roles: tuple, shapes: dict, fail, kind: str) -> None:

@@ -96,20 +96,28 @@ def inputs(ctx: CheckContext, batch: int) -> np.ndarray:
     return ctx.rng.standard_normal((batch, 3, 32, 32)).astype(np.float32)
 
 
-def build(ctx: CheckContext, kwargs: dict, fill: bool = True):
-    """(model handle, matched weights) for ``LeNet(**kwargs)`` built in the sandbox under a parent-drawn seed."""
+def build(ctx: CheckContext, kwargs: dict):
+    """(model handle, claimed state) for ``LeNet(**kwargs)`` built in the sandbox under a parent-drawn seed."""
     label = ref.call_text(kwargs)
     module = ctx.student.module("lenet").as_object()
     drivers = ctx.student.drivers()
-    model = student_call(drivers, "build", module, kwargs, int(ctx.rng.integers(2**31)), fill, label=label)
+    model = student_call(drivers, "build", module, kwargs, int(ctx.rng.integers(2**31)), label=label)
     claimed = ref.claimed_state(student_call(drivers, "state", model, label=f"{label}.state_dict()"))
     return model, claimed
 
 
+def prepared(ctx: CheckContext, kwargs: dict):
+    """(model handle, reference weights): the model's tensors matched to the handout's layers, then replaced by
+    random values the parent drew, which the reference carries too."""
+    model, claimed = build(ctx, kwargs)
+    weights, values = ref.fresh_weights(ref.match(claimed, kwargs), ctx.rng)
+    student_call(ctx.student.drivers(), "load", model, values, label=f"{ref.call_text(kwargs)}.load_state_dict")
+    return model, weights
+
+
 def probe(ctx: CheckContext, kwargs: dict, modes=ALL_MODES) -> Probe:
     """Build, match the weights, and run forward for each (mode, batch); eval runs first (train moves BN stats)."""
-    model, claimed = build(ctx, kwargs)
-    weights = ref.match(claimed, kwargs)
+    model, weights = prepared(ctx, kwargs)
     drivers = ctx.student.drivers()
     runs, outputs, references = [], [], {}
     for mode, batch in sorted(modes, key=lambda m: m[0] != "eval"):
@@ -218,8 +226,7 @@ def train_eval(ctx: CheckContext) -> None:
     drivers = ctx.student.drivers()
     name = ref.call_text(BN_DROPOUT)
     label = f"{name}.forward"
-    model, claimed = build(ctx, BN_DROPOUT)
-    weights = ref.match(claimed, BN_DROPOUT)
+    model, weights = prepared(ctx, BN_DROPOUT)
     x = inputs(ctx, 7)
     seeds = [int(s) for s in ctx.rng.integers(2**31, size=3)]
     got = student_call(drivers, "outputs", model, [(x, False, seeds[0]), (x[:1], False, seeds[1]), (x, False, seeds[2]),
@@ -258,8 +265,7 @@ def device_safe(ctx: CheckContext) -> str:
     confirmed(cpu)
     devices = ["meta"] + (["cuda"] if drivers.call("cuda_available") is True else [])
     for device in devices:
-        model, claimed = build(ctx, BN_DROPOUT)
-        weights = ref.match(claimed, BN_DROPOUT)
+        model, weights = prepared(ctx, BN_DROPOUT)
         x = inputs(ctx, 2)
         try:
             result = drivers.call("forward_on", model, x, device)

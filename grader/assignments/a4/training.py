@@ -73,7 +73,7 @@ def _trained_weights(ctx: CheckContext, target, kwargs: dict, label: str, via=No
     raw = student_call(via, "state", target, label=label) if via else student_call(target, "state", label=label)
     claimed = ref.claimed_state(raw)
     try:
-        return ref.match(claimed, kwargs)
+        return ref.match(claimed, kwargs).weights
     except CheckFailed as misfit:
         raise CheckFailed(f"The trained parameters do not fit the handout's LeNet: {misfit.message}",
                           misfit.hint) from None
@@ -108,7 +108,7 @@ def overfit_one_batch(ctx: CheckContext) -> str:
     x, y = images.train_x[:OVERFIT_BATCH], images.train_y[:OVERFIT_BATCH]
     module = ctx.student.module("lenet").as_object()
     drivers = ctx.student.drivers()
-    model = student_call(drivers, "build", module, PLAIN, SEED, False, label="LeNet()")
+    model = student_call(drivers, "build", module, PLAIN, SEED, label="LeNet()")
     reported = student_call(drivers, "overfit", model, x, y, OVERFIT_STEPS, 1e-3, SEED, label="training LeNet()")
     weights = _trained_weights(ctx, model, PLAIN, "LeNet().state_dict()", via=drivers)
     loss, _ = loss_and_accuracy(PLAIN, weights, x.astype(np.float32) / 255.0, y)
@@ -135,7 +135,7 @@ def _train(ctx: CheckContext, name: str, variant: str, kwargs: dict) -> str:
     train_x, train_y = _normalized(images.train_x[subset], mean, std), images.train_y[subset]
     module = ctx.student.module("lenet").as_object()
     drivers = ctx.student.drivers()
-    model = student_call(drivers, "build", module, kwargs, SEED, False, label=name)
+    model = student_call(drivers, "build", module, kwargs, SEED, label=name)
     trainer = student_call(drivers, "Trainer", model, images.train_x, images.train_y, mean, std, SEED,
                            recipe.batch_size, recipe.lr, label=f"training {name}")
     device = str(student_call(trainer, "device_name", label="the training device"))[:40]
