@@ -118,3 +118,10 @@ def test_bad_cifar_folder_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["check", "a4", str(ROOT / "reference" / "a4"), "--task", "train_plain",
                                        "--data", f"cifar10={tmp_path / 'empty'}"])
     assert result.exit_code == 2 and "has no file" in result.output
+
+
+def test_parent_never_initialises_cuda(grade4):
+    """The parent runs the reference on its CPU; CUDA stays untouched (the zygote forks sessions)."""
+    report = grade4(ROOT / "reference" / "a4", tasks=["structure_dropout", "train_eval"])
+    assert failing(report) == set()
+    assert not torch.cuda.is_initialized()
