@@ -8,84 +8,32 @@ import pickle
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, assert_hints, by_id, failing, mutate
+from tests.conftest import ROOT, by_id, failing, mutate
 
 torch = pytest.importorskip("torch")
 
-from grader import api  # noqa: E402
 from grader.assignments.a4 import data  # noqa: E402
-from grader.runner.sandbox import Zygote  # noqa: E402
+from tests.assignments.a4_bugs import fixtures  # noqa: E402
+
+torch_zygote, grade4 = fixtures.torch_zygote, fixtures.grade4
 
 REFERENCE = (ROOT / "reference" / "a4" / "lenet.py").read_text()
 STRUCTURE = ["4.1"]
 
 
-@pytest.fixture(scope="module")
-def torch_zygote():
-    with Zygote(preload=("numpy", "torch")) as z:
-        yield z
-
-
-@pytest.fixture
-def grade4(torch_zygote, make_submission):
-    def run(files, tasks=None, **kwargs):
-        path = files if not isinstance(files, dict) else make_submission(files)
-        return api.check("a4", path, tasks=tasks, seed=7, zygote=torch_zygote, **kwargs)
-    return run
-
-
-CASES = {
-    "missing relu": ([("nn.Conv2d(3, 6, 5), nn.ReLU(), nn.MaxPool2d(2)", "nn.Conv2d(3, 6, 5), nn.MaxPool2d(2)")],
-                     STRUCTURE, {"structure_layers", "structure_batch_norm"}, {"structure_layers": "ReLU is missing"}),
-    "dropout after the wrong layer": ([("nn.Linear(400, 120), nn.ReLU(), drop(),",
-                                        "nn.Linear(400, 120), drop(), nn.ReLU(),")],
-                                      STRUCTURE, {"structure_dropout"}, {"structure_dropout": "after the ReLU"}),
-    "no conv bias": ([("nn.Conv2d(3, 6, 5)", "nn.Conv2d(3, 6, 5, bias=False)")], STRUCTURE, {"parameter_counts"},
-                     {"parameter_counts": "-6"}),
-    "hard-coded batch": ([("torch.flatten(self.features(x), 1)", "self.features(x).view(2, 400)")], STRUCTURE,
-                         {"output_shapes", "train_eval"}, {"output_shapes": "flatten"}),
-    "dropout always on": ([("return nn.Dropout(dropout) if dropout > 0 else nn.Identity()",
-                            "return _AlwaysDropout(dropout) if dropout > 0 else nn.Identity()"),
-                           ("class LeNet(nn.Module):", "class _AlwaysDropout(nn.Module):\n    def __init__(self, p):\n"
-                            "        super().__init__()\n        self.p = p\n\n    def forward(self, x):\n"
-                            "        return torch.nn.functional.dropout(x, self.p, True)\n\n\n"
-                            "class LeNet(nn.Module):")],
-                          STRUCTURE, {"train_eval"}, {"train_eval": "eval mode"}),
-    "bn batch stats in eval": ([("nn.BatchNorm2d(channels)", "nn.BatchNorm2d(channels, track_running_stats=False)")],
-                               STRUCTURE, {"train_eval"}, {"train_eval": "running statistics"}),
-    "cpu tensor": ([("return self.classifier(torch.flatten(self.features(x), 1))",
-                     "return self.classifier(torch.flatten(self.features(x), 1)) + torch.zeros(1, 1)")],
-                   STRUCTURE, {"device_safe"}, {"device_safe": "device=x.device"}),
-}
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_structure_mutation(grade4, name):
-    replacements, tasks, expected, gists = CASES[name]
-    report = grade4({"lenet.py": mutate(REFERENCE, *replacements)}, tasks=tasks)
-    assert failing(report) == expected
-    assert_hints(report, gists)
-
-
-def test_tampering_with_the_recorder_is_the_students_failure(grade4):
-    """Junk injected into the grader's layer recorder fails the structure checks; the grader does not crash."""
-    tamper = ("        from torch.overrides import _get_current_function_mode_stack\n"
-              "        for mode in _get_current_function_mode_stack():\n"
-              "            if hasattr(mode, 'layers'):\n"
-              "                mode.layers += [42, {'op': 'dropout', 'p': 'x'}]\n"
-              "        return self.classifier(torch.flatten(self.features(x), 1))\n")
-    source = mutate(REFERENCE, ("        return self.classifier(torch.flatten(self.features(x), 1))\n", tamper))
-    report = grade4({"lenet.py": source}, tasks=STRUCTURE)
-    assert {"structure_layers", "structure_dropout"} <= failing(report)
-    assert all(c.status in ("passed", "failed", "skipped") for c in report.checks)
+def test_reference_gets_full_marks(grade4):
+    report = grade4(ROOT / "reference" / "a4", tasks=STRUCTURE)
+    assert failing(report) == set() and report.score == 11
 
 
 def test_examples_fail_what_they_should(grade4):
     report = grade4(ROOT / "examples" / "a4" / "bn_before_pool_dropout_05", tasks=STRUCTURE)
     assert failing(report) == {"structure_batch_norm", "structure_dropout"}
-    assert "AFTER each max-pool" in by_id(report)["structure_batch_norm"].hint
+    assert "BEFORE the max-pools" in by_id(report)["structure_batch_norm"].hint
+    assert "rate is 0.5" in by_id(report)["structure_dropout"].hint
     report = grade4(ROOT / "examples" / "a4" / "cpu_tensor_and_softmax", tasks=STRUCTURE)
     assert failing(report) == {"returns_logits", "device_safe"}
+    assert "lenet.py:31" in by_id(report)["device_safe"].hint
 
 
 def test_softmax_model_cannot_learn(grade4):
@@ -170,3 +118,10 @@ def test_bad_cifar_folder_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["check", "a4", str(ROOT / "reference" / "a4"), "--task", "train_plain",
                                        "--data", f"cifar10={tmp_path / 'empty'}"])
     assert result.exit_code == 2 and "has no file" in result.output
+
+
+def test_parent_never_initialises_cuda(grade4):
+    """The parent runs the reference on its CPU; CUDA stays untouched (the zygote forks sessions)."""
+    report = grade4(ROOT / "reference" / "a4", tasks=["structure_dropout", "train_eval"])
+    assert failing(report) == set()
+    assert not torch.cuda.is_initialized()

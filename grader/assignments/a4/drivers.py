@@ -1,96 +1,62 @@
 """Grader-written helpers for a4 that run INSIDE the sandbox, next to the student's LeNet.
 
-They return descriptions and numbers only; every verdict is reached in the
-parent. ``describe`` records the layers a forward pass actually runs with a
-``TorchFunctionMode``, which sees ``nn.Conv2d`` modules and ``F.relu`` calls
-alike. ``Trainer`` keeps the whole data set on the device (uint8, normalized
-once), takes batches as index slices of a device-side permutation, and never
-sees the test labels.
+Nothing here decides anything: a student can rewrite every line of it from
+their own code, so each function only does the student's part (build the
+model, run its forward on inputs the parent sent, run its training step on
+batches the parent sent) and reports raw data: the ``state_dict`` as float
+arrays and the outputs. The parent loads those weights into the reference
+LeNet and compares (``grader/assignments/a4/model.py``). No labels of test
+data and no data generator ever come here.
 """
 
 import numpy as np
 import torch
-from torch.overrides import TorchFunctionMode
-
-LAYER_OPS = {
-    "conv2d": "conv", "relu": "relu", "relu_": "relu", "max_pool2d": "pool", "max_pool2d_with_indices": "pool",
-    "batch_norm": "bn", "dropout": "dropout", "dropout_": "dropout", "linear": "fc", "softmax": "softmax",
-    "log_softmax": "softmax", "sigmoid": "sigmoid", "tanh": "tanh", "avg_pool2d": "avgpool",
-}
 
 
-def _shape(value):
-    return list(value.shape) if isinstance(value, torch.Tensor) else None
+def build(module, kwargs, seed):
+    """The student's ``LeNet(**kwargs)``, built under ``seed``."""
+    torch.manual_seed(int(seed))
+    return module.LeNet(**kwargs)
 
 
-class _Recorder(TorchFunctionMode):
-    def __init__(self):
-        super().__init__()
-        self.layers = []
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        kind = LAYER_OPS.get(getattr(func, "__name__", ""))
-        if kind:
-            entry = {"op": kind, "input": _shape(args[0]) if args else None}
-            if kind in ("conv", "fc"):
-                weight = args[1] if len(args) > 1 else kwargs.get("weight")
-                entry["weight"] = _shape(weight)
-            if kind == "conv":
-                stride = args[3] if len(args) > 3 else kwargs.get("stride", 1)
-                padding = args[4] if len(args) > 4 else kwargs.get("padding", 0)
-                entry["stride"], entry["padding"] = str(stride), str(padding)
-            if kind == "pool":
-                kernel = args[1] if len(args) > 1 else kwargs.get("kernel_size")
-                entry["kernel"] = str(kernel)
-            if kind == "dropout":
-                p = args[1] if len(args) > 1 else kwargs.get("p", 0.5)
-                training = args[2] if len(args) > 2 else kwargs.get("training", True)
-                entry["p"], entry["training"] = float(p), bool(training)
-                if entry["p"] == 0:  # F.dropout(x, 0.0) is a no-op, not a layer
-                    return func(*args, **kwargs)
-            if kind == "bn":
-                entry["channels"] = _shape(args[0])[1] if args and isinstance(args[0], torch.Tensor) else None
-            self.layers.append(entry)
-        return func(*args, **kwargs)
+def load(model, tensors):
+    """Load the parent's random weights (by the model's own state_dict names) into the model."""
+    model.load_state_dict({name: torch.from_numpy(value) for name, value in tensors.items()}, strict=False)
 
 
-def describe(module, kwargs, batch, train):
-    """The model's parameter count and the layers one forward pass runs, in order."""
-    torch.manual_seed(0)
-    model = module.LeNet(**kwargs)
-    model.train(train)
-    recorder = _Recorder()
-    with torch.no_grad(), recorder:
-        out = model(torch.randn(batch, 3, 32, 32))
-    return {
-        "parameters": int(sum(p.numel() for p in model.parameters())),
-        "trainable": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
-        "layers": recorder.layers,
-        "output_shape": _shape(out),
-    }
+def state(model):
+    """The model's state_dict as names and float64 arrays, and which of them are parameters."""
+    names, arrays = [], []
+    for name, tensor in model.state_dict().items():
+        names.append(str(name))
+        arrays.append(tensor.detach().cpu().double().numpy())
+    return {"names": names, "arrays": arrays, "parameters": [str(n) for n, _ in model.named_parameters()]}
 
 
-def behaviour(module, kwargs, seed):
-    """Outputs that reveal train/eval behaviour: eval twice, one sample alone, train twice."""
-    torch.manual_seed(seed)
-    model = module.LeNet(**kwargs)
-    x = torch.randn(6, 3, 32, 32)
+def outputs(model, runs):
+    """The model's outputs for each (input, train, seed) in ``runs``, in order; the seed is set just before."""
+    torch.set_num_threads(1)  # small batches: one thread is fastest, and leaves the other cores to the grader
+    results = []
+    for x, train, seed in runs:
+        model.train(bool(train))
+        torch.default_generator.manual_seed(int(seed))  # the CPU generator dropout draws from
+        with torch.no_grad():
+            out = model(torch.from_numpy(x))
+        results.append(out.detach().cpu().double().numpy() if isinstance(out, torch.Tensor) else None)
+    return results
+
+
+def forward_on(model, x, device):
+    """Run forward with the model and input on ``device``; values come back (none on meta)."""
+    torch.set_num_threads(1)
+    model = model.to(device)
+    model.eval()
     with torch.no_grad():
-        model.train()
-        model(x)  # one training step's forward, so BatchNorm's running statistics move
-        model.eval()
-        eval_a, eval_b, alone = model(x), model(x), model(x[:1])
-        model.train()
-        train_a, train_b = model(x), model(x)
-    return [t.double().numpy() for t in (eval_a, eval_b, alone, train_a, train_b)]
-
-
-def forward_on(module, kwargs, device):
-    """Run forward with the model and input on ``device`` (meta needs no memory); return the output's device."""
-    model = module.LeNet(**kwargs).to(device)
-    out = model(torch.empty(2, 3, 32, 32, device=device))
-    return {"device": str(out.device), "shape": _shape(out)}
+        out = model(torch.from_numpy(x).to(device))
+    if not isinstance(out, torch.Tensor):
+        return {"device": None, "shape": None, "values": None}
+    values = None if out.device.type == "meta" else out.detach().cpu().double().numpy()
+    return {"device": str(out.device), "shape": list(out.shape), "values": values}
 
 
 def cuda_available():
@@ -98,20 +64,19 @@ def cuda_available():
 
 
 class Trainer:
-    """Train the student's LeNet with a fixed recipe; one call per epoch, so the parent can show progress."""
+    """The student's model trained with a fixed recipe on batches the parent sends; one call per epoch."""
 
-    def __init__(self, module, kwargs, train_x, train_y, test_x, seed, batch_size, lr, device="auto"):
+    def __init__(self, model, train_x, train_y, mean, std, seed, batch_size, lr, device="auto"):
         self.device = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
                                    ("cpu" if device == "auto" else device))
-        torch.manual_seed(seed)
-        self.generator = torch.Generator(device=self.device).manual_seed(seed)
-        self.model = module.LeNet(**kwargs).to(self.device)
-        images = torch.from_numpy(train_x).to(self.device)  # uint8 on the device, converted once below
-        mean = images.float().mean(dim=(0, 2, 3), keepdim=True)
-        std = images.float().std(dim=(0, 2, 3), keepdim=True)
+        torch.manual_seed(int(seed))
+        self.generator = torch.Generator(device=self.device).manual_seed(int(seed))
+        self.model = model.to(self.device)
+        mean = torch.from_numpy(mean).float().to(self.device)
+        std = torch.from_numpy(std).float().to(self.device)
+        images = torch.from_numpy(train_x).to(self.device)  # uint8 on the device, normalized once
         self.train_x = ((images.float() - mean) / std).contiguous()
         self.train_y = torch.from_numpy(train_y).to(self.device)
-        self.test_x = ((torch.from_numpy(test_x).to(self.device).float() - mean) / std).contiguous()
         self.batch_size = int(batch_size)
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
         self.loss = torch.nn.CrossEntropyLoss()
@@ -119,7 +84,7 @@ class Trainer:
             torch.backends.cudnn.benchmark = True
 
     def epoch(self):
-        """One pass over the training set; returns (mean training loss, test logits)."""
+        """One pass over the training set; returns the mean training loss (the parent recomputes its own)."""
         self.model.train()
         n = self.train_x.shape[0]
         order = torch.randperm(n, device=self.device, generator=self.generator)
@@ -131,26 +96,25 @@ class Trainer:
             loss.backward()
             self.optimizer.step()
             total += loss.detach() * index.numel()
-        self.model.eval()
-        with torch.no_grad():
-            logits = torch.cat([self.model(self.test_x[i:i + 1000]) for i in range(0, self.test_x.shape[0], 1000)])
-        return float(total / n), logits.float().cpu().numpy()
+        return float(total / n)
+
+    def state(self):
+        return state(self.model)
 
     def device_name(self):
         return str(self.device)
 
 
-def overfit(module, kwargs, images, labels, steps, lr, seed):
-    """Adam on one fixed batch; returns the loss after every step."""
-    torch.manual_seed(seed)
-    model = module.LeNet(**kwargs)
+def overfit(model, images, labels, steps, lr, seed):
+    """Adam on one fixed batch (parent-sent); returns the reported losses, the parent recomputes the last."""
+    torch.manual_seed(int(seed))
     model.train()
     x = torch.from_numpy(images).float() / 255.0
     y = torch.from_numpy(labels)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = torch.nn.CrossEntropyLoss()
     losses = []
-    for _ in range(steps):
+    for _ in range(int(steps)):
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
