@@ -21,6 +21,7 @@ import zlib
 
 import numpy as np
 
+from grader import oracle
 from grader.assignment import ALWAYS_FORBIDDEN, Assignment, Check, CheckContext, CheckFailed, CheckUndecided
 from grader.checks.imports import forbidden_imports
 from grader.errors import GraderError, InternalError
@@ -121,6 +122,8 @@ class _Grading:
                                duration_s=round(time.perf_counter() - started, 4),
                                output=output[:OUTPUT_IN_RESULT], details=dict(context.details) if context else {})
 
+        if check.id in oracle.hidden_checks(self.assignment.id):  # the student build cannot grade it
+            return result("hidden", 0.0, oracle.HIDDEN_MESSAGE, oracle.hidden_checks(self.assignment.id)[check.id])
         for name in check.files:
             if name in self.blocked:
                 status, message, hint = self.blocked[name]
@@ -130,8 +133,13 @@ class _Grading:
                                files=dict(self.submission.files), data=self.data,
                                progress=lambda text: self.progress(f"{check.task} {check.name}: {text}"))
         try:
-            message = check.func(context)
+            with oracle.session(self.assignment.id, check.id, self.seed):
+                message = check.func(context)
             return result("passed", check.points, message if isinstance(message, str) else "", "",
+                          student.output())
+        except oracle.Unrecorded:
+            return result("hidden", 0.0, oracle.HIDDEN_MESSAGE,
+                          "This check needs a reference answer the student build did not record for these inputs.",
                           student.output())
         except CheckUndecided as undecided:
             return result("undecided", 0.0, undecided.message, "A member of the staff will grade this part.",

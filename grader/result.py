@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1
-STATUSES = ("passed", "failed", "error", "timeout", "skipped", "undecided")
+STATUSES = ("passed", "failed", "error", "timeout", "skipped", "undecided", "hidden")
+UNSCORED = ("skipped", "hidden")  # not counted in max_score: not run, or graded only by the staff's build
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class CheckResult:
     missing or not implemented; may carry partial credit), error (the student's
     code raised or crashed), timeout (it ran past its time limit), skipped (not
     selected with ``--task``), undecided (the grader could not decide, e.g. a
-    written answer it cannot evaluate: scored 0 until the staff grade it).
+    written answer it cannot evaluate: scored 0 until the staff grade it),
+    hidden (the student build has no recorded answer for it: graded by the staff's build).
     """
 
     id: str
@@ -65,11 +67,11 @@ class Report:
 
     @property
     def max_score(self) -> float:
-        return round(sum(c.max_score for c in self.checks if c.status != "skipped"), 6)
+        return round(sum(c.max_score for c in self.checks if c.status not in UNSCORED), 6)
 
     @property
     def all_passed(self) -> bool:
-        return all(c.status == "skipped" or (c.status == "passed" and c.score >= c.max_score) for c in self.checks)
+        return all(c.status in UNSCORED or (c.status == "passed" and c.score >= c.max_score) for c in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
         return {

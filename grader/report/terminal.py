@@ -12,10 +12,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from grader.report import register_format
-from grader.result import Report
+from grader.result import UNSCORED, Report
 
 SYMBOLS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow"),
-           "timeout": ("⏱", "yellow"), "skipped": ("-", "dim"), "undecided": ("?", "magenta")}
+           "timeout": ("⏱", "yellow"), "skipped": ("-", "dim"), "undecided": ("?", "magenta"),
+           "hidden": ("·", "dim")}
 
 
 def _points(value: float) -> str:
@@ -36,10 +37,10 @@ def print_report(report: Report, console: Console) -> None:
         symbol, colour = SYMBOLS[check.status]
         partial = check.status == "failed" and check.score > 0
         table.add_row(check.task, escape(check.name),
-                      "" if check.status == "skipped" else f"{_points(check.score)}/{_points(check.max_score)}",
+                      "" if check.status in UNSCORED else f"{_points(check.score)}/{_points(check.max_score)}",
                       f"[{colour}]{symbol} {check.status}{' (partial)' if partial else ''}[/]")
     console.print(table)
-    problems = [c for c in report.checks if c.status not in ("passed", "skipped")]
+    problems = [c for c in report.checks if c.status not in ("passed", "skipped", "hidden")]
     for check in problems:
         symbol, colour = SYMBOLS[check.status]
         console.print(f"\n[{colour}]{symbol}[/] [bold]{check.task} {escape(check.name)}[/] "
@@ -53,6 +54,10 @@ def print_report(report: Report, console: Console) -> None:
             shown = "\n    ".join(escape(line[:200]) for line in lines[:5])
             more = f"\n    [dim]... {len(lines) - 5} more lines[/]" if len(lines) > 5 else ""
             console.print(f"  [dim]your code printed:[/]\n    {shown}{more}")
+    hidden = [c for c in report.checks if c.status == "hidden"]
+    if hidden:
+        console.print(f"\n[dim]· {len(hidden)} check(s) hidden in this student build: graded by the staff's build, "
+                      "not counted here.[/]")
     for note in report.diagnostics.get("submission_notes", []):
         console.print(f"\n[dim]note: {escape(note)}[/]")
     verdict = "all checks passed" if report.all_passed else f"{len(problems)} check(s) need work"
