@@ -132,8 +132,8 @@ def inspect_wheel(wheel: Path, root: Path) -> Findings:
                 (findings.shared if shared else findings.leaks).append(where)
             quoted = _quoted(text) if name.endswith(".py") else text
             for key in keys:
-                found = re.search(rf"(?<![\w.]){re.escape(key)}(?![\w.])", quoted) if key[0].isdigit() else (
-                    key in quoted)
+                found = re.search(rf"(?<![\w.]){re.escape(key)}(?![\w.])", text) if key[0].isdigit() else (
+                    key in quoted)  # numbers anywhere; formulas where one is written down (strings, comments)
                 if found:
                     findings.leaks.append(f"{name}: answer {key!r}")
     return findings
