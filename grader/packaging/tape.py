@@ -44,7 +44,7 @@ def encode(value, arrays: list, objects: list | None = None, depth: int = 0):
         array = np.asarray(value)
         if array.dtype.kind not in NUMERIC_KINDS or array.dtype.hasobject:
             raise NotData(f"array of dtype {array.dtype}")
-        arrays.append(np.ascontiguousarray(array))
+        arrays.append(array.copy(order="C"))  # not ascontiguousarray: it turns a 0-d array into shape (1,)
         return {"nd" if isinstance(value, np.ndarray) else "np": len(arrays) - 1}
     if isinstance(value, (list, tuple)):
         items = [encode(v, arrays, objects, depth + 1) for v in value]
@@ -90,7 +90,7 @@ def digest(tree, arrays: list) -> str:
     h = hashlib.sha256(json.dumps(tree, sort_keys=True, allow_nan=True).encode())
     for array in arrays:
         h.update(f"|{array.dtype.str}{array.shape}|".encode())
-        h.update(np.ascontiguousarray(array).tobytes())
+        h.update(array.tobytes(order="C"))
     return h.hexdigest()
 
 

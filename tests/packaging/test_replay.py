@@ -89,3 +89,19 @@ def test_the_same_call_twice_with_different_answers_is_not_replayed(tmp_path):
     replay = proxy.oracle_module("zz", "fake", proxy.ReplayBackend(tmp_path), proxy.module_kinds(real))
     with oracle.session("zz", "check", 1), pytest.raises(Unrecorded):
         replay.scale(np.ones(2))
+
+
+def test_scalars_and_zero_d_arrays_keep_their_shape():
+    from grader.packaging.tape import Tape
+
+    tape = Tape()
+    values = [np.float64(2.5), np.array(3.0), np.zeros((2, 0)), (1, [2.0, None], {"a": np.int64(4)}), 2**60,
+              float("nan")]
+    for i, value in enumerate(values):
+        tape.put(str(i), value)
+    for i, value in enumerate(values):
+        got = tape.get(str(i))
+        assert type(got) is type(value), (value, got)
+        if isinstance(value, (np.ndarray, np.generic)):
+            assert got.shape == value.shape and got.dtype == value.dtype, (value, got)
+    assert np.isnan(tape.get("5")) and tape.get("3") == (1, [2.0, None], {"a": 4})
