@@ -37,8 +37,9 @@ class StudentEnv:
         return subprocess.run([str(self.venv / "bin" / "python"), "-c", code], cwd=self.cwd, capture_output=True,
                               text=True, timeout=120)
 
-    def check(self, assignment: str, path: Path, seed: int) -> dict:
-        done = self.run("check", assignment, str(path), "--seed", str(seed), "--format", "json")
+    def check(self, assignment: str, path: Path, seed: int, tasks: tuple[str, ...] = ()) -> dict:
+        options = [a for t in tasks for a in ("--task", t)]
+        done = self.run("check", assignment, str(path), "--seed", str(seed), "--format", "json", *options)
         assert done.returncode in (0, 1), done.stderr
         return json.loads(done.stdout)
 

@@ -19,10 +19,10 @@ def submissions(assignment: str) -> list[Path]:
     return [ROOT / "reference" / assignment, ROOT / "student_template" / assignment, *examples]
 
 
-def assert_same_verdicts(env, assignment: str, path: Path, seed: int, zygote) -> dict:
+def assert_same_verdicts(env, assignment: str, path: Path, seed: int, zygote, tasks: tuple[str, ...] = ()) -> dict:
     """The student build's verdict on every check it grades equals the staff build's; returns the report."""
-    student = env.check(assignment, path, seed)
-    staff = api.check(assignment, path, seed=seed, zygote=zygote).to_dict()
+    student = env.check(assignment, path, seed, tasks)
+    staff = api.check(assignment, path, seed=seed, zygote=zygote, tasks=list(tasks) or None).to_dict()
     hidden = set(env.pack.manifest["hidden"].get(assignment, {}))
     for mine, theirs in zip(student["checks"], staff["checks"], strict=True):
         assert mine["id"] == theirs["id"]
@@ -106,3 +106,12 @@ def test_full_student_build_self_checks_every_submission(student_full, zygote):
                 assert_same_verdicts(env, assignment, path, seed, zygote)
     hidden = env.pack.manifest["hidden"]
     assert not hidden["a2"], "a2's checks are all public"
+
+
+@pytest.mark.slow
+def test_full_student_build_grades_a4_like_the_staff_build(student_full):
+    """a4 calls no reference: the student build grades it unchanged (task 4.1; 4.2 trains for minutes)."""
+    pytest.importorskip("torch")
+    assert not student_full.pack.manifest["hidden"]["a4"]
+    for path in submissions("a4"):
+        assert_same_verdicts(student_full, "a4", path, 1, None, tasks=("4.1",))
