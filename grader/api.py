@@ -7,12 +7,13 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from grader import engine
+from grader import engine, oracle
 from grader.assignment import Assignment, all_assignments, get_assignment
 from grader.errors import UsageError
 from grader.result import Report
@@ -20,7 +21,7 @@ from grader.runner.sandbox import Zygote
 from grader.submission import load_submission
 
 __all__ = ["list_assignments", "get_assignment", "check", "Zygote", "require", "default_submission",
-           "starter_files", "answer_keys", "init"]
+           "starter_files", "answer_keys", "init", "build_student_pack"]
 
 
 def list_assignments() -> list[Assignment]:
@@ -53,6 +54,12 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
         if unknown:
             raise UsageError(f"unknown task {', '.join(unknown)} for {assignment.id}; tasks are "
                              f"{', '.join(assignment.tasks)}")
+    if oracle.STUDENT_BUILD:  # answers were recorded for these seeds only
+        seeds = oracle.public_seeds()
+        if seed is not None and int(seed) not in seeds:
+            raise UsageError(f"--seed {seed}: this student build was recorded with seeds "
+                             f"{', '.join(map(str, seeds))} only; pick one of them (or leave --seed out).")
+        seed = secrets.choice(seeds) if seed is None else int(seed)
     data = {name: Path(folder) for name, folder in (data or {}).items()}
     for name, folder in data.items():
         if not folder.is_dir():
@@ -150,3 +157,18 @@ def init(assignment: str | Assignment, folder: str | Path, force: bool = False, 
             shutil.copyfile(source, target)
         written.append(target)
     return written
+
+
+def build_student_pack(out: str | Path, *, seeds: tuple[int, ...] | None = None,
+                       assignments: list[str] | None = None):
+    """Write the student wheel (no reference, no answer keys, recorded expectations) into ``out``.
+
+    Returns a ``grader.packaging.build.StudentPack`` (the wheel's path, its manifest, what
+    the inspection saw). Needs the staff's source tree; nothing is downloaded.
+    """
+    from grader.packaging.build import PUBLIC_SEEDS
+    from grader.packaging.build import build_student_pack as build
+
+    if oracle.STUDENT_BUILD:
+        raise UsageError("this is a student build: build-student-pack runs only in the staff's build.")
+    return build(Path(out), seeds=tuple(seeds or PUBLIC_SEEDS), assignments=assignments)

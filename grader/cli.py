@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from grader import api
+from grader import api, oracle
 from grader.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED, GraderError, UsageError
 from grader.report import formats, render
 from grader.report.plot import write_learning_curves
@@ -91,8 +91,10 @@ def show_command(assignment: str) -> None:
     if a.forbidden_imports:
         console.print(f"Not allowed to import: {', '.join(a.forbidden_imports)}")
     table = Table("Task", "Check", "Points", "What it verifies")
+    hidden = oracle.hidden_checks(a.id)
     for check in sorted(a.checks, key=lambda c: a.tasks.index(c.task)):
-        table.add_row(check.task, escape(check.name), f"{check.points:g}", escape(check.description))
+        what = f"(hidden: graded by the staff's build) {check.description}" if check.id in hidden else check.description
+        table.add_row(check.task, escape(check.name), f"{check.points:g}", escape(what))
     console.print(table)
     console.print(f"Total: {a.total_points:g} points")
     if a.questions:
@@ -383,6 +385,28 @@ def gradebook_export(format_name: str, output: Path, assignment: str | None, gra
 
     written = export_grades(gradebook, format_name, output, assignment)
     Console(stderr=True).print(f"wrote {len(written)} file(s) to {escape(str(output))}")
+
+
+@main.command("build-student-pack")
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the wheel into (created if needed).")
+@click.option("--seed", "seeds", multiple=True, type=int, metavar="N",
+              help="A public seed to record (repeatable; default 1, 2, 3).")
+@click.option("--assignment", "assignments", multiple=True, metavar="ID", help="Only this assignment (repeatable).")
+def build_student_pack_command(out: Path, seeds: tuple[int, ...], assignments: tuple[str, ...]) -> None:
+    """Build the student wheel: dlgrade without reference solutions or answer keys.
+
+    Example: dlgrade build-student-pack -o dist/student   (then: pip install dist/student/*.whl)
+    """
+    err = Console(stderr=True)
+    with err.status("recording the reference with the public seeds...", spinner="dots"):
+        pack = api.build_student_pack(out, seeds=seeds or None, assignments=list(assignments) or None)
+    hidden = {a: len(ids) for a, ids in pack.manifest["hidden"].items() if ids}
+    click.echo(f"wrote {pack.wheel}")
+    click.echo(f"public seeds: {', '.join(map(str, pack.manifest['seeds']))}; hidden checks: "
+               f"{', '.join(f'{a} {n}' for a, n in sorted(hidden.items())) or 'none'}")
+    for line in pack.findings.shared:
+        click.echo(f"note: a grader line equals a reference line: {line}", err=True)
 
 
 if __name__ == "__main__":

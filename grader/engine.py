@@ -27,6 +27,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from grader import oracle
 from grader.assignment import ALWAYS_FORBIDDEN, Assignment, Check, CheckContext, CheckFailed, CheckUndecided
 from grader.checks.imports import forbidden_imports
 from grader.errors import GraderError, InternalError, UsageError
@@ -213,6 +214,8 @@ class _Grading:
                                duration_s=round(time.perf_counter() - started, 4),
                                output=output[:OUTPUT_IN_RESULT], details=dict(context.details) if context else {})
 
+        if check.id in oracle.hidden_checks(self.assignment.id):  # the student build cannot grade it
+            return result("hidden", 0.0, oracle.HIDDEN_MESSAGE, oracle.hidden_checks(self.assignment.id)[check.id])
         if self.interrupted or self.out_of_time():
             return self.not_run(check)
         for name in check.files:
@@ -228,8 +231,13 @@ class _Grading:
                                progress=lambda text: self.progress(f"{check.task} {check.name}: {text}"),
                                failed_components=failed_components(self.assignment, check, self.results))
         try:
-            message = check.func(context)
+            with oracle.session(self.assignment.id, check.id, self.seed):
+                message = check.func(context)
             return result("passed", check.points, message if isinstance(message, str) else "", "",
+                          student.output())
+        except oracle.Unrecorded:
+            return result("hidden", 0.0, oracle.HIDDEN_MESSAGE,
+                          "This check needs a reference answer the student build did not record for these inputs.",
                           student.output())
         except CheckUndecided as undecided:
             return result("undecided", 0.0, undecided.message, "A member of the staff will grade this part.",

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1
-STATUSES = ("passed", "failed", "error", "timeout", "skipped", "undecided", "not_run")
+STATUSES = ("passed", "failed", "error", "timeout", "skipped", "undecided", "not_run", "hidden")
+UNSCORED = ("skipped", "hidden")  # not counted in max_score: not run, or graded only by the staff's build
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class CheckResult:
     written answer it cannot evaluate: scored 0 until the staff grade it),
     not_run (never started: the submission's time budget was spent, or grading
     was interrupted; scored 0 and counted in the maximum).
+    hidden (the student build has no recorded answer for it: graded by the staff's build).
     """
 
     id: str
@@ -68,11 +70,11 @@ class Report:
 
     @property
     def max_score(self) -> float:
-        return round(sum(c.max_score for c in self.checks if c.status != "skipped"), 6)
+        return round(sum(c.max_score for c in self.checks if c.status not in UNSCORED), 6)
 
     @property
     def all_passed(self) -> bool:
-        return all(c.status == "skipped" or (c.status == "passed" and c.score >= c.max_score) for c in self.checks)
+        return all(c.status in UNSCORED or (c.status == "passed" and c.score >= c.max_score) for c in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -13,11 +13,11 @@ from rich.table import Table
 
 from grader.report import register_format
 from grader.report.sanitize import visible
-from grader.result import Report
+from grader.result import UNSCORED, Report
 
 SYMBOLS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow"),
            "timeout": ("⏱", "yellow"), "skipped": ("-", "dim"), "undecided": ("?", "magenta"),
-           "not_run": ("·", "dim")}
+           "not_run": ("·", "dim"), "hidden": ("·", "dim")}
 
 
 def _points(value: float) -> str:
@@ -48,10 +48,10 @@ def print_report(report: Report, console: Console) -> None:
         symbol, colour = SYMBOLS[check.status]
         partial = check.status == "failed" and check.score > 0
         table.add_row(_text(check.task), _text(check.name),
-                      "" if check.status == "skipped" else f"{_points(check.score)}/{_points(check.max_score)}",
+                      "" if check.status in UNSCORED else f"{_points(check.score)}/{_points(check.max_score)}",
                       f"[{colour}]{symbol} {check.status}{' (partial)' if partial else ''}[/]")
     console.print(table)
-    problems = [c for c in report.checks if c.status not in ("passed", "skipped", "not_run")]
+    problems = [c for c in report.checks if c.status not in ("passed", "skipped", "not_run", "hidden")]
     not_run = [c for c in report.checks if c.status == "not_run"]
     # One explanation for checks that failed for the very same reason (a missing file, say), not one each.
     groups: dict[tuple, list] = {}
@@ -90,6 +90,10 @@ def print_report(report: Report, console: Console) -> None:
             console.print(f"\n[dim]note: {check.task} {_text(check.name)} used the grader's "
                           f"{_text(str(check.details['standin']))} in place of yours, which failed its own checks "
                           "(one mistake is counted once).[/]")
+    hidden = [c for c in report.checks if c.status == "hidden"]
+    if hidden:
+        console.print(f"\n[dim]· {len(hidden)} check(s) hidden in this student build: graded by the staff's build, "
+                      "not counted here.[/]")
     for note in report.diagnostics.get("submission_notes", []):
         console.print(f"\n[dim]note: {_text(note)}[/]")
     verdict = "all checks passed" if report.all_passed else f"{len(problems) + len(not_run)} check(s) need work"

@@ -1,0 +1,81 @@
+"""Where checks reach the reference solutions: one indirection, three builds.
+
+    ref = oracle.load("a1", "mlp")      # instead of: from reference.a1 import mlp as ref
+
+- staff build (this source tree, or its wheel): the real ``reference.a1.mlp``
+  module, untouched;
+- recording (``DLGRADE_ORACLE=record``, used by ``dlgrade build-student-pack``):
+  a proxy that calls the real module and writes every call's input digest and
+  outputs on the tape of the check that made it;
+- student build (its wheel carries ``grader/packaging/expectations/manifest.json``
+  and no ``reference`` package): a proxy that answers the same calls from the
+  tapes. A call it has never seen raises ``Unrecorded``, which the engine
+  reports as a *hidden* check, never as a verdict.
+
+The engine tells the oracle which check is running with ``session``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import importlib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+EXPECTATIONS = Path(__file__).resolve().parent / "packaging" / "expectations"
+MANIFEST = EXPECTATIONS / "manifest.json"
+STUDENT_BUILD = MANIFEST.is_file()
+HIDDEN_MESSAGE = "hidden in the student build: graded by the staff's build."
+
+_session: contextvars.ContextVar[tuple[str, str, int] | None] = contextvars.ContextVar("oracle_session", default=None)
+
+
+class Unrecorded(Exception):
+    """The student build cannot answer this reference call: the check is hidden here."""
+
+
+def load(assignment: str, module: str):
+    """The reference module ``reference.<assignment>.<module>``, or its stand-in in this build."""
+    if STUDENT_BUILD:
+        from grader.packaging.proxy import ReplayBackend, oracle_module
+        return oracle_module(assignment, module, ReplayBackend(EXPECTATIONS), manifest()["modules"][
+            f"{assignment}.{module}"])
+    real = importlib.import_module(f"reference.{assignment}.{module}")
+    if os.environ.get("DLGRADE_ORACLE") == "record":
+        from grader.packaging.proxy import oracle_module, recorder
+        return oracle_module(assignment, module, recorder(), None, real)
+    return real
+
+
+@contextlib.contextmanager
+def session(assignment: str, check: str, seed: int):
+    """Run one check: its reference calls go on (or come from) the tape of (assignment, check, seed)."""
+    token = _session.set((assignment, check, int(seed)))
+    try:
+        yield
+    finally:
+        _session.reset(token)
+
+
+def current() -> tuple[str, str, int] | None:
+    """The (assignment, check, seed) running now, or None (at import time)."""
+    return _session.get()
+
+
+@lru_cache(maxsize=1)
+def manifest() -> dict:
+    """The student build's manifest: public seeds, hidden checks, the reference modules' names."""
+    return json.loads(MANIFEST.read_text(encoding="utf-8")) if STUDENT_BUILD else {}
+
+
+def public_seeds() -> tuple[int, ...]:
+    """The seeds the student build was recorded with (empty in the staff build: any seed)."""
+    return tuple(manifest().get("seeds", ()))
+
+
+def hidden_checks(assignment: str) -> dict[str, str]:
+    """Checks of ``assignment`` the student build does not grade: check id -> why."""
+    return dict(manifest().get("hidden", {}).get(assignment, {}))

@@ -1,0 +1,142 @@
+"""Build the student wheel: the same ``dlgrade`` command, without the reference or the answer keys.
+
+Steps, all offline, in a temporary folder (the source tree is never changed):
+
+1. stage ``pyproject.toml`` and ``grader/`` (no ``reference/``, no caches);
+2. record the reference's answers with the public seeds in a child process
+   (``grader.packaging.record``) into ``grader/packaging/expectations/``;
+3. take the answer keys out of the staged source (``grader.packaging.redact``)
+   and write ``expectations/manifest.json``: seeds, hidden checks, the names
+   of the reference modules (its presence is what makes a build a student build);
+4. refuse if any staged module still imports ``reference``;
+5. ``pip wheel --no-deps --no-build-isolation --no-index`` into the output folder;
+6. inspect the wheel (``grader.packaging.inspect_wheel``) and refuse to leave
+   a wheel that leaks.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.errors import InternalError, UsageError
+from grader.packaging import redact
+from grader.packaging.inspect_wheel import Findings, inspect_wheel
+
+ROOT = Path(__file__).resolve().parents[2]
+PUBLIC_SEEDS = (1, 2, 3)
+RECORD_TIMEOUT_S = 1800
+DATA_PATTERNS = ["packaging/expectations/*.json", "packaging/expectations/**/*.json",
+                 "packaging/expectations/**/*.npz"]
+
+
+@dataclass(frozen=True)
+class StudentPack:
+    """What ``build_student_pack`` made: the wheel, its manifest, and what the inspection saw."""
+
+    wheel: Path
+    manifest: dict
+    findings: Findings
+
+
+def _staff_tree(root: Path) -> None:
+    missing = [p for p in ("pyproject.toml", "grader", "reference") if not (root / p).exists()]
+    if missing:
+        raise UsageError(f"build-student-pack needs the staff's source tree (with {', '.join(missing)}); "
+                         f"{root} is not one: run it from a checkout of dlgrade.")
+
+
+def _stage(root: Path, stage: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "expectations", "*.egg-info")
+    shutil.copytree(root / "grader", stage / "grader", ignore=ignore)
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^version = "([^"]+)"', r'version = "\1+student"', text, count=1)
+    text = re.sub(r'(?m)^readme = .*\n', "", text, count=1)  # the staff README is not the students'
+    text = text.replace('include = ["grader*", "reference*"]', 'include = ["grader*"]')
+    text = re.sub(r'(?m)^grader = \[(.*)\]$', lambda m: "grader = [" + m.group(1) + ", " + ", ".join(
+        f'"{p}"' for p in DATA_PATTERNS) + "]", text, count=1)
+    if 'include = ["grader*"]' not in text or DATA_PATTERNS[0] not in text:
+        raise InternalError("pyproject.toml no longer has the package list the student build rewrites")
+    (stage / "pyproject.toml").write_text(text, encoding="utf-8")
+
+
+def _record(root: Path, expectations: Path, seeds: tuple[int, ...], assignments: list[str]) -> dict:
+    from grader.packaging.record import uses_oracle
+
+    recorded = [a for a in assignments if uses_oracle(root, a)]
+    command = [sys.executable, "-m", "grader.packaging.record", str(root), str(expectations),
+               "--seeds", *map(str, seeds)]
+    for a in recorded:
+        command += ["--assignment", a]
+    env = {**os.environ, "DLGRADE_ORACLE": "record", "PYTHONPATH": str(root)}
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=RECORD_TIMEOUT_S)
+    if done.returncode != 0:
+        raise InternalError(f"recording the reference failed: {done.stderr.strip().splitlines()[-1:]}")
+    summary = json.loads((expectations / "record.json").read_text())
+    (expectations / "record.json").unlink()
+    return summary
+
+
+def _imports_reference(grader: Path) -> list[str]:
+    bad = []
+    for path in grader.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom) else
+                     [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            if any(n.split(".")[0] == "reference" for n in names):
+                bad.append(str(path.relative_to(grader.parent)))
+    return bad
+
+
+def build_student_pack(out: Path, *, seeds: tuple[int, ...] = PUBLIC_SEEDS, assignments: list[str] | None = None,
+                       root: Path = ROOT) -> StudentPack:
+    """Build the student wheel into ``out``; see the module docstring."""
+    from grader.api import list_assignments
+
+    _staff_tree(root)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"-o {out}: not a folder")
+    known = [a.id for a in list_assignments()]
+    assignments = list(assignments or known)
+    unknown = [a for a in assignments if a not in known]
+    if unknown:
+        raise UsageError(f"unknown assignment {', '.join(unknown)}; known: {', '.join(known)}")
+    with tempfile.TemporaryDirectory(prefix="dlgrade-student-build-") as tmp:
+        stage = Path(tmp) / "src"
+        stage.mkdir()
+        _stage(root, stage)
+        expectations = stage / "grader" / "packaging" / "expectations"
+        expectations.mkdir(parents=True)
+        summary = _record(root, expectations, tuple(seeds), assignments)
+        hidden = {a: dict(summary["hidden"].get(a, {})) for a in known}
+        for a, checks in redact.redact(stage / "grader").items():
+            hidden.setdefault(a, {}).update(checks)
+        manifest = {"seeds": list(seeds), "hidden": hidden, "modules": summary["modules"],
+                    "recorded": summary["recorded"]}
+        (expectations / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
+        leaking = _imports_reference(stage / "grader")
+        if leaking:
+            raise InternalError(f"the student build would still import reference in {', '.join(leaking)}")
+        out.mkdir(parents=True, exist_ok=True)
+        wheel_dir = Path(tmp) / "wheel"
+        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                               "--no-index", "--disable-pip-version-check", "-q", "-w", str(wheel_dir), str(stage)],
+                              capture_output=True, text=True, env={**os.environ, "PIP_NO_INDEX": "1"})
+        wheels = sorted(wheel_dir.glob("*.whl"))
+        if done.returncode != 0 or len(wheels) != 1:
+            raise InternalError(f"pip wheel failed: {done.stderr.strip()[-500:]}")
+        findings = inspect_wheel(wheels[0], root)
+        if findings.leaks:
+            raise InternalError(f"the student wheel would contain answers: {'; '.join(findings.leaks[:5])}")
+        target = out / wheels[0].name
+        shutil.copy2(wheels[0], target)
+    return StudentPack(wheel=target, manifest=manifest, findings=findings)

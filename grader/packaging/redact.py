@@ -1,0 +1,135 @@
+"""Take the answer keys out of the student build's copy of the grader's source.
+
+Two modules of the staff build hold answers, and each gets its own rewrite
+(on the staged copy only; the source tree is never changed):
+
+- ``a2/questions.py``: each ``GradientQuestion``'s model answer becomes its
+  fingerprint (``grader.checks.symbolic.fingerprint``: a hash of the parsed,
+  rendered formula), which the exact tier compares with; the numeric and
+  symbolic tiers need only the forward, which the question states anyway.
+  A string in the module that quotes a model answer verbatim (a hint) has the
+  answer cut out.
+- ``a3/questions.py``: the truths are computed from the stated values (the
+  batch-norm matrices with the reference). The student build keeps the stated
+  values and the text, and replaces every computed truth with ``None``; the
+  task 3.6 checks that need them are hidden.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from pathlib import Path
+
+WITHHELD = "[withheld in the student build]"
+
+# Names of a3/questions.py that state the questions (kept); every other assignment becomes None.
+A3_STATED = frozenset({"EXACT", "THREE_FIGURES", "BLOCK_INPUT", "BLOCK_LAYERS", "BN_X", "BN_GAMMA", "BN_BETA",
+                       "N_SAMPLES", "BATCH", "EPOCHS", "CE_PROBS", "MLP_SYMBOLS", "DESCRIPTION"})
+A3_HIDDEN_TASKS = ("3.6",)
+HIDDEN_WHY = "its answer key is not in the student build"
+
+
+def redact_a2_questions(path: Path) -> list[str]:
+    """Replace the model answers of a2's questions by fingerprints; return the answers removed."""
+    from grader.assignments.a2.questions import QUESTIONS
+    from grader.checks import expressions as ex
+    from grader.checks.symbolic import fingerprint
+
+    answers = {q.answer: fingerprint(ex.render(q.parse(q.answer))) for q in QUESTIONS}
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_Constant(self, node: ast.Constant):
+            if not isinstance(node.value, str):
+                return node
+            if node.value in answers:
+                return ast.copy_location(ast.Constant(answers[node.value]), node)
+            text = node.value
+            for answer in sorted(answers, key=len, reverse=True):
+                text = text.replace(answer, WITHHELD)
+            return ast.copy_location(ast.Constant(text), node)
+
+    path.write_text(_header(path) + ast.unparse(Rewrite().visit(tree)) + "\n", encoding="utf-8")
+    return sorted(answers)
+
+
+def redact_a3_questions(path: Path) -> list[str]:
+    """Keep a3's stated values and text, drop every computed truth and helper; return the names dropped."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    body, dropped = [], []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "reference":
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            dropped.append(node.name)
+            continue
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+            if names and all(n in A3_STATED for n in names):
+                body.append(node)
+                continue
+            for name in names:
+                if name != "_":
+                    body.append(ast.parse(f"{name} = None").body[0])
+                    dropped.append(name)
+            continue
+        body.append(node)
+    tree.body = body
+    path.write_text(_header(path) + ast.unparse(ast.fix_missing_locations(tree)) + "\n", encoding="utf-8")
+    return dropped
+
+
+def neutral(answer: str) -> str:
+    """A syntax example in place of a model answer: the same shape with other names (X -> A, axis=1 -> 0)."""
+    renamed = re.sub(r"\b[XYWS]\b", lambda m: {"X": "A", "Y": "B", "W": "V", "S": "T"}[m.group()], answer)
+    return renamed.replace("axis=1", "axis=0")
+
+
+def string_spans(source: str) -> list[tuple[int, int]]:
+    """Character spans of the string literals and comments of a Python source."""
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    spans = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type in (tokenize.STRING, tokenize.COMMENT):
+            (r0, c0), (r1, c1) = token.start, token.end
+            spans.append((starts[r0 - 1] + c0, starts[r1 - 1] + c1))
+    return spans
+
+
+def neutralize_examples(path: Path, answers: list[str]) -> int:
+    """Replace model answers quoted in a module's strings and comments (syntax examples) by neutral ones."""
+    source = path.read_text(encoding="utf-8")
+    pieces, last, count = [], 0, 0
+    for start, end in string_spans(source):
+        text = source[start:end]
+        for answer in sorted(answers, key=len, reverse=True):
+            count += text.count(answer)
+            text = text.replace(answer, neutral(answer))
+        pieces += [source[last:start], text]
+        last = end
+    if count:
+        path.write_text("".join(pieces) + source[last:], encoding="utf-8")
+    return count
+
+
+def _header(path: Path) -> str:
+    return f"# {path.name} of the student build: answer keys removed by grader/packaging/redact.py.\n"
+
+
+def redact(staged_grader: Path) -> dict[str, dict[str, str]]:
+    """Rewrite the staged copy of ``grader/``; return the checks hidden as a result (assignment -> id -> why)."""
+    from grader.api import get_assignment
+
+    answers = redact_a2_questions(staged_grader / "assignments" / "a2" / "questions.py")
+    redact_a3_questions(staged_grader / "assignments" / "a3" / "questions.py")
+    for path in staged_grader.rglob("*.py"):
+        if "packaging" not in path.relative_to(staged_grader).parts:
+            neutralize_examples(path, answers)
+    a3 = get_assignment("a3")
+    return {"a3": {c.id: HIDDEN_WHY for c in a3.checks if c.task in A3_HIDDEN_TASKS}}
