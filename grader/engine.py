@@ -116,7 +116,10 @@ class _Grading:
         self.interrupted = SIGNAL_NAMES.get(signum, f"signal {signum}")
         current = self._current
         if current is not None:
-            current.close()
+            try:
+                current.close()
+            except Exception:  # noqa: BLE001 - never raise out of a signal handler; run() closes it again
+                pass
 
     def not_run(self, check: Check) -> CheckResult:
         """The result of a check that the budget or an interruption left no time for."""
@@ -153,10 +156,10 @@ class _Grading:
             if name in self.blocked or not name.endswith(".py"):
                 continue
             student = self.student(PROBE_WALL_S)
+            self._current = student
             try:
                 session = student.session  # asked before any student code runs in it:
                 self.isolation = {**session.isolation, **session.request("isolation")}
-                self._current = student
                 student.module(name[:-3])
             except StudentCodeError as exc:
                 self.blocked[name] = describe_student_error(exc)
