@@ -212,7 +212,10 @@ class _Grading:
             if self.interrupted:
                 return self.not_run(check)
             fraction = min(max(failure.fraction, 0.0), 1.0)
-            return result("failed", fraction * check.points, failure.message, failure.hint, student.output())
+            message = failure.message
+            if capped and self.out_of_time():  # e.g. a speed check that caught its own (shortened) time-out
+                message += f" (The submission's {self.budget_s:g} s budget ran out during this check.)"
+            return result("failed", fraction * check.points, message, failure.hint, student.output())
         except MissingName as missing:
             return result("failed", 0.0, f"missing: {missing.name} is not defined.",
                           "Use the names and signatures of the handout exactly.", student.output())

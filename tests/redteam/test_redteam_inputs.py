@@ -423,3 +423,11 @@ def test_every_method_returns_junk(grade, shift):
     assert report.score == 0, [(c.id, c.status, c.message) for c in report.checks if c.score]
     for name in ("json", "terminal"):
         assert "\x1b" not in render(report, name)
+
+
+def test_a_check_that_catches_its_own_time_out_says_the_budget_ended_it(grade):
+    report = api.check("a3", ROOT / "examples" / "a3" / "loops_correct_but_slow", tasks=["conv_speed"], seed=1,
+                       budget_s=4)
+    check = by_id(report)["conv_speed"]
+    assert check.status in ("failed", "timeout") and check.score == 0
+    assert "4 s budget ran out" in check.message
