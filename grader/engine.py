@@ -138,7 +138,10 @@ class _Grading:
             raise KeyboardInterrupt
         self.interrupted = SIGNAL_NAMES.get(signum, f"signal {signum}")
         for current in list(self._running):
-            current.close()
+            try:
+                current.close()
+            except Exception:  # noqa: BLE001 - never raise out of a signal handler; run() closes it again
+                pass
 
     def not_run(self, check: Check) -> CheckResult:
         """The result of a check that the budget or an interruption left no time for."""
@@ -177,10 +180,10 @@ class _Grading:
             if name in self.blocked or not name.endswith(".py"):
                 continue
             student = self.student(PROBE_WALL_S)
+            self._running.add(student)
             try:
                 session = student.session  # asked before any student code runs in it:
                 self.isolation = {**session.isolation, **session.request("isolation")}
-                self._running.add(student)
                 student.module(name[:-3])
             except StudentCodeError as exc:
                 self.blocked[name] = describe_student_error(exc, self.submission.origins)
@@ -246,7 +249,10 @@ class _Grading:
             if self.interrupted:
                 return self.not_run(check)
             fraction = min(max(failure.fraction, 0.0), 1.0)
-            return result("failed", fraction * check.points, failure.message, failure.hint, student.output())
+            message = failure.message
+            if capped and self.out_of_time():  # e.g. a speed check that caught its own (shortened) time-out
+                message += f" (The submission's {self.budget_s:g} s budget ran out during this check.)"
+            return result("failed", fraction * check.points, message, failure.hint, student.output())
         except MissingName as missing:
             return result("failed", 0.0, f"missing: {missing.name} is not defined.",
                           "Use the names and signatures of the handout exactly.", student.output())

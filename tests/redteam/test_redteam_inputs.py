@@ -219,22 +219,51 @@ def test_zip_slip_names_are_never_paths(tmp_path):
     assert not (tmp_path / "escaped.py").exists() and not Path("/tmp/absolute_dlgrade_slip.py").exists()
 
 
+def remove_deep_chain(root: Path) -> None:
+    """Remove a chain of nested ``d`` folders of any depth without recursion (``shutil.rmtree`` recurses).
+
+    Each step moves the grandchild up beside ``root``'s child, then removes the emptied child, so no
+    path is ever longer than two names. Nothing deep may outlive the test: pytest's own clean-up of
+    old temporary folders would hit the recursion limit.
+    """
+    top = os.open(root, os.O_RDONLY)
+    try:
+        name, step = "d", 0
+        while os.path.lexists(f"/proc/self/fd/{top}/{name}"):
+            fd = os.open(name, os.O_RDONLY, dir_fd=top)
+            step += 1
+            try:
+                os.rename("d", f"d{step}", src_dir_fd=fd, dst_dir_fd=top)
+                hoisted = True
+            except FileNotFoundError:
+                hoisted = False
+            finally:
+                os.close(fd)
+            os.rmdir(name, dir_fd=top)
+            if not hoisted:
+                break
+            name = f"d{step}"
+    finally:
+        os.close(top)
+
+
 def test_3000_deep_folder_tree_in_the_submission(tmp_path):
     folder = a1_folder(tmp_path)
     fd = os.open(folder, os.O_RDONLY)
-    try:  # deeper than PATH_MAX allows to name at once: built one relative step at a time
-        for _ in range(3000):
-            os.mkdir("d", dir_fd=fd)
-            new = os.open("d", os.O_RDONLY, dir_fd=fd)
-            os.close(fd)
-            fd = new
-    finally:
-        os.close(fd)
     try:
+        try:  # deeper than PATH_MAX allows to name at once: built one relative step at a time
+            for _ in range(3000):
+                os.mkdir("d", dir_fd=fd)
+                new = os.open("d", os.O_RDONLY, dir_fd=fd)
+                os.close(fd)
+                fd = new
+        finally:
+            os.close(fd)
         result = run_cli("check", "a1", folder, "--format", "json", "--task", "1.3")
         assert result.exit_code == 1 and json.loads(result.stdout)["score"] == 0
-    finally:  # pytest's own clean-up of old temporary folders recurses and would choke on this tree
-        subprocess.run(["rm", "-rf", str(folder / "d")], check=False)
+    finally:
+        remove_deep_chain(folder)
+    assert not (folder / "d").exists()
 
 
 def test_output_into_a_missing_folder_is_refused_before_grading(tmp_path):
@@ -397,3 +426,11 @@ def test_every_method_returns_junk(grade, shift):
     assert report.score == 0, [(c.id, c.status, c.message) for c in report.checks if c.score]
     for name in ("json", "terminal"):
         assert "\x1b" not in render(report, name)
+
+
+def test_a_check_that_catches_its_own_time_out_says_the_budget_ended_it(grade):
+    report = api.check("a3", ROOT / "examples" / "a3" / "loops_correct_but_slow", tasks=["conv_speed"], seed=1,
+                       budget_s=4)
+    check = by_id(report)["conv_speed"]
+    assert check.status in ("failed", "timeout") and check.score == 0
+    assert "4 s budget ran out" in check.message
