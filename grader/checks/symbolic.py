@@ -246,6 +246,12 @@ _PROVED: dict[tuple, bool | None] = {}  # (question identity, rendered answer) -
 _TRUTHS: dict[tuple, tuple] = {}  # question identity -> (G * d forward, its symbols, its functions)
 
 
+def _sympy_applies(question: GradientQuestion, student: ex.Node) -> bool:
+    """SymPy compares element-wise forms only (no matrix products, sums or transposes, no derived names)."""
+    return not (question.derived or question.forward_fn) and ex.is_elementwise(student) and \
+        ex.is_elementwise(question.parse(question.forward))
+
+
 def _sympy_truth(question: GradientQuestion):
     """G * d forward / d wrt, derived by SymPy in this process (trusted text: the question's own forward)."""
     if question.identity in _TRUTHS:
@@ -272,8 +278,7 @@ def _sympy_equal(question: GradientQuestion, student: ex.Node, seconds: float = 
     is bounded); with ``seconds`` > 0 the full ``cancel``/``simplify`` runs
     in a forked child cut off after ``seconds``.
     """
-    forward = question.parse(question.forward)
-    if question.derived or question.forward_fn or not (ex.is_elementwise(student) and ex.is_elementwise(forward)):
+    if not _sympy_applies(question, student):
         return None
     key = (question.identity, ex.render(student))
     if _PROVED.get(key) is not None:
@@ -469,7 +474,6 @@ def _as_vector(value, shape: tuple, latex: bool):
 
 def judge(question: GradientQuestion, text: str, seed: int = 0) -> Verdict:
     """Decide one answer; see the module docstring for the steps."""
-    warm()  # once per process, and outside the answer's time budget: a cold process must not change verdicts
     started = time.monotonic()
     try:
         student = question.parse(text)
@@ -482,6 +486,9 @@ def judge(question: GradientQuestion, text: str, seed: int = 0) -> Verdict:
     approximation = _approximation(question, student, echo)
     if approximation:
         return approximation
+    if _sympy_applies(question, student) and not _WARMED:
+        warm()  # once per process, outside the answer's time budget: a cold process must not change verdicts
+        started = time.monotonic()
     latex = text.strip().startswith("$")
     verdict = _numeric(question, student, echo, seed, started, latex)
     if verdict.status != "passed":
