@@ -289,8 +289,11 @@ def _sympy_equal(question: GradientQuestion, student: ex.Node, seconds: float = 
     truth, symbols, functions = _sympy_truth(question)
     bits, terms = _size_bound(student)
     if key not in _PROVED and bits <= IN_PROCESS_BITS and terms <= IN_PROCESS_TERMS:
-        difference = ex.to_sympy(student, symbols, functions) - truth  # bounded work: no fork needed
-        _PROVED[key] = True if difference == 0 or sympy.expand(difference) == 0 else None
+        try:  # bounded work, so no fork is needed; SymPy's own failures on odd input only mean "not proved"
+            difference = ex.to_sympy(student, symbols, functions) - truth
+            _PROVED[key] = True if difference == 0 or sympy.expand(difference) == 0 else None
+        except (RecursionError, ArithmeticError, ValueError, TypeError, AttributeError):
+            _PROVED[key] = None
         if _PROVED[key]:
             return True
     if seconds <= 0.05:
