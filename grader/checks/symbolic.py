@@ -337,6 +337,11 @@ def _size_bound(node: ex.Node) -> tuple[int, int]:
     them (nested powers of numbers, products of long sums) SymPy only works
     in a forked child that is cut off.
     """
+    bits, terms = _raw_size_bound(node)
+    return min(bits, IN_PROCESS_BITS + 1), min(terms, IN_PROCESS_TERMS + 1)  # capped: nested powers stay small
+
+
+def _raw_size_bound(node: ex.Node) -> tuple[int, int]:
     if node.kind == "num":
         return max(node.value.numerator.bit_length(), node.value.denominator.bit_length(), 1), 1
     if node.kind == "sym":
