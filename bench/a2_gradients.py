@@ -13,6 +13,7 @@ Usage: python bench/a2_gradients.py
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -75,19 +76,22 @@ def main() -> None:
     cases += [(by_key[k], text, "approximate") for k, texts in APPROXIMATE.items() for text in texts]
     cases += [(QUESTIONS[0], text, "hostile") for text, _ in HOSTILE]
     cases += [(by_key["div_backward.dY"], text, "built to explode") for text, _ in BOMBS]
-    times: dict[tuple[int, str], list[float]] = {}
+    times: dict[tuple[int, str], list[tuple[float, float]]] = {}
     for seed in range(3):  # seed 0: every answer is new to the process; 1, 2: later submissions, same answers
         for question, text, kind in cases:
-            started = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             judge(question, text, seed=seed)
-            times.setdefault((seed, kind), []).append((time.perf_counter() - started) * 1000)
+            times.setdefault((seed, kind), []).append(((time.perf_counter() - wall) * 1000,
+                                                       (time.process_time() - cpu) * 1000))
 
-    def line(label, values):
-        values = sorted(values)
-        p95 = values[int(0.95 * (len(values) - 1))]
-        print(f"  {label:<44} {len(values):4d} checks: p50 {statistics.median(values):6.1f} ms, "
-              f"p95 {p95:6.1f} ms, max {values[-1]:6.1f} ms")
+    def line(label, pairs):
+        parts = []
+        for name, values in (("wall", sorted(w for w, _ in pairs)), ("cpu", sorted(c for _, c in pairs))):
+            p95 = values[int(0.95 * (len(values) - 1))]
+            parts.append(f"{name} p50 {statistics.median(values):5.1f} p95 {p95:5.1f} max {values[-1]:6.1f} ms")
+        print(f"  {label:<44} {len(pairs):4d} checks: {' | '.join(parts)}")
 
+    print(f"  ({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}: wall time includes waiting for a core)")
     line("first submission (caches cold), all answers", [t for (s, _), v in times.items() if s == 0 for t in v])
     line("all three submissions, all answers", [t for v in times.values() for t in v])
     for kind in ("model", "equivalent", "wrong", "approximate", "hostile", "built to explode"):

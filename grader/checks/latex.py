@@ -4,7 +4,8 @@ Supported: ``\frac{a}{b}``, ``\odot``/``\circ`` (element-wise product),
 ``\oslash`` (element-wise division), ``\cdot`` and juxtaposition of two
 matrices (matrix product), ``^\top``/``^T``/``^{\top}`` (transpose),
 ``^{k}`` (power), ``\exp``, ``\log``, ``\ln``, ``\sqrt{}``, ``\sigma``
-(sigmoid), ``f'(X)`` (``fprime(X)``), ``\sum_i`` / ``\sum_j`` (sum over rows,
+(sigmoid; ``\log Y`` applies to the next name or number), a number beside
+``\cdot`` or a matrix (scaling), ``f'(X)`` (``fprime(X)``), ``\sum_i`` / ``\sum_j`` (sum over rows,
 axis 0 / over columns, axis 1: the summed axis disappears), ``\left(``/``\right)``,
 ``\mathbf{X}``, subscripted names (``D_{in}`` is ``D_in``).
 
@@ -13,7 +14,8 @@ linear algebra: ``A \mathbf{1}`` is the column of row sums of ``A`` (NumPy's
 ``A.sum(axis=-1, keepdims=True)``, shape (n, 1)) and ``\mathbf{1}^\top A``
 the row of column sums (``A.sum(axis=0, keepdims=True)``, shape (1, m)); both
 broadcast against ``A``. ``\mathbb{1}``, ``\vec{1}`` and a subscript giving the
-length (``\mathbf{1}_m``) are read the same way.
+length (``\mathbf{1}_m``) are read the same way (docs/writing-answers.md).
+
 The output is then parsed by the same whitelisted parser as any answer, so
 this translation needs to be helpful, not safe.
 """

@@ -248,6 +248,12 @@ _PROVED: dict[tuple, bool | None] = {}  # (question identity, rendered answer) -
 _TRUTHS: dict[tuple, tuple] = {}  # question identity -> (G * d forward, its symbols, its functions)
 
 
+def _sympy_applies(question: GradientQuestion, student: ex.Node) -> bool:
+    """SymPy compares element-wise forms only (no matrix products, sums or transposes, no derived names)."""
+    return not (question.derived or question.forward_fn) and ex.is_elementwise(student) and \
+        ex.is_elementwise(question.parse(question.forward))
+
+
 def _sympy_truth(question: GradientQuestion):
     """G * d forward / d wrt, derived by SymPy in this process (trusted text: the question's own forward)."""
     if question.identity in _TRUTHS:
@@ -274,8 +280,7 @@ def _sympy_equal(question: GradientQuestion, student: ex.Node, seconds: float = 
     is bounded); with ``seconds`` > 0 the full ``cancel``/``simplify`` runs
     in a forked child cut off after ``seconds``.
     """
-    forward = question.parse(question.forward)
-    if question.derived or question.forward_fn or not (ex.is_elementwise(student) and ex.is_elementwise(forward)):
+    if not _sympy_applies(question, student):
         return None
     key = (question.identity, ex.render(student))
     if _PROVED.get(key) is not None:
@@ -286,8 +291,11 @@ def _sympy_equal(question: GradientQuestion, student: ex.Node, seconds: float = 
     truth, symbols, functions = _sympy_truth(question)
     bits, terms = _size_bound(student)
     if key not in _PROVED and bits <= IN_PROCESS_BITS and terms <= IN_PROCESS_TERMS:
-        difference = ex.to_sympy(student, symbols, functions) - truth  # bounded work: no fork needed
-        _PROVED[key] = True if difference == 0 or sympy.expand(difference) == 0 else None
+        try:  # bounded work, so no fork is needed; SymPy's own failures on odd input only mean "not proved"
+            difference = ex.to_sympy(student, symbols, functions) - truth
+            _PROVED[key] = True if difference == 0 or sympy.expand(difference) == 0 else None
+        except (RecursionError, ArithmeticError, ValueError, TypeError, AttributeError):
+            _PROVED[key] = None
         if _PROVED[key]:
             return True
     if seconds <= 0.05:
@@ -331,6 +339,11 @@ def _size_bound(node: ex.Node) -> tuple[int, int]:
     them (nested powers of numbers, products of long sums) SymPy only works
     in a forked child that is cut off.
     """
+    bits, terms = _raw_size_bound(node)
+    return min(bits, IN_PROCESS_BITS + 1), min(terms, IN_PROCESS_TERMS + 1)  # capped: nested powers stay small
+
+
+def _raw_size_bound(node: ex.Node) -> tuple[int, int]:
     if node.kind == "num":
         return max(node.value.numerator.bit_length(), node.value.denominator.bit_length(), 1), 1
     if node.kind == "sym":
@@ -471,7 +484,6 @@ def _as_vector(value, shape: tuple, latex: bool):
 
 def judge(question: GradientQuestion, text: str, seed: int = 0) -> Verdict:
     """Decide one answer; see the module docstring for the steps."""
-    warm()  # once per process, and outside the answer's time budget: a cold process must not change verdicts
     started = time.monotonic()
     try:
         student = question.parse(text)
@@ -485,6 +497,9 @@ def judge(question: GradientQuestion, text: str, seed: int = 0) -> Verdict:
     approximation = _approximation(question, student, echo)
     if approximation:
         return approximation
+    if _sympy_applies(question, student) and not _WARMED:
+        warm()  # once per process, outside the answer's time budget: a cold process must not change verdicts
+        started = time.monotonic()
     latex = text.strip().startswith("$")
     verdict = _numeric(question, student, echo, seed, started, latex)
     if verdict.status != "passed":

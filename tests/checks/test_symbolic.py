@@ -124,6 +124,7 @@ BOMBS = [
     ("-G * X / Y**2 + 0*((((X + Y + G)**8)**8)**8)**8", ("undecided", "failed")),  # infinite in float64
     ("-G * X / Y**2 + 0*exp(exp(exp(exp(X))))", ("undecided", "failed", "passed")),
     ("-G * X / Y**2 * " + "*".join(["(Y/Y)"] * 60), ("passed",)),
+    ("-G * X / Y**2 + 0*" + "(" * 40 + "X + Y + G" + ")**8" * 40, ("undecided", "failed")),
 ]
 
 
