@@ -75,7 +75,7 @@ def durations(reports: dict[str, Report], checks) -> bytes:
     axis = figure.add_subplot()
     data = [[c.duration_s for r in reports.values() for c in r.checks if c.id == check_id and c.status != "skipped"]
             or [0.0] for check_id, _ in checks]
-    axis.boxplot(data, vert=False, tick_labels=[label for _, label in checks], showfliers=True)
+    axis.boxplot(data, orientation="horizontal", tick_labels=[label for _, label in checks], showfliers=True)
     axis.invert_yaxis()
     axis.set_xlabel("seconds (parent-measured, per student)")
     axis.set_title("Duration per check")

@@ -60,8 +60,8 @@ def common_mistakes(reports: dict[str, Report], top: int = 3) -> dict[str, list[
 
 
 def suspicious_pairs(reports: dict[str, Report], min_checks: int = 3, rare: int | None = None) -> list[SuspiciousPair]:
-    """Pairs sharing a rare identical wrong output (at most ``rare`` students have it) on ``min_checks``+ checks."""
-    rare = rare if rare is not None else max(2, len(reports) // 20)
+    """Pairs sharing a rare wrong output (at most ``rare`` students have it) on ``min_checks`` or more checks."""
+    rare = rare if rare is not None else max(3, len(reports) // 20)  # 5% of the class, at least 3
     holders: dict[tuple[str, str], list[str]] = defaultdict(list)
     for student, report in reports.items():
         for check in report.checks:
