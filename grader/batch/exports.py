@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from grader.batch.gradebook import Graded, Gradebook
+from grader.batch.gradebook import Gradebook, Graded
 from grader.errors import UsageError
 from grader.report.markdown import visible
 from grader.result import Report

@@ -21,7 +21,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.errors import GraderError, UsageError
+from grader.errors import UsageError
 from grader.result import Report
 
 SCHEMA = """
