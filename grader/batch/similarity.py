@@ -43,6 +43,17 @@ class SuspiciousPair:
     checks: tuple[str, ...]
 
 
+def whole_submission_failures(reports: dict[str, Report]) -> dict[str, str]:
+    """Students whose every check failed with one same message (missing file, import crash...): student -> message."""
+    whole = {}
+    for student, report in reports.items():
+        ran = [c for c in report.checks if c.status != "skipped"]
+        messages = {c.message for c in ran}
+        if ran and len(messages) == 1 and all(c.status not in PASSING for c in ran):
+            whole[student] = messages.pop()
+    return whole
+
+
 def common_mistakes(reports: dict[str, Report], top: int = 3) -> dict[str, list[Mistake]]:
     """Per check id, its ``top`` most frequent wrong outcomes (same message), with counts."""
     by_check: dict[str, Counter] = defaultdict(Counter)
