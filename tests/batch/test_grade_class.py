@@ -87,12 +87,13 @@ def _grade_command(book: Path, root: Path, *extra: str) -> list[str]:
             "--task", "1.3", "--seed", "3", *extra]
 
 
-def test_sigkill_of_the_parent_mid_batch_then_rerun_grades_everyone_exactly_once(tmp_path):
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_killing_the_parent_mid_batch_then_rerun_grades_everyone_exactly_once(tmp_path, how):
     root = tmp_path / "class"
     made = make_class(root, 12)
     book = tmp_path / "gb.sqlite"
     process = subprocess.Popen(_grade_command(book, root, "--timeout-scale", "0.5"), cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 180
     try:
         while time.monotonic() < deadline:
@@ -104,8 +105,11 @@ def test_sigkill_of_the_parent_mid_batch_then_rerun_grades_everyone_exactly_once
                     pass
             assert process.poll() is None, "the run ended before it could be killed"
             time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        process.send_signal(how)
+        _, stderr = process.communicate(timeout=60)
+        if how == signal.SIGINT:  # Ctrl-C: one sentence, exit 130, the run marked interrupted
+            assert process.returncode == 130 and "Traceback" not in stderr, stderr
+            assert stderr.strip().splitlines()[-1].startswith("interrupted: every student graded so far is saved")
     finally:
         try:
             os.killpg(process.pid, signal.SIGKILL)
@@ -119,6 +123,8 @@ def test_sigkill_of_the_parent_mid_batch_then_rerun_grades_everyone_exactly_once
     after, bad = _gradebook_state(book)
     assert sorted(after) == sorted(made) and not bad  # every student exactly once
     assert f"{len(before)} already graded" in rerun.stderr
+    assert [r["status"] for r in list_runs(book)] == ["running" if how == signal.SIGKILL else "interrupted",
+                                                      "finished"]
 
 
 def test_a_full_disk_mid_batch_is_one_sentence_and_leaves_the_gradebook_consistent(tmp_path):
