@@ -276,7 +276,7 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
 
     from grader.batch.api import grade_class
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
                TimeRemainingColumn())
     bar = Progress(*columns, console=err, transient=False)
@@ -325,7 +325,8 @@ def gradebook_list(gradebook: Path) -> None:
     for run in list_runs(gradebook):
         isolation = ", ".join(k for k, v in run["isolation"].items() if v is True) or "-"
         machine = f"{run['machine'].get('node', '?')} ({run['machine'].get('cpus', '?')} cpus)"
-        table.add_row(str(run["id"]), escape(run["assignment"]), run["started_at"], run["status"],
+        status = "unfinished" if run["status"] == "running" else run["status"]  # running now, or killed
+        table.add_row(str(run["id"]), escape(run["assignment"]), run["started_at"], status,
                       escape(run["dlgrade_version"]), str(run["seed"]), escape(machine), escape(isolation),
                       str(run["graded"]))
     Console().print(table)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 import statistics
+from collections import Counter
 from html import escape
 from pathlib import Path
 
-from grader.batch.similarity import common_mistakes, suspicious_pairs
+from grader.batch.similarity import common_mistakes, suspicious_pairs, whole_submission_failures
 from grader.report.html import page
 from grader.report.markdown import visible
 from grader.report.plot import figure_png, new_figure
@@ -75,7 +76,7 @@ def durations(reports: dict[str, Report], checks) -> bytes:
     axis = figure.add_subplot()
     data = [[c.duration_s for r in reports.values() for c in r.checks if c.id == check_id and c.status != "skipped"]
             or [0.0] for check_id, _ in checks]
-    axis.boxplot(data, vert=False, tick_labels=[label for _, label in checks], showfliers=True)
+    axis.boxplot(data, orientation="horizontal", tick_labels=[label for _, label in checks], showfliers=True)
     axis.invert_yaxis()
     axis.set_xlabel("seconds (parent-measured, per student)")
     axis.set_title("Duration per check")
@@ -98,7 +99,14 @@ def render_page(assignment: str, reports: dict[str, Report], missing: list[str] 
         body += ["<h2>Scores</h2>", _img(score_histogram(reports), "score histogram"),
                  "<h2>Failure rate per check</h2>", _img(failure_rates(reports, checks), "failure rate per check"),
                  "<h2>Duration per check</h2>", _img(durations(reports, checks), "duration per check")]
-    mistakes = common_mistakes(reports)
+    whole = whole_submission_failures(reports)
+    if whole:
+        body.append("<h2>Submissions where nothing ran</h2><p>Every check failed the same way (counted once here, "
+                    "not per check below).</p><table><tr><th>Students</th><th>Why</th></tr>")
+        for message, count in Counter(whole.values()).most_common():
+            body.append(f"<tr><td>{count}</td><td><pre>{_text(message[:600])}</pre></td></tr>")
+        body.append("</table>")
+    mistakes = common_mistakes({s: r for s, r in reports.items() if s not in whole})
     body.append("<h2>Most common wrong outcomes per check</h2>")
     if mistakes:
         body.append("<table><tr><th>Check</th><th>Students</th><th>What they were told</th><th>Hint</th></tr>")

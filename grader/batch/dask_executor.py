@@ -23,6 +23,7 @@ from grader.batch.worker import grade_one
 from grader.errors import UsageError
 
 GPU_TASKS = {"a4": {"4.2"}}
+CONNECT_TIMEOUT = "10s"
 
 
 def _import_distributed():
@@ -53,7 +54,7 @@ class DaskExecutor:
         self._cluster = None
         try:
             if scheduler:
-                self.client = distributed.Client(scheduler, timeout="30s")
+                self.client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
             else:
                 self._cluster = distributed.LocalCluster(n_workers=max(1, jobs), threads_per_worker=1,
                                                          processes=True, dashboard_address=None)

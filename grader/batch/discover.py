@@ -165,7 +165,7 @@ def _plain(root: Path, expected) -> list[Entry]:
 
 
 def discover(root: Path, staging: Path, expected: tuple[str, ...]) -> list[Entry]:
-    """The students in ``root`` (a folder, already extracted), sorted by id; Canvas files are regrouped in ``staging``."""
+    """The students in ``root`` (an extracted folder), sorted by id; Canvas files are regrouped in ``staging``."""
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder or a .zip of submissions")
     if (root / "submission_metadata.yml").is_file():

@@ -43,6 +43,17 @@ class SuspiciousPair:
     checks: tuple[str, ...]
 
 
+def whole_submission_failures(reports: dict[str, Report]) -> dict[str, str]:
+    """Students whose every check failed with one same message (missing file, import crash...): student -> message."""
+    whole = {}
+    for student, report in reports.items():
+        ran = [c for c in report.checks if c.status != "skipped"]
+        messages = {c.message for c in ran}
+        if ran and len(messages) == 1 and all(c.status not in PASSING for c in ran):
+            whole[student] = messages.pop()
+    return whole
+
+
 def common_mistakes(reports: dict[str, Report], top: int = 3) -> dict[str, list[Mistake]]:
     """Per check id, its ``top`` most frequent wrong outcomes (same message), with counts."""
     by_check: dict[str, Counter] = defaultdict(Counter)
@@ -60,8 +71,8 @@ def common_mistakes(reports: dict[str, Report], top: int = 3) -> dict[str, list[
 
 
 def suspicious_pairs(reports: dict[str, Report], min_checks: int = 3, rare: int | None = None) -> list[SuspiciousPair]:
-    """Pairs sharing a rare identical wrong output (at most ``rare`` students have it) on ``min_checks``+ checks."""
-    rare = rare if rare is not None else max(2, len(reports) // 20)
+    """Pairs sharing a rare wrong output (at most ``rare`` students have it) on ``min_checks`` or more checks."""
+    rare = rare if rare is not None else max(3, len(reports) // 20)  # 5% of the class, at least 3
     holders: dict[tuple[str, str], list[str]] = defaultdict(list)
     for student, report in reports.items():
         for check in report.checks:

@@ -38,8 +38,8 @@ def check_equal_to_alone(result, made, zygote) -> None:
             assert kind == "malformed" and batch.score == 0
             assert all("could not be read" in c.message for c in batch.checks if c.status != "skipped")
             continue
-        assert [(c.id, c.status, c.score) for c in batch.checks] == [(c.id, c.status, c.score) for c in single.checks], \
-            student
+        outcome = lambda report: [(c.id, c.status, c.score) for c in report.checks]  # noqa: E731
+        assert outcome(batch) == outcome(single), student
         assert batch.score == single.score
 
 
@@ -87,12 +87,13 @@ def _grade_command(book: Path, root: Path, *extra: str) -> list[str]:
             "--task", "1.3", "--seed", "3", *extra]
 
 
-def test_sigkill_of_the_parent_mid_batch_then_rerun_grades_everyone_exactly_once(tmp_path):
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_killing_the_parent_mid_batch_then_rerun_grades_everyone_exactly_once(tmp_path, how):
     root = tmp_path / "class"
     made = make_class(root, 12)
     book = tmp_path / "gb.sqlite"
     process = subprocess.Popen(_grade_command(book, root, "--timeout-scale", "0.5"), cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 180
     try:
         while time.monotonic() < deadline:
@@ -104,8 +105,11 @@ def test_sigkill_of_the_parent_mid_batch_then_rerun_grades_everyone_exactly_once
                     pass
             assert process.poll() is None, "the run ended before it could be killed"
             time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        process.send_signal(how)
+        _, stderr = process.communicate(timeout=60)
+        if how == signal.SIGINT:  # Ctrl-C: one sentence, exit 130, the run marked interrupted
+            assert process.returncode == 130 and "Traceback" not in stderr, stderr
+            assert stderr.strip().splitlines()[-1].startswith("interrupted: every student graded so far is saved")
     finally:
         try:
             os.killpg(process.pid, signal.SIGKILL)
@@ -119,6 +123,8 @@ def test_sigkill_of_the_parent_mid_batch_then_rerun_grades_everyone_exactly_once
     after, bad = _gradebook_state(book)
     assert sorted(after) == sorted(made) and not bad  # every student exactly once
     assert f"{len(before)} already graded" in rerun.stderr
+    assert [r["status"] for r in list_runs(book)] == ["running" if how == signal.SIGKILL else "interrupted",
+                                                      "finished"]
 
 
 def test_a_full_disk_mid_batch_is_one_sentence_and_leaves_the_gradebook_consistent(tmp_path):
@@ -156,7 +162,8 @@ def test_cli_grade_roster_and_gradebook_commands(tmp_path):
 
     graded = dlgrade("grade", "a1", str(root), "--gradebook", str(book), "--task", "1.3", "--roster", str(roster))
     assert graded.returncode == 0, graded.stderr
-    assert "missing (on the roster, no submission): s099" in graded.stderr and "not on the roster: s002" in graded.stderr
+    assert "missing (on the roster, no submission): s099" in graded.stderr
+    assert "not on the roster: s002" in graded.stderr
     assert "3 graded" in graded.stderr
     listed = dlgrade("gradebook", "list", "--gradebook", str(book))
     assert listed.returncode == 0 and "a1" in listed.stdout

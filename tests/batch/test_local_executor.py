@@ -1,0 +1,39 @@
+"""The local pool: a worker killed mid-grading loses nothing (its submissions are graded again by a fresh pool)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+from grader.batch.local import LocalExecutor
+from tests.batch.conftest import REFERENCE_A1, with_prelude
+
+
+def test_a_killed_worker_loses_no_submission(make_submission):
+    slow = make_submission({"mlp.py": with_prelude("import time\ntime.sleep(2)\n")})
+    jobs = [{"assignment": "a1", "student": name, "path": str(path), "tasks": ["1.3"], "seed": 1}
+            for name, path in (("slow", slow), ("correct", make_submission({"mlp.py": REFERENCE_A1})))]
+    executor = LocalExecutor(1)
+    killed = []
+
+    def kill_the_worker() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            pool = executor._pool
+            processes = list((getattr(pool, "_processes", None) or {}).keys()) if pool else []
+            if processes:
+                time.sleep(1.0)
+                os.kill(processes[0], signal.SIGKILL)
+                killed.append(processes[0])
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_the_worker)
+    killer.start()
+    results = {r["student"]: r for r in executor.run(jobs)}
+    killer.join()
+    assert killed
+    assert set(results) == {"slow", "correct"}
+    assert all("report" in r for r in results.values()), results
+    assert all(r["pid"] != killed[0] for r in results.values())
