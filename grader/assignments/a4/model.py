@@ -185,6 +185,9 @@ def match(claimed: Claimed, kwargs: dict, strict: bool = False) -> Matched:
     convs = _assign(kinds["conv"], ["conv1", "conv2"], shapes)
     fcs = _assign(kinds["fc"], ["fc1", "fc2", "fc3"], shapes)
     bns = kinds["bn"]
+    if kwargs.get("batch_norm"):  # registered in any order: BatchNorm2d(6) is bn1, BatchNorm2d(16) bn2
+        odd = [module for module in bns if _bn_size(module[1]) not in (6, 16)]
+        bns = odd + sorted([m for m in bns if m not in odd], key=lambda module: _bn_size(module[1]))
 
     def fail(message: str, hint: str):
         raise CheckFailed(f"{label}: {message}", hint)

@@ -26,8 +26,8 @@ class LeNet(nn.Module):
         self.conv1 = nn.Conv2d(3, 6, 5)
         self.pool = nn.MaxPool2d(2)
         self.conv2 = nn.Conv2d(6, 16, 5)
-        self.bn1 = nn.BatchNorm2d(6) if batch_norm else nn.Identity()
         self.bn2 = nn.BatchNorm2d(16) if batch_norm else nn.Identity()
+        self.bn1 = nn.BatchNorm2d(6) if batch_norm else nn.Identity()
         self.fc1 = nn.Linear(16 * 5 * 5, 120)
         self.fc2 = nn.Linear(120, 84)
         self.fc3 = nn.Linear(84, num_classes)
@@ -137,7 +137,7 @@ BUGS = {
 
 CORRECT = {
     "reference": REFERENCE,
-    "student style (named layers, F.relu, nn.Dropout)": STUDENT,
+    "student style (named layers, bn2 registered before bn1, F.relu, nn.Dropout)": STUDENT,
     "one nn.Sequential with nn.Flatten, fc layers registered first": '''import torch
 from torch import nn
 
