@@ -56,3 +56,11 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
                             timeout_scale=timeout_scale, data=data, progress=progress)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def doctor(namespaces: bool = True):
+    """Start one probe session and report which isolation layers this machine gives it, and for each
+    missing one what to change (``dlgrade doctor``). Returns a ``grader.runner.doctor.DoctorReport``."""
+    from grader.runner.doctor import probe
+
+    return probe(namespaces=namespaces)

@@ -6,6 +6,7 @@ Exit codes: 0 every check passed, 1 some check did not, 2 usage error,
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -107,6 +108,29 @@ def check_command(assignment: str, path: Path, tasks: tuple[str, ...], format_na
     else:
         click.echo(render(report, format_name), nl=False)
     sys.exit(EXIT_PASSED if report.all_passed else EXIT_FAILED)
+
+
+@main.command("doctor")
+@click.option("--format", "format_name", type=click.Choice(["terminal", "json"]), default="terminal",
+              show_default=True, help="Output format.")
+def doctor_command(format_name: str) -> None:
+    """Show the isolation a sandbox session gets on this machine, and how to get the full sandbox."""
+    report = api.doctor()
+    if format_name == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    click.echo(f"isolation level: {report.level}  ({report.user}, {report.system}, Python {report.python}, "
+               f"one session {report.session_ms:.0f} ms)")
+    fixes: dict[str, list[str]] = {}
+    for layer in report.layers:
+        click.echo(f"  [{'x' if layer.active else ' '}] {layer.name}: {layer.gives}")
+        if not layer.active:
+            fixes.setdefault(layer.fix, []).append(layer.name)
+    click.echo(f"  rlimits: {', '.join(report.rlimits) or 'none'}")
+    if report.forced_off:
+        click.echo("namespaces are turned off here by DLGRADE_SANDBOX=minimal (or Zygote(namespaces=False)).")
+    for fix, names in fixes.items():
+        click.echo(f"to get {', '.join(names)}: {fix}")
 
 
 if __name__ == "__main__":

@@ -225,6 +225,10 @@ def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, 
         layers["unprivileged_user"] = limits.become_nobody()
     else:
         layers["unprivileged_user"] = os.getuid() != 0
+    if root and not layers["unprivileged_user"] and not layers["allowlist_root"]:
+        # A capability-less root must own its scratch to use it (no DAC override left).
+        for path in [scratch, *(os.path.join(scratch, n) for n in os.listdir(scratch))]:
+            os.chown(path, 0, 0, follow_symlinks=False)
     layers["no_new_privs"] = limits.no_new_privs()
     layers["no_capabilities"] = limits.drop_capabilities()
     layers["seccomp"] = seccomp.install()
