@@ -184,7 +184,10 @@ def copy_submission(files: dict[str, str], scratch: str, owner: int | None) -> N
     for name, source in files.items():
         if "/" in name or name in ("", ".", ".."):
             continue
-        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue  # a link (or gone): the session simply does not have that file
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 continue
