@@ -83,6 +83,7 @@ def test_sandbox_isolates_without_root(shared_folder):
     if not layers["user_namespace"]:
         pytest.skip("this kernel refuses unprivileged user namespaces")
     assert layers["pid_namespace"] and layers["network_namespace"] and layers["read_only_filesystem"]
+    assert layers["allowlist_root"] and layers["level"] in ("full", "partial")
     assert layers["unprivileged_user"] and result["who"] == [1, 65534]
     survivors = subprocess.run(["pgrep", "-f", "543.21"], capture_output=True, text=True).stdout.split()
     assert survivors == []
