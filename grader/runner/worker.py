@@ -67,7 +67,8 @@ def zygote_main(control_fd: int, home: str) -> None:
     signal.signal(signal.SIGTERM, stop)
     syscalls.die_with_parent(signal.SIGTERM)
     plan = filesystem.plan()
-    wire.send_message(control, {"ready": True, "pid": os.getpid(), "seccomp": seccomp.available()})
+    program = seccomp.compile_filter()
+    wire.send_message(control, {"ready": True, "pid": os.getpid(), "seccomp": program is not None})
     try:
         while os.getppid() != 1:
             try:
@@ -83,7 +84,7 @@ def zygote_main(control_fd: int, home: str) -> None:
             if pid == 0:
                 try:
                     control.close()
-                    _session_parent(channel, request, plan, prefix)
+                    _session_parent(channel, request, plan, prefix, program)
                 except BaseException:
                     traceback.print_exc()  # lands in the zygote's log, for the staff
                 finally:
@@ -117,7 +118,7 @@ def _signal(pid: int, signum: int) -> None:
         pass
 
 
-def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str) -> None:
+def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str, program: bytes | None) -> None:
     """Process P: namespaces and cgroup, fork the student process S, report both pids, wait for S,
     then remove the cgroup. P is trusted; S (PID 1 of its namespace) cannot see or signal it."""
     os.setsid()
@@ -156,7 +157,7 @@ def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str
         os.close(go_write)
         os.read(go_read, 1)  # wait until P has told the parent our pid
         os.close(go_read)
-        _session_main(channel_fd, stdout_fd, request, layers, plan, wanted and privileged)
+        _session_main(channel_fd, stdout_fd, request, layers, plan, wanted and privileged, program)
         os._exit(0)
     os.close(go_read)
     os.close(stdout_fd)
@@ -175,7 +176,7 @@ def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str
 
 
 def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, plan: list[str],
-                  privileged: bool) -> None:
+                  privileged: bool, program: bytes | None) -> None:
     """Process S: build the root, lock down, then serve calls on the channel."""
     syscalls.die_with_parent(signal.SIGKILL)
     os.setpgid(0, 0)  # the parent kills the group where there is no PID namespace
@@ -231,7 +232,7 @@ def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, 
             os.chown(path, 0, 0, follow_symlinks=False)
     layers["no_new_privs"] = limits.no_new_privs()
     layers["no_capabilities"] = limits.drop_capabilities()
-    layers["seccomp"] = seccomp.install()
+    layers["seccomp"] = seccomp.install(program)
     layers["level"] = isolation_level(layers)
     os.chdir(scratch)
     os.environ.clear()
