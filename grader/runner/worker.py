@@ -1,20 +1,23 @@
 """The untrusted side: a zygote that forks one sandboxed session per check.
 
-Started by ``grader.runner.sandbox`` as ``python -I worker.py`` with a scrubbed
-environment. It imports only the standard library, NumPy and ``wire`` (plus
-whatever ``--preload`` names, e.g. torch), so that the interpreter and import
-start-up are paid once; each session is then a ``fork`` (milliseconds).
+Started by ``grader.runner.sandbox`` as ``python -I worker.py FD HOME`` with a scrubbed
+environment. It imports only the standard library, NumPy, ``wire`` and the layer
+modules of ``isolation/`` (plus whatever ``DLGRADE_PRELOAD`` names, e.g. torch), so that
+the interpreter, the imports, the allowlist and the seccomp program are paid once; each
+session is then a ``fork`` (milliseconds).
 
 Process tree of one session::
 
-    zygote ── P (trusted: setsid, unshare, reports pids, waits) ── S (student)
+    zygote ── P (trusted: cgroup, namespaces, waits, removes the cgroup) ── S (student)
 
-P enters new PID and network namespaces when the kernel allows it, so S is
-PID 1 of its own namespace: when S is killed, the kernel kills every process
-the student started. S applies resource limits, drops root to ``nobody``,
-changes into the scratch directory, redirects stdout/stderr to capped files and
-only then imports student code. Everything S sends back is untrusted data that
-the parent validates.
+P joins the session's memory and pids cgroup and enters new PID, network, IPC and UTS
+namespaces (and, when not root, a user namespace first), so S is PID 1 of its own
+namespace: when S dies the kernel kills every process the student started. S enters a
+mount namespace, builds its allowlist root and pivots into it (``isolation.filesystem``),
+applies rlimits, becomes uid 65534 with no capabilities and no_new_privs, loads the
+seccomp filter, and only then imports student code. Everything S sends back is untrusted
+data that the parent validates. When the parent closes the control socket (or dies),
+the zygote ends every session, removes the cgroups and its folder, and exits.
 """
 
 from __future__ import annotations
