@@ -222,7 +222,7 @@ def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, 
         except OSError:
             pass
     request = {**request, "scratch": scratch}
-    layers["rlimits"] = limits.apply_rlimits(request["limits"])
+    layers["rlimits"] = limits.apply_rlimits(request["limits"], processes=not layers["pids_cgroup"])
     if root or layers["user_namespace"]:
         limits.drop_bounding_set()
     if root and (layers["allowlist_root"] or limits.interpreter_readable_by_others(_interpreter_paths())):

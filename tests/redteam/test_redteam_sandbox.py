@@ -78,7 +78,7 @@ def test_walking_the_root_finds_no_grader_or_reference(hostile):
         "        count += len(files)\n"
         "        for name in dirs + files:\n"
         "            path = os.path.join(folder, name)\n"
-        "            if (path.endswith(('reference/a1', 'grader/runner', '/briefs', '/shadow', 'reference/a1/mlp.py'))\n"
+        "            if (path.endswith(('reference/a1', 'grader/runner', '/briefs', '/shadow', 'a1/mlp.py'))\n"
         "                    or name.startswith('dlgrade') or (name == '.git' and path.startswith('/work'))):\n"
         "                found.append(os.path.join(folder, name))\n"
         "    return found, count, sorted(os.listdir('/'))\n")
@@ -315,8 +315,9 @@ def test_session_ends_on_timeout_and_leaves_nothing(hostile, zygote):
 
 
 def test_reading_the_reference_scores_no_more_than_a_wrong_submission(grade):
+    target = str(ROOT / "reference" / "a1" / "mlp.py")
     cheat = ("import glob\nsrc = None\nfor p in glob.glob('/**/reference/a1/mlp.py', recursive=True) + "
-             f"[{str(ROOT / 'reference' / 'a1' / 'mlp.py')!r}]:\n    try:\n        src = open(p).read()\n        break\n"
+             f"[{target!r}]:\n    try:\n        src = open(p).read()\n        break\n"
              "    except OSError:\n        pass\nif src:\n    exec(src)\n")
     wrong = REFERENCE_A1.replace("return x @ self.W + self.b", "return x @ self.W - self.b")
     cheated = by_id(grade("a1", {"mlp.py": cheat}, tasks=["1.1"]))["linear_forward"]
