@@ -16,9 +16,9 @@ import pytest
 
 from grader.runner import doctor
 from grader.runner.isolation import filesystem
+from grader.runner.isolation.level import FULL_LAYERS, isolation_level
 from grader.runner.remote import Student
 from grader.runner.sandbox import Limits, Zygote
-from grader.runner.worker import FULL_LAYERS, isolation_level
 
 ROOT = Path(__file__).resolve().parents[2]
 
