@@ -172,3 +172,11 @@ def build_student_pack(out: str | Path, *, seeds: tuple[int, ...] | None = None,
     if oracle.STUDENT_BUILD:
         raise UsageError("this is a student build: build-student-pack runs only in the staff's build.")
     return build(Path(out), seeds=tuple(seeds or PUBLIC_SEEDS), assignments=assignments)
+
+
+def doctor(namespaces: bool = True):
+    """Start one probe session and report which isolation layers this machine gives it, and for each
+    missing one what to change (``dlgrade doctor``). Returns a ``grader.runner.doctor.DoctorReport``."""
+    from grader.runner.doctor import probe
+
+    return probe(namespaces=namespaces)

@@ -7,6 +7,7 @@ stopped by SIGINT / SIGTERM (the report of what finished is still written).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -408,6 +409,29 @@ def build_student_pack_command(out: Path, seeds: tuple[int, ...], assignments: t
                f"{', '.join(f'{a} {n}' for a, n in sorted(hidden.items())) or 'none'}")
     for line in pack.findings.shared:
         click.echo(f"note: a grader line equals a reference line: {line}", err=True)
+
+
+@main.command("doctor")
+@click.option("--format", "format_name", type=click.Choice(["terminal", "json"]), default="terminal",
+              show_default=True, help="Output format.")
+def doctor_command(format_name: str) -> None:
+    """Show the isolation a sandbox session gets on this machine, and how to get the full sandbox."""
+    report = api.doctor()
+    if format_name == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    click.echo(f"isolation level: {report.level}  ({report.user}, {report.system}, Python {report.python}, "
+               f"one session {report.session_ms:.0f} ms)")
+    fixes: dict[str, list[str]] = {}
+    for layer in report.layers:
+        click.echo(f"  [{'x' if layer.active else ' '}] {layer.name}: {layer.gives}")
+        if not layer.active:
+            fixes.setdefault(layer.fix, []).append(layer.name)
+    click.echo(f"  rlimits: {', '.join(report.rlimits) or 'none'}")
+    if report.forced_off:
+        click.echo("namespaces are turned off here by DLGRADE_SANDBOX=minimal (or Zygote(namespaces=False)).")
+    for fix, names in fixes.items():
+        click.echo(f"to get {', '.join(names)}: {fix}")
 
 
 if __name__ == "__main__":

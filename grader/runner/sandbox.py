@@ -255,7 +255,8 @@ class Session:
                 data = f.read(STDOUT_KEEP_BYTES + 1)
         except OSError:
             return ""
-        text = data[:STDOUT_KEEP_BYTES].decode("utf-8", errors="replace").replace(f"{self.home}/scratch/", "").replace("/scratch/", "")
+        text = data[:STDOUT_KEEP_BYTES].decode("utf-8", errors="replace")
+        text = text.replace(f"{self.home}/scratch/", "").replace("/scratch/", "")
         return text + ("\n[... output truncated]" if len(data) > STDOUT_KEEP_BYTES else "")
 
     def kill(self) -> None:

@@ -1,20 +1,23 @@
 """The untrusted side: a zygote that forks one sandboxed session per check.
 
-Started by ``grader.runner.sandbox`` as ``python -I worker.py`` with a scrubbed
-environment. It imports only the standard library, NumPy and ``wire`` (plus
-whatever ``--preload`` names, e.g. torch), so that the interpreter and import
-start-up are paid once; each session is then a ``fork`` (milliseconds).
+Started by ``grader.runner.sandbox`` as ``python -I worker.py FD HOME`` with a scrubbed
+environment. It imports only the standard library, NumPy, ``wire`` and the layer
+modules of ``isolation/`` (plus whatever ``DLGRADE_PRELOAD`` names, e.g. torch), so that
+the interpreter, the imports, the allowlist and the seccomp program are paid once; each
+session is then a ``fork`` (milliseconds).
 
 Process tree of one session::
 
-    zygote ── P (trusted: setsid, unshare, reports pids, waits) ── S (student)
+    zygote ── P (trusted: cgroup, namespaces, waits, removes the cgroup) ── S (student)
 
-P enters new PID and network namespaces when the kernel allows it, so S is
-PID 1 of its own namespace: when S is killed, the kernel kills every process
-the student started. S applies resource limits, drops root to ``nobody``,
-changes into the scratch directory, redirects stdout/stderr to capped files and
-only then imports student code. Everything S sends back is untrusted data that
-the parent validates.
+P joins the session's memory and pids cgroup and enters new PID, network, IPC and UTS
+namespaces (and, when not root, a user namespace first), so S is PID 1 of its own
+namespace: when S dies the kernel kills every process the student started. S enters a
+mount namespace, builds its allowlist root and pivots into it (``isolation.filesystem``),
+applies rlimits, becomes uid 65534 with no capabilities and no_new_privs, loads the
+seccomp filter, and only then imports student code. Everything S sends back is untrusted
+data that the parent validates. When the parent closes the control socket (or dies),
+the zygote ends every session, removes the cgroups and its folder, and exits.
 """
 
 from __future__ import annotations
@@ -34,22 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import wire  # noqa: E402
 from isolation import cgroups, filesystem, limits, namespaces, seccomp, syscalls  # noqa: E402
-
-# The layers every report names, in order; ``level`` summarises them (see ``isolation_level``).
-FULL_LAYERS = ("pid_namespace", "network_namespace", "ipc_namespace", "uts_namespace", "mount_namespace",
-               "allowlist_root", "unprivileged_user", "no_new_privs", "no_capabilities", "seccomp",
-               "memory_cgroup", "pids_cgroup")
-
-
-def isolation_level(layers: dict) -> str:
-    """"full": every layer held; "partial": the student cannot see the host's files or processes
-    nor reach the network, as an unprivileged user, but a limit is per process only (no cgroup) or
-    seccomp is missing; "minimal": anything less (rlimits, a process group, perhaps a separate uid)."""
-    if all(layers.get(name) for name in FULL_LAYERS):
-        return "full"
-    core = ("pid_namespace", "network_namespace", "allowlist_root", "unprivileged_user", "no_capabilities")
-    return "partial" if all(layers.get(name) for name in core) else "minimal"
-
+from isolation.level import isolation_level  # noqa: E402
 
 # ------------------------------------------------------------------- zygote
 
@@ -67,7 +55,8 @@ def zygote_main(control_fd: int, home: str) -> None:
     signal.signal(signal.SIGTERM, stop)
     syscalls.die_with_parent(signal.SIGTERM)
     plan = filesystem.plan()
-    wire.send_message(control, {"ready": True, "pid": os.getpid(), "seccomp": seccomp.available()})
+    program = seccomp.compile_filter()
+    wire.send_message(control, {"ready": True, "pid": os.getpid(), "seccomp": program is not None})
     try:
         while os.getppid() != 1:
             try:
@@ -83,7 +72,7 @@ def zygote_main(control_fd: int, home: str) -> None:
             if pid == 0:
                 try:
                     control.close()
-                    _session_parent(channel, request, plan, prefix)
+                    _session_parent(channel, request, plan, prefix, program)
                 except BaseException:
                     traceback.print_exc()  # lands in the zygote's log, for the staff
                 finally:
@@ -117,7 +106,7 @@ def _signal(pid: int, signum: int) -> None:
         pass
 
 
-def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str) -> None:
+def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str, program: bytes | None) -> None:
     """Process P: namespaces and cgroup, fork the student process S, report both pids, wait for S,
     then remove the cgroup. P is trusted; S (PID 1 of its namespace) cannot see or signal it."""
     os.setsid()
@@ -156,7 +145,7 @@ def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str
         os.close(go_write)
         os.read(go_read, 1)  # wait until P has told the parent our pid
         os.close(go_read)
-        _session_main(channel_fd, stdout_fd, request, layers, plan, wanted and privileged)
+        _session_main(channel_fd, stdout_fd, request, layers, plan, wanted and privileged, program)
         os._exit(0)
     os.close(go_read)
     os.close(stdout_fd)
@@ -175,7 +164,7 @@ def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str
 
 
 def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, plan: list[str],
-                  privileged: bool) -> None:
+                  privileged: bool, program: bytes | None) -> None:
     """Process S: build the root, lock down, then serve calls on the channel."""
     syscalls.die_with_parent(signal.SIGKILL)
     os.setpgid(0, 0)  # the parent kills the group where there is no PID namespace
@@ -218,16 +207,20 @@ def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, 
         except OSError:
             pass
     request = {**request, "scratch": scratch}
-    layers["rlimits"] = limits.apply_rlimits(request["limits"])
+    layers["rlimits"] = limits.apply_rlimits(request["limits"], processes=not layers["pids_cgroup"])
     if root or layers["user_namespace"]:
         limits.drop_bounding_set()
     if root and (layers["allowlist_root"] or limits.interpreter_readable_by_others(_interpreter_paths())):
         layers["unprivileged_user"] = limits.become_nobody()
     else:
         layers["unprivileged_user"] = os.getuid() != 0
+    if root and not layers["unprivileged_user"] and not layers["allowlist_root"]:
+        # A capability-less root must own its scratch to use it (no DAC override left).
+        for path in [scratch, *(os.path.join(scratch, n) for n in os.listdir(scratch))]:
+            os.chown(path, 0, 0, follow_symlinks=False)
     layers["no_new_privs"] = limits.no_new_privs()
     layers["no_capabilities"] = limits.drop_capabilities()
-    layers["seccomp"] = seccomp.install()
+    layers["seccomp"] = seccomp.install(program)
     layers["level"] = isolation_level(layers)
     os.chdir(scratch)
     os.environ.clear()

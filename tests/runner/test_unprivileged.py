@@ -1,8 +1,9 @@
 """The sandbox as a student's laptop runs it: not root, isolated through an unprivileged user namespace.
 
-Runs the sandbox as the user ``nobody`` with the system Python. Skipped unless this
-machine has that user, lets root switch to it, and has a system Python with NumPy
-that ``nobody`` can run (the test venv usually lives where ``nobody`` cannot read).
+Runs the sandbox as the user ``nobody`` with the system Python: its own NumPy, or else a
+throw-away venv of the system Python that borrows the test venv's site-packages (when
+``nobody`` can read them and the Python versions match). Skipped unless this machine has
+that user and root can switch to it.
 """
 
 from __future__ import annotations
@@ -26,16 +27,29 @@ def _as_nobody(args: list[str], timeout: float = 60) -> subprocess.CompletedProc
                           timeout=timeout, cwd="/tmp")
 
 
-def _available() -> bool:
+def _python_for_nobody(folder: Path) -> str | None:
+    """A Python with NumPy that ``nobody`` can run, or None."""
     if os.getuid() != 0 or not shutil.which("su") or not os.path.exists(SYSTEM_PYTHON):
-        return False
+        return None
     try:
-        return _as_nobody([SYSTEM_PYTHON, "-c", "'import numpy'"], timeout=30).returncode == 0
+        if _as_nobody([SYSTEM_PYTHON, "-c", "'import numpy'"], timeout=30).returncode == 0:
+            return SYSTEM_PYTHON
+        import numpy
+
+        site = Path(numpy.__file__).parents[1]
+        venv = folder / "venv"
+        made = _as_nobody([SYSTEM_PYTHON, "-m", "venv", "--without-pip", str(venv)], timeout=60)
+        pths = list(venv.glob("lib/python3*/site-packages"))
+        if made.returncode != 0 or len(pths) != 1 or pths[0].parent.name != site.parent.name:
+            return None
+        (pths[0] / "borrowed.pth").write_text(f"{site}\n")
+        python = str(venv / "bin" / "python")
+        return python if _as_nobody([python, "-I", "-c", "'import numpy'"], timeout=30).returncode == 0 else None
     except (OSError, subprocess.TimeoutExpired):
-        return False
+        return None
 
 
-pytestmark = pytest.mark.skipif(not _available(), reason="no non-root user with a system Python and NumPy")
+pytestmark = pytest.mark.skipif(os.getuid() != 0 or not shutil.which("su"), reason="needs root to become nobody")
 
 
 @pytest.fixture
@@ -49,6 +63,9 @@ def shared_folder():
 
 def test_sandbox_isolates_without_root(shared_folder):
     folder = shared_folder
+    python = _python_for_nobody(folder)
+    if python is None:
+        pytest.skip("no Python with NumPy that the user nobody can run")
     (folder / "mlp.py").write_text(textwrap.dedent("""
         import os, subprocess
         def who():
@@ -58,6 +75,8 @@ def test_sandbox_isolates_without_root(shared_folder):
             return 1
         def write_outside():
             open(os.environ['OUTSIDE'], 'w').write('x')
+        def hostile():
+            return [os.path.exists(p) for p in ('/work/briefs', '/etc/shadow', '/sys', '/home')]
     """))
     script = folder / "run.py"
     script.write_text(textwrap.dedent(f"""
@@ -71,18 +90,26 @@ def test_sandbox_isolates_without_root(shared_folder):
             s.request('load', 'module', 'mlp', '')
             result['who'] = s.request('call', 'mlp', 'who', [], {{}})
             result['escape'] = s.request('call', 'mlp', 'escape', [], {{}})
+            result['hostile'] = s.request('call', 'mlp', 'hostile', [], {{}})
             s.close()
+        from grader.runner.doctor import probe
+        result['doctor'] = probe().to_dict()
         print(json.dumps(result))
     """))
     for path in (folder / "mlp.py", script):
         path.chmod(0o666)
-    done = _as_nobody([SYSTEM_PYTHON, str(script)])
+    done = _as_nobody([python, str(script)])
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     layers = result["isolation"]
     if not layers["user_namespace"]:
         pytest.skip("this kernel refuses unprivileged user namespaces")
     assert layers["pid_namespace"] and layers["network_namespace"] and layers["read_only_filesystem"]
+    assert layers["allowlist_root"] and layers["level"] == "partial" and not layers["memory_cgroup"]
+    assert result["hostile"] == [False, False, False, False]
+    doctor = result["doctor"]
+    assert doctor["level"] == "partial" and doctor["user"] != "root"
+    assert {x["name"] for x in doctor["layers"] if not x["active"]} >= {"memory_cgroup", "pids_cgroup"}
     assert layers["unprivileged_user"] and result["who"] == [1, 65534]
     survivors = subprocess.run(["pgrep", "-f", "543.21"], capture_output=True, text=True).stdout.split()
     assert survivors == []

@@ -184,7 +184,10 @@ def copy_submission(files: dict[str, str], scratch: str, owner: int | None) -> N
     for name, source in files.items():
         if "/" in name or name in ("", ".", ".."):
             continue
-        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue  # a link (or gone): the session simply does not have that file
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 continue
@@ -221,38 +224,51 @@ def read_only_host_root(scratch: str, hide: list[str]) -> bool:
 
 
 def remove_tree(path: str) -> None:
-    """Remove a folder tree without recursion (a 3000-deep tree must not crash) and without following links."""
-    stack, failed = [path], set()
-    while stack:
-        current = stack[-1]
-        try:
-            entries = list(os.scandir(current))
-        except FileNotFoundError:
-            stack.pop()
-            continue
-        except OSError:
-            entries = []
-        folders = []
-        for entry in entries:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.path not in failed:
-                        folders.append(entry.path)
-                else:
-                    os.unlink(entry.path)
-            except OSError:
-                pass
-        if folders:
-            stack.extend(folders)
-            continue
-        stack.pop()
-        try:
-            os.rmdir(current)
-        except FileNotFoundError:
-            pass
-        except OSError:
-            try:
-                os.chmod(current, 0o700)
-                os.rmdir(current)
-            except OSError:
-                failed.add(current)
+    """Remove a folder tree without recursion and without long paths (a 3000-deep tree must neither
+    overflow the stack nor exceed PATH_MAX), never following links; whatever cannot go is left."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return
+    depth, failed = 0, set()
+    try:
+        while True:
+            descended = False
+            with os.scandir(fd) as entries:
+                listing = [(e.name, e.is_dir(follow_symlinks=False), e.inode()) for e in entries]
+            for name, is_dir, inode in listing:
+                if inode in failed:
+                    continue
+                try:
+                    if not is_dir:
+                        os.unlink(name, dir_fd=fd)
+                        continue
+                    try:
+                        os.rmdir(name, dir_fd=fd)
+                        continue
+                    except OSError:
+                        child = os.open(name, flags, dir_fd=fd)
+                except OSError:
+                    failed.add(inode)
+                    continue
+                os.close(fd)
+                fd, depth, descended = child, depth + 1, True
+                break
+            if descended:
+                continue
+            if any(inode not in failed for _, _, inode in listing):
+                continue  # something was removed this round; look again
+            if listing:
+                failed.add(os.fstat(fd).st_ino)
+            if depth == 0:
+                break
+            parent = os.open("..", flags, dir_fd=fd)
+            os.close(fd)
+            fd, depth = parent, depth - 1
+    finally:
+        os.close(fd)
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass

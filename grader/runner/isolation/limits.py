@@ -14,9 +14,11 @@ from . import syscalls
 NOBODY = 65534
 
 
-def apply_rlimits(limits: dict, address_space: bool = True) -> list[str]:
-    """Set CPU, file size, process and open-file limits (and the address space unless a memory
-    cgroup caps the session as a whole); returns the names that held."""
+def apply_rlimits(limits: dict, address_space: bool = True, processes: bool = True) -> list[str]:
+    """Set CPU, address space, file size, process and open-file limits; returns the names that held.
+
+    ``processes=False`` where a pids cgroup caps the session: RLIMIT_NPROC counts every process of
+    the uid on the whole machine, so parallel sessions (all uid 65534) would starve each other."""
     applied = []
     vm = _current_vm_bytes()
     table = {
@@ -27,7 +29,8 @@ def apply_rlimits(limits: dict, address_space: bool = True) -> list[str]:
         "open_files": (resource.RLIMIT_NOFILE, lambda v: int(v)),
     }
     for key, (res, convert) in table.items():
-        if limits.get(key) is None or (key == "memory_mb" and not address_space):
+        if limits.get(key) is None or (key == "memory_mb" and not address_space) or (
+                key == "processes" and not processes):
             continue
         value = convert(limits[key])
         try:

@@ -10,7 +10,9 @@ Where pyseccomp or libseccomp is missing the session runs without it and reports
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import tempfile
 
 from . import syscalls
 
@@ -35,10 +37,11 @@ def available() -> bool:
     return pyseccomp is not None
 
 
-def install() -> bool:
-    """Load the filter into the calling process (and so into every process it starts)."""
+def compile_filter() -> bytes | None:
+    """The filter as BPF bytes, built once (in the zygote: building it costs about 15 ms, loading it
+    in each session a few microseconds); None where libseccomp is unavailable."""
     if pyseccomp is None:
-        return False
+        return None
     try:
         f = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
         for name in REFUSED:
@@ -54,7 +57,25 @@ def install() -> bool:
             f.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")
         except (RuntimeError, ValueError, OSError):
             pass
-        f.load()
+        with tempfile.TemporaryFile() as out:
+            f.export_bpf(out)
+            out.seek(0)
+            program = out.read()
     except (RuntimeError, ValueError, OSError):
+        return None
+    return program if program and len(program) % 8 == 0 else None
+
+
+class _Program(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+
+def install(program: bytes | None) -> bool:
+    """Load a compiled filter into the calling process (and so into every process it starts).
+    Needs no_new_privs (or CAP_SYS_ADMIN) first."""
+    c = syscalls.libc()
+    if not program or not c:
         return False
-    return True
+    pr_set_seccomp, seccomp_mode_filter = 22, 2
+    prog = _Program(len(program) // 8, program)
+    return c.prctl(pr_set_seccomp, seccomp_mode_filter, ctypes.byref(prog), 0, 0) == 0
