@@ -169,6 +169,7 @@ def test_without_isolation_training_fails_grouped_under_its_root_cause(grade, mo
     assert failing(report) == {"sgd_steps", "train_linear", "train_xor", "train_digits"}
     assert_hints(report, {"train_xor": "did not go down"})
     assert {by_id(report)[c].root_cause for c in ("train_linear", "train_xor", "train_digits")} == {"sgd_steps"}
+    assert {c["id"]: c["root_cause"] for c in report.to_dict()["checks"]}["train_xor"] == "sgd_steps"
     text = render_terminal(report)
     assert "3 further checks fail because of this" in text and "root cause: 1.5 SGD: several steps" in text
 
