@@ -100,7 +100,17 @@ def weighted_sums(name: str, outputs, count: int, G: np.ndarray) -> list[float]:
     return [float(np.sum(G * out)) for out in arrays(name, outputs, count, shape=np.shape(G))]
 
 
-def verify_gradient(ctx, name: str, got, expected: np.ndarray, evaluate: Evaluate, at: np.ndarray, *,
+def own_forward(ctx, evaluate: Evaluate) -> Evaluate | None:
+    """``evaluate``, or None when the forward it runs already failed its own check in this run.
+
+    For ``verify_gradient``: with the assignment isolating components, a backward check
+    declares ``depends_on=(the forward's component,)`` and is then judged against the
+    reference alone, so a wrong forward is not charged a second time in its backward.
+    """
+    return None if getattr(ctx, "failed_components", ()) else evaluate
+
+
+def verify_gradient(ctx, name: str, got, expected: np.ndarray, evaluate: Evaluate | None, at: np.ndarray, *,
                     constants=None, mistakes=(), rtol: float = 1e-6) -> None:
     """Verify a student's gradient two ways: against the reference, and by finite differences.
 
@@ -108,7 +118,9 @@ def verify_gradient(ctx, name: str, got, expected: np.ndarray, evaluate: Evaluat
     to the scalar ``sum(G * forward(point))`` of the STUDENT's forward. A
     mismatch with the reference fails with a located message and a hint; a
     gradient that matches the reference but not the student's own forward fails
-    too, pointing at the forward.
+    too, pointing at the forward. ``evaluate=None`` skips the finite differences: a
+    check passes it when the student's forward already failed its own check (one
+    mistake, counted once: the reference alone then judges the gradient).
     """
     from grader.assignment import CheckFailed
     from grader.checks.compare import as_array, assert_close
@@ -117,7 +129,7 @@ def verify_gradient(ctx, name: str, got, expected: np.ndarray, evaluate: Evaluat
         assert_close(name, got, expected, rtol=rtol, constants=constants, mistakes=mistakes)
     except CheckFailed as failure:
         got_array = as_array(name, got)
-        if got_array.shape == np.shape(at) and np.isfinite(got_array).all():
+        if evaluate is not None and got_array.shape == np.shape(at) and np.isfinite(got_array).all():
             try:
                 consistent = directional_check(name, evaluate, at, got_array, ctx.rng, locate=False)
             except CheckFailed:  # the forward itself is broken: the reference comparison says enough
@@ -126,6 +138,8 @@ def verify_gradient(ctx, name: str, got, expected: np.ndarray, evaluate: Evaluat
                 failure.message += (" It does agree with finite differences of your own forward, "
                                     "so your forward computes a different function than the handout's.")
         raise failure
+    if evaluate is None:
+        return
     result = directional_check(name, evaluate, at, np.asarray(got, dtype=np.float64), ctx.rng)
     if not result.ok:
         raise CheckFailed(f"{name} matches the reference but not finite differences of your forward: "

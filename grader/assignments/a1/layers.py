@@ -16,7 +16,7 @@ from grader import oracle
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a1.spec import A1
 from grader.checks.compare import as_array, as_scalar, assert_close, fmt
-from grader.checks.gradcheck import verify_gradient, weighted_sums
+from grader.checks.gradcheck import own_forward, verify_gradient, weighted_sums
 from grader.runner.wire import RngSeed
 
 ref = oracle.load("a1", "mlp")  # the reference, or its recorded stand-in in the student build
@@ -104,35 +104,38 @@ def _linear_backward_case(ctx: CheckContext, which: str, batch: int | None) -> N
     if which == "dx":
         def evaluate(points):
             return weighted_sums("Linear.forward", layer.map("forward", [(p,) for p in points]), len(points), G)
-        verify_gradient(ctx, "dx = Linear.backward(grad_out)", dx, G @ W.T, evaluate, x, constants=constants,
+        verify_gradient(ctx, "dx = Linear.backward(grad_out)", dx, G @ W.T, own_forward(ctx, evaluate), x,
+                        constants=constants,
                         mistakes=[(G @ W.T / n, "Do not divide dx by the batch size.")])
     elif which == "dW":
-        verify_gradient(ctx, "Linear.dW after backward", layer.get("dW"), x.T @ G, through_attribute("W"), W,
+        verify_gradient(ctx, "Linear.dW after backward", layer.get("dW"), x.T @ G,
+                        own_forward(ctx, through_attribute("W")), W,
                         constants=constants,
                         mistakes=[(x.T @ G / i, f"dW is your gradient divided by in_features = {i}: do not "
                                                 "scale dW, the loss's backward already divides by N."),
                                   (x.T @ G / n, f"dW is divided by N = {n}: do not average here, the loss's "
                                                 "backward already divides by N.")])
     else:
-        verify_gradient(ctx, "Linear.db after backward", layer.get("db"), G.sum(axis=0), through_attribute("b"), b,
+        verify_gradient(ctx, "Linear.db after backward", layer.get("db"), G.sum(axis=0),
+                        own_forward(ctx, through_attribute("b")), b,
                         constants=constants,
                         mistakes=[(G.mean(axis=0), "db is a mean over the batch; it should be the sum "
                                                    "grad_out.sum(axis=0) (the loss already averages).")])
 
 
-@A1.check("1.1", "Linear.backward: dx", depends_on=("linear_forward",), points=2)
+@A1.check("1.1", "Linear.backward: dx", depends_on=("Linear.forward",), points=2)
 def linear_backward_dx(ctx: CheckContext) -> None:
     """The returned gradient with respect to x."""
     _linear_backward(ctx, "dx")
 
 
-@A1.check("1.1", "Linear.backward: dW", depends_on=("linear_forward",), points=2)
+@A1.check("1.1", "Linear.backward: dW", depends_on=("Linear.forward",), points=2)
 def linear_backward_dW(ctx: CheckContext) -> None:
     """dW = x.T @ grad_out, without extra scaling."""
     _linear_backward(ctx, "dW")
 
 
-@A1.check("1.1", "Linear.backward: db", depends_on=("linear_forward",), points=1)
+@A1.check("1.1", "Linear.backward: db", depends_on=("Linear.forward",), points=1)
 def linear_backward_db(ctx: CheckContext) -> None:
     """db = grad_out.sum(axis=0)."""
     _linear_backward(ctx, "db")
@@ -198,7 +201,8 @@ def _activation_case(ctx: CheckContext, cls: str, part: str, batch: int | None) 
     def evaluate(points):
         return weighted_sums(f"{cls}.forward", layer.map("forward", [(p,) for p in points]), len(points), G)
 
-    verify_gradient(ctx, f"{cls}.backward(grad_out)", layer.call("backward", G), reference.backward(G), evaluate,
+    verify_gradient(ctx, f"{cls}.backward(grad_out)", layer.call("backward", G), reference.backward(G),
+                    own_forward(ctx, evaluate),
                     x_smooth)
 
 
@@ -211,7 +215,7 @@ for _cls in ("Sigmoid", "ReLU", "Tanh"):
             check.__doc__ = f"{cls}.{part} on a random batch."
             return check
         A1.check("1.2", f"{_cls}.{_part}", points=1,
-                 depends_on=(f"{_cls.lower()}_forward",) if _part == "backward" else ())(_make())
+                 depends_on=(f"{_cls}.forward",) if _part == "backward" else ())(_make())
 
 
 # ------------------------------------------------------------------ Task 1.3
@@ -260,7 +264,7 @@ def mse_forward(ctx: CheckContext, batch: int | None) -> None:
                            (np.mean(sq) / 2, "There is an extra factor 1/2: MSE is mean((pred - target)**2).")])
 
 
-@A1.check("1.4", "MSELoss: gradient", points=1, depends_on=("mse_forward",))
+@A1.check("1.4", "MSELoss: gradient", points=1, depends_on=("MSELoss.forward",))
 @every_batch
 def mse_backward(ctx: CheckContext, batch: int | None) -> None:
     """2 (pred - target) / pred.size."""
@@ -269,9 +273,9 @@ def mse_backward(ctx: CheckContext, batch: int | None) -> None:
     loss = ctx.student.module("mlp").call("MSELoss")
     loss.call("forward", pred, target)
     diff = pred - target
-    verify_gradient(ctx, "MSELoss.backward()", loss.call("backward"), 2 * diff / diff.size,
-                    lambda points: [as_scalar("MSELoss.forward", v) for v in
-                                    loss.map("forward", [(p, target) for p in points])],
+    verify_gradient(ctx, "MSELoss.backward()", loss.call("backward"), 2 * diff / diff.size, own_forward(
+                    ctx, lambda points: [as_scalar("MSELoss.forward", v) for v in
+                                    loss.map("forward", [(p, target) for p in points])]),
                     pred, constants={"N (the batch size)": n, "the number of columns": d},
                     mistakes=[(diff / diff.size, "A factor 2 is missing: d/dp (p - t)**2 = 2 (p - t)."),
                               (2 * diff / n, "Divide by the number of elements (pred.size), not by N only.")])
@@ -292,7 +296,7 @@ def ce_forward(ctx: CheckContext, batch: int | None) -> None:
                            (expected / np.log(10), "You used log10; cross-entropy uses the natural log.")])
 
 
-@A1.check("1.4", "CrossEntropyLoss: gradient", points=1, depends_on=("ce_forward", "softmax_values"))
+@A1.check("1.4", "CrossEntropyLoss: gradient", points=1, depends_on=("CrossEntropyLoss.forward", "softmax_values"))
 @every_batch
 def ce_backward(ctx: CheckContext, batch: int | None) -> None:
     """(softmax(logits) - onehot(labels)) / N."""
@@ -302,9 +306,9 @@ def ce_backward(ctx: CheckContext, batch: int | None) -> None:
     loss.call("forward", logits, labels)
     onehot = np.eye(k)[labels]
     probs = ref.softmax(logits)
-    verify_gradient(ctx, "CrossEntropyLoss.backward()", loss.call("backward"), (probs - onehot) / n,
-                    lambda points: [as_scalar("CrossEntropyLoss.forward", v) for v in
-                                    loss.map("forward", [(p, labels) for p in points])],
+    verify_gradient(ctx, "CrossEntropyLoss.backward()", loss.call("backward"), (probs - onehot) / n, own_forward(
+                    ctx, lambda points: [as_scalar("CrossEntropyLoss.forward", v) for v in
+                                    loss.map("forward", [(p, labels) for p in points])]),
                     logits, constants={"N (the batch size)": n, "K (the number of classes)": k},
                     mistakes=[(probs / n, "Subtract the one-hot labels: the gradient is (softmax - onehot) / N."),
                               (probs - onehot, "Divide by N: the loss is a mean over the batch.")])

@@ -14,7 +14,7 @@ import numpy as np
 from grader import oracle
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a1.spec import A1
-from grader.checks.compare import assert_close
+from grader.checks.compare import assert_close, expect_shape, unpack
 
 ref = oracle.load("a1", "mlp")  # the reference, or its recorded stand-in in the student build
 
@@ -87,6 +87,12 @@ def _matches(got: list[np.ndarray], expected: list[np.ndarray]) -> bool:
     return all(np.shape(g) == e.shape and np.allclose(g, e, rtol=1e-6, atol=1e-9) for g, e in zip(got, expected))
 
 
+def _arrays(layer, method: str, shapes) -> list[np.ndarray]:
+    """The grader layer's arrays as the sandbox reports them, each checked for shape before use."""
+    items = unpack(f"the layer's {method}", layer.call(method), len(shapes))
+    return [expect_shape(f"parameter {i} of a grader layer", v, s) for i, (v, s) in enumerate(zip(items, shapes))]
+
+
 def _optimizer_check(ctx: CheckContext, name: str) -> None:
     factory, kwargs, mistakes = OPTIMIZERS[name]
     rng = ctx.rng
@@ -95,7 +101,7 @@ def _optimizer_check(ctx: CheckContext, name: str) -> None:
     seeds = [int(rng.integers(2**31)) for _ in shapes]
     drivers = ctx.student.drivers()
     layers = [drivers.call("ParamLayer", s, seed) for s, seed in zip(shapes, seeds)]
-    initial = [layer.call("values") for layer in layers]
+    initial = [_arrays(layer, "values", s) for layer, s in zip(layers, shapes)]
     optimizer = ctx.student.module("mlp").call(name, [layers[0], drivers.call("NoParamLayer"), layers[1]],
                                                **kwargs)
     grads_per_step = [[[rng.standard_normal(s) for s in layer_shapes] for layer_shapes in shapes]
@@ -106,7 +112,7 @@ def _optimizer_check(ctx: CheckContext, name: str) -> None:
         for layer, layer_grads in zip(layers, grads):
             layer.call("set_grads", layer_grads)
         optimizer.call("step")
-        got = [v for layer in layers for v in layer.call("values")]
+        got = [v for layer, s in zip(layers, shapes) for v in _arrays(layer, "values", s)]
         if _matches(got, expected[step]):
             before = got
             continue
@@ -147,7 +153,7 @@ def zero_grad(ctx: CheckContext) -> None:
         layer = drivers.call("ParamLayer", [(3, 2), (2,)], int(ctx.rng.integers(2**31)))
         layer.call("set_grads", [ctx.rng.standard_normal((3, 2)), ctx.rng.standard_normal(2)])
         mlp.call(name, [layer], **kwargs).call("zero_grad")
-        if not all(np.all(np.asarray(g) == 0) for g in layer.call("gradients")):
+        if not all(np.all(g == 0) for g in _arrays(layer, "gradients", [(3, 2), (2,)])):
             wrong.append(name)
     if wrong:
         raise CheckFailed(f"zero_grad() left gradients non-zero in: {', '.join(wrong)}.",

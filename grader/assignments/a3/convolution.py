@@ -24,7 +24,7 @@ from grader import oracle
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a3.spec import A3
 from grader.checks.compare import assert_close, expect_shape, unpack
-from grader.checks.gradcheck import verify_gradient, weighted_sums
+from grader.checks.gradcheck import own_forward, verify_gradient, weighted_sums
 from grader.runner.sandbox import CallTimeout
 
 ref = oracle.load("a3", "conv")  # the reference, or its recorded stand-in in the student build
@@ -166,23 +166,23 @@ def _backward(ctx: CheckContext, which: int) -> None:
             mistakes.append((expected[which] / n, f"Your {name} is divided by N = {n}: the gradient of a sum over "
                                                   "the batch is not averaged here."))
         verify_gradient(ctx, f"{name} from conv2d_backward ({_label(x, w, kw)})", returned[which],
-                        expected[which], evaluate, args[which], mistakes=mistakes,
+                        expected[which], own_forward(ctx, evaluate), args[which], mistakes=mistakes,
                         constants={"N (the batch size)": n} if n > 1 else None)
 
 
-@A3.check("3.2", "conv2d_backward: dx", points=2, files=("conv.py",), depends_on=FORWARD)
+@A3.check("3.2", "conv2d_backward: dx", points=2, files=("conv.py",), depends_on=("conv2d_forward",))
 def conv_backward_dx(ctx: CheckContext) -> None:
     """dx for stride 1 and 2, padding 0 and > 0, batch 1 and > 1, against the reference and finite differences."""
     _backward(ctx, 0)
 
 
-@A3.check("3.2", "conv2d_backward: dw", points=2, files=("conv.py",), depends_on=FORWARD)
+@A3.check("3.2", "conv2d_backward: dw", points=2, files=("conv.py",), depends_on=("conv2d_forward",))
 def conv_backward_dw(ctx: CheckContext) -> None:
     """dw on the same cases."""
     _backward(ctx, 1)
 
 
-@A3.check("3.2", "conv2d_backward: db", points=1, files=("conv.py",), depends_on=FORWARD)
+@A3.check("3.2", "conv2d_backward: db", points=1, files=("conv.py",), depends_on=("conv2d_forward",))
 def conv_backward_db(ctx: CheckContext) -> None:
     """db: grad_out summed over batch and space."""
     _backward(ctx, 2)

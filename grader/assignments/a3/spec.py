@@ -20,5 +20,6 @@ A3 = register(Assignment(
     components={
         "conv2d_forward": ("conv_forward_basic", "conv_forward_stride_padding", "conv_forward_shapes"),
         "conv2d_backward": ("conv_backward_dx", "conv_backward_dw", "conv_backward_db"),
+        "batchnorm_forward": ("bn_train_2d", "bn_train_4d"),
     },
 ))

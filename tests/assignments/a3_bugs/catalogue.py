@@ -12,6 +12,11 @@ from tests.assignments.a1_bugs.catalogue import Bug
 
 FWD_WIN = "    win = _windows(x, w.shape[2], w.shape[3], stride, padding)\n"
 BN_RETURN = "    return out, (x_hat, gamma, inv_std, axes)\n"
+BN_2D = "    if out.ndim == 4:\n        out = out.transpose(0, 2, 3, 1).reshape(-1, out.shape[1])\n"
+IGNORE_STRIDE = FWD_WIN.replace("stride, padding", "1, padding")
+IGNORE_PADDING = FWD_WIN.replace("stride, padding", "stride, 0")
+RETURN_NCHW = "return out.reshape(n, ho, wo, f).transpose(0, 3, 1, 2)"
+RETURN_NHWC = "return out.reshape(n, ho, wo, f)"
 CONV_FORWARD = ("conv_forward_basic", "conv_forward_stride_padding", "conv_forward_shapes")
 BACKWARD = ("conv_backward_dx", "conv_backward_dw", "conv_backward_db")
 
@@ -21,15 +26,20 @@ CONV_BUGS = {
     "kernel flipped": Bug((("out = cols @ w.reshape(f, -1).T + b",
                             "out = cols @ w[:, :, ::-1, ::-1].reshape(f, -1).T + b"),), ("conv_forward_basic",),
                           {"conv_forward_basic": "flipped the kernel"}),
-    "forward ignores stride (backward right)": Bug(
-        ((FWD_WIN, FWD_WIN.replace("stride, padding", "1, padding")),), (*CONV_FORWARD, *BACKWARD),
-        {"conv_forward_stride_padding": "stride = ", "conv_backward_dx": "conv2d_forward"}),
-    "forward ignores padding (backward right)": Bug(
-        ((FWD_WIN, FWD_WIN.replace("stride, padding", "stride, 0")),), (*CONV_FORWARD, *BACKWARD),
-        {"conv_forward_stride_padding": "padding = ", "conv_backward_dw": "conv2d_forward"}),
-    "forward channels-last (backward right)": Bug(
-        (("return out.reshape(n, ho, wo, f).transpose(0, 3, 1, 2)", "return out.reshape(n, ho, wo, f)"),),
-        (*CONV_FORWARD, *BACKWARD), {"conv_forward_basic": "channels-last", "conv_backward_db": "conv2d_forward"}),
+    "forward ignores stride": Bug(((FWD_WIN, IGNORE_STRIDE),), CONV_FORWARD,
+                                  {"conv_forward_stride_padding": "stride = "}),
+    "forward ignores padding": Bug(((FWD_WIN, IGNORE_PADDING),), CONV_FORWARD,
+                                   {"conv_forward_stride_padding": "padding = "}),
+    "forward channels-last": Bug(((RETURN_NCHW, RETURN_NHWC),), CONV_FORWARD,
+                                 {"conv_forward_basic": "channels-last"}),
+    # The same forwards, with the (right) backward graded alone: finite differences then call the
+    # wrong-shape forward, which used to crash the grader (exit 3); now a named failure.
+    "backward alone, forward ignores stride": Bug(((FWD_WIN, IGNORE_STRIDE),), BACKWARD,
+                                                  {"conv_backward_dx": "conv2d_forward"}),
+    "backward alone, forward ignores padding": Bug(((FWD_WIN, IGNORE_PADDING),), BACKWARD,
+                                                   {"conv_backward_dw": "conv2d_forward"}),
+    "backward alone, forward channels-last": Bug(((RETURN_NCHW, RETURN_NHWC),), BACKWARD,
+                                                 {"conv_backward_db": "conv2d_forward"}),
     "dw divided by N": Bug((("dw = (g.T @ cols).reshape(w.shape)", "dw = (g.T @ cols).reshape(w.shape) / n"),),
                            ("conv_backward_dw",), {"conv_backward_dw": "divided by N"}),
     "dx divided by N": Bug((("dx = dxp[:, :, padding:padding + h, padding:padding + wd]",
@@ -66,10 +76,10 @@ BN_BUGS = {
         (("mean, var = x.mean(axis=axes), x.var(axis=axes)",
           "mean, var = x.mean(axis=axes), x.var(axis=axes, ddof=1)"),),
         ("bn_train_2d",), {"bn_train_2d": "BIASED"}),
-    "BN reshaped to 2-D (backward right)": Bug(
-        ((BN_RETURN, "    if out.ndim == 4:\n        out = out.transpose(0, 2, 3, 1).reshape(-1, out.shape[1])\n"
-          + BN_RETURN),), ("bn_train_4d", "bn_backward_dx", "bn_eval"),
-        {"bn_train_4d": "2-D", "bn_backward_dx": "batchnorm_forward", "bn_eval": "2-D"}),
+    "BN reshaped to 2-D": Bug(((BN_RETURN, BN_2D + BN_RETURN),), ("bn_train_4d", "bn_eval"),
+                              {"bn_train_4d": "2-D", "bn_eval": "2-D"}),
+    "backward alone, BN reshaped to 2-D": Bug(((BN_RETURN, BN_2D + BN_RETURN),), ("bn_backward_dx",),
+                                              {"bn_backward_dx": "batchnorm_forward"}),
     "statistics per feature in 4-D": Bug((("return (0,) if x.ndim == 2 else (0, 2, 3)", "return (0,)"),),
                                          ("bn_train_4d",), {"bn_train_4d": "batchnorm.py:"}),
     "running statistics not in place": Bug(
