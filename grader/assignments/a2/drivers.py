@@ -74,14 +74,19 @@ def _counting_ops(module, calls, received, handed):
     ops = {}
     for name, (forward, backward) in _CORRECT.items():
         def fwd(ctx, *inputs, node, _forward=forward, **params):
-            ctx["node"] = node
-            return _forward(ctx, *inputs, **params)
+            ctx["node"], ctx["shapes"] = node, [np.shape(x) for x in inputs]
+            out = _forward(ctx, *inputs, **params)
+            ctx["out_shape"] = np.shape(out)
+            return out
 
         def bwd(ctx, G, _backward=backward):
             node = ctx["node"]
             calls[node] = calls.get(node, 0) + 1
-            received.setdefault(node, _snapshot(G))
+            snapshot = _snapshot(G)
+            received.setdefault(node, snapshot)
             handed.setdefault(node, G)
+            if snapshot is None or snapshot.shape != ctx["out_shape"]:  # the parent names the wrong G; go on
+                return tuple(np.zeros(shape) for shape in ctx["shapes"])
             return _backward(ctx, G)
 
         ops[name] = type(name, (module.Op,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
