@@ -99,3 +99,12 @@ def test_a_seed_of_the_wrong_shape_is_named_in_every_graph(grade):
         if check.status != "skipped":
             assert check.status in ("passed", "failed"), (check.id, check.status, check.message)
     assert "has shape (1,), expected (3, 2)" in by_id(report)["graph_non_scalar_root"].message
+
+
+def test_a_missing_op_or_method_is_named_as_the_students(grade):
+    source = REFERENCE.replace("class Normalize(Op):", "class Normalise(Op):")
+    report = grade("a2", {"autograd.py": source}, tasks=["normalize_forward"])
+    assert by_id(report)["normalize_forward"].message == "missing: autograd.Normalize is not defined."
+    source = mutate(REFERENCE, ("    def forward(ctx, x):\n        s = x.sum", "    def forwards(ctx, x):\n        s = x.sum"))
+    report = grade("a2", {"autograd.py": source}, tasks=["normalize_forward"])
+    assert by_id(report)["normalize_forward"].message == "not implemented yet: Normalize.forward"

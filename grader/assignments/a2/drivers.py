@@ -14,19 +14,20 @@ and the gradient the engine handed it.
 import numpy as np
 
 
-def op_case(module, op_name, inputs, params, G):
+def op_case(module, op_name, inputs, params, G, readback=True):
     """Forward, then backward on the same ctx when G is not None (called once per case through ``map``).
 
-    Returns [out, inputs after forward, grads, inputs after backward, G after backward].
+    Returns [out, inputs after forward, grads, inputs after backward, G after backward]; without
+    ``readback`` only out and grads.
     """
     op = getattr(module, op_name)
     ctx = {}
     out = op.forward(ctx, *inputs, **params)
-    after_forward = [np.array(a, copy=True) for a in inputs]
+    after_forward = [np.array(a, copy=True) for a in inputs] if readback else None
     if G is None:
         return [out, after_forward, None, None, None]
     grads = op.backward(ctx, G)
-    return [out, after_forward, grads, list(inputs), G]
+    return [out, after_forward, grads, list(inputs), G] if readback else [None, None, grads, None, None]
 
 
 def op_forward_point(module, op_name, inputs, params):
