@@ -42,6 +42,9 @@ def test_bug_fails_under_every_seed_with_the_right_hint(grade, name, seed):
     report = grade("a2", {"autograd.py": bug.source(), "answers.toml": ANSWERS}, tasks=sorted(bug.fails), seed=seed)
     assert failing(report) == set(bug.fails)
     assert_hints(report, bug.fails)
+    for check in report.checks:  # the component the check is about is named: "Sum.backward", "Tensor.backward"
+        if check.id in bug.fails:
+            assert check.name.split(":")[0] in check.message, (check.name, check.message)
 
 
 @pytest.mark.parametrize("name", sorted(BUGS))

@@ -72,7 +72,7 @@ CODE_CASES = {
     "leaves only": ([("            tensor.grad = grad if tensor.grad is None else tensor.grad + grad\n",
                       "            if tensor.op is None:\n"
                       "                tensor.grad = grad if tensor.grad is None else tensor.grad + grad\n")],
-                    {"graph_every_tensor", "graph_shared_arrays"}, {"graph_every_tensor": "intermediate tensors"}),
+                    {"graph_every_tensor"}, {"graph_every_tensor": "intermediate tensors"}),
 }
 
 RECURSIVE_BACKWARD = '''    def backward(self, grad=None) -> None:

@@ -89,3 +89,23 @@ def test_a_forward_that_reaches_into_the_drivers_cannot_pass_wrong_values(grade)
              '        ctx["y"] = np.exp(x)\n        return ctx["y"] + 1\n')
     report = grade("a2", {"autograd.py": mutate(REFERENCE, (EXP_FORWARD, patch))}, tasks=["exp_forward"])
     assert failing(report) == {"exp_forward"}
+
+
+def test_a_seed_of_the_wrong_shape_is_named_in_every_graph(grade):
+    """A (1,)-shaped seed would make the grader's MatMul raise; the wrong G is named instead."""
+    report = grade("a2", {"autograd.py": mutate(REFERENCE, (SEED, "        grads = {id(self): np.ones(1)}\n"))},
+                   tasks=["2.3"])
+    for check in report.checks:
+        if check.status != "skipped":
+            assert check.status in ("passed", "failed"), (check.id, check.status, check.message)
+    assert "has shape (1,), expected (3, 2)" in by_id(report)["graph_non_scalar_root"].message
+
+
+def test_a_missing_op_or_method_is_named_as_the_students(grade):
+    source = REFERENCE.replace("class Normalize(Op):", "class Normalise(Op):")
+    report = grade("a2", {"autograd.py": source}, tasks=["normalize_forward"])
+    assert by_id(report)["normalize_forward"].message == "missing: autograd.Normalize is not defined."
+    old = "    def forward(ctx, x):\n        s = x.sum"
+    source = mutate(REFERENCE, (old, old.replace("forward", "forwards")))
+    report = grade("a2", {"autograd.py": source}, tasks=["normalize_forward"])
+    assert by_id(report)["normalize_forward"].message == "not implemented yet: Normalize.forward"

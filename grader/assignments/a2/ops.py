@@ -26,7 +26,7 @@ from grader.assignments.a2 import judge
 from grader.assignments.a2.cases import Case, cases
 from grader.assignments.a2.spec import A2
 from grader.checks.compare import as_array, unpack
-from grader.runner.remote import StudentCodeError
+from grader.runner.remote import MissingName, StudentCodeError
 
 ref = oracle.load("a2", "autograd")  # the reference, or its recorded stand-in in the student build
 
@@ -226,26 +226,31 @@ def _reference(name: str, case: Case, G=None):
     return out, (op.backward(ctx, np.array(G, copy=True)) if G is not None else None)
 
 
-def _call(ctx: CheckContext, op: OpCase, runs: list[tuple[Case, np.ndarray | None]], part: str) -> list:
-    """All runs in one round trip; a crash is re-run case by case to name the case that raised it."""
+def _call(ctx: CheckContext, op: OpCase, runs: list[tuple[Case, np.ndarray | None]], part: str,
+          readbacks: int | None = None) -> list:
+    """All runs in one round trip (the first ``readbacks`` send their inputs back; default all); a crash is
+    re-run case by case to name the case that raised it."""
     drivers = ctx.student.drivers()
     module = ctx.student.module("autograd").as_object()
-    ctx.student.module("autograd").get(op.name)  # a missing op is "missing: autograd.X", not a driver's name
 
     def request(subset):
-        wire = [(module, op.name, list(c.inputs), dict(c.params), G) for c, G in subset]
+        wire = [(module, op.name, list(c.inputs), dict(c.params), G, readback) for (c, G), readback in subset]
         return unpack(f"{op.name}.{part}", drivers.map("op_case", wire), len(subset))
 
+    runs = [(run, k < (readbacks if readbacks is not None else len(runs))) for k, run in enumerate(runs)]
     try:
         return list(request(runs))
+    except MissingName as missing:  # the driver looked it up: name it as the student's, not the grader's
+        attr = missing.name.rsplit(".", 1)[-1]
+        raise MissingName(f"autograd.{op.name}" + ("" if attr == op.name else f".{attr}")) from None
     except StudentCodeError as exc:
-        if judge.passes_through(exc):
-            raise
+        if judge.passes_through(exc):  # reported by the engine, under the op's name rather than the driver's
+            raise StudentCodeError(f"{op.name}.{part}", exc.info) from None
         for run in runs:
             try:
                 request([run])
             except StudentCodeError as single:
-                raise judge.crash(f"{op.name}.{part}", single, run[0].label, op.crash_hint) from None
+                raise judge.crash(f"{op.name}.{part}", single, run[0][0].label, op.crash_hint) from None
         raise
 
 
@@ -281,7 +286,7 @@ def _backward_check(ctx: CheckContext, op: OpCase) -> str:
     all_cases = cases(op.name, ctx.rng)
     Gs = [ctx.rng.standard_normal(_reference(op.name, c)[0].shape) for c in all_cases]
     runs = list(zip(all_cases, Gs)) + [(c, np.zeros_like(G)) for c, G in zip(all_cases, Gs)]
-    results = _call(ctx, op, runs, "backward")
+    results = _call(ctx, op, runs, "backward", readbacks=len(all_cases))
     label = f"{op.name}.backward"
     for case, G, result in zip(all_cases, Gs, results):
         _, after_forward, returned, after, G_after = unpack(label, result, 5)

@@ -72,7 +72,7 @@ BUGS = {
     "grads on leaves only": Bug(
         (("            tensor.grad = total\n            if tensor.op is None:\n                continue\n",
           "            if tensor.op is None:\n                tensor.grad = total\n                continue\n"),),
-        {"graph_every_tensor": "intermediate tensors", "graph_shared_arrays": "intermediate"}),
+        {"graph_every_tensor": "intermediate tensors"}),
     "overwrite instead of accumulate": Bug(
         (("                    totals[id(parent)] += g  # our own copy: adding in place is safe",
           "                    totals[id(parent)] = g"),),
