@@ -65,6 +65,7 @@ class Check:
     wall_s: float
     description: str = ""
     depends_on: tuple[str, ...] = ()  # check ids or component names whose failure explains this check's
+    exclusive: bool = False  # runs with no other session beside it (it measures time)
 
 
 @dataclass
@@ -106,6 +107,9 @@ class Assignment:
     template: Path | None = None
     # What a notebook submission runs: "definitions" (imports, functions, classes, constants) or "all".
     notebook_statements: str = "definitions"
+    # Whether checks may run side by side. False where the parent's own part of a check uses process-wide
+    # state (a4: torch's global random generator and thread pool), so two checks would disturb each other.
+    parallel_checks: bool = True
     # Named parts of the submission and the checks that test each one (e.g. "Linear": its five checks).
     # A check's ``depends_on`` may name them; see docs/grading-policy.md.
     components: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -120,11 +124,12 @@ class Assignment:
         self.forbidden_imports = tuple(n for n in names if n not in own)
 
     def check(self, task: str, name: str, points: float, files: tuple[str, ...] | None = None,
-              wall_s: float | None = None, depends_on: tuple[str, ...] = ()) -> Callable:
+              wall_s: float | None = None, depends_on: tuple[str, ...] = (), exclusive: bool = False) -> Callable:
         """Register the decorated function as a check of this assignment.
 
         ``depends_on`` lists check ids or component names (``components``) whose failure
         explains a failure of this check: the report groups such failures under their root cause.
+        ``exclusive`` checks (timings) run alone, never beside another session.
         """
 
         def register(func: Callable) -> Callable:
@@ -135,7 +140,7 @@ class Assignment:
             self.checks.append(Check(
                 id=check_id, task=task, name=name, points=float(points), func=func,
                 files=tuple(files or self.files), wall_s=wall_s or self.default_wall_s,
-                description=doc[0] if doc else "", depends_on=tuple(depends_on),
+                description=doc[0] if doc else "", depends_on=tuple(depends_on), exclusive=exclusive,
             ))
             return func
 

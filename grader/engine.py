@@ -330,13 +330,16 @@ def run_checks(grading: _Grading, checks: list[Check], jobs: int = 1) -> dict[st
     """Run ``checks``, ``jobs`` sessions at a time; results keyed by check id (the caller keeps the order).
 
     Checks that run student code are independent sessions (each forked fresh from the zygote), so they run
-    side by side, in waves: a check that depends on other checks (``depends_on``, e.g. training on
-    ``Linear.backward``) starts only after them, since whether it uses the grader's stand-in for a part
-    depends on their outcome. Checks that only read ``answers.toml`` run afterwards in this thread: the
-    symbolic judge forks, and a fork is only safe from a process whose other threads are idle.
+    side by side (``jobs`` at a time, unless the assignment says otherwise), in waves: a check that depends on
+    other checks (``depends_on``, e.g. training on ``Linear.backward``) starts only after them, since whether
+    it uses the grader's stand-in for a part depends on their outcome. Afterwards, in this thread: checks that
+    only read ``answers.toml`` (the symbolic judge forks, and a fork is only safe from a process whose other
+    threads are idle) and ``exclusive`` ones (timings, which another session beside them would distort).
     """
-    with_code = [c for c in checks if any(name.endswith(".py") for name in c.files)]
-    without_code = [c for c in checks if c not in with_code]
+    if not grading.assignment.parallel_checks:
+        jobs = 1
+    with_code = [c for c in checks if any(name.endswith(".py") for name in c.files) and not c.exclusive]
+    without_code = [c for c in checks if c not in with_code]  # answer checks and exclusive ones, one by one
     results: dict[str, CheckResult] = {}
 
     def run(check: Check) -> CheckResult:

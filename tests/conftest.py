@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,17 @@ from grader.runner.sandbox import Zygote
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_A1 = (ROOT / "reference" / "a1" / "mlp.py").read_text()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` (long sweeps, whole classes, full student builds) run only when asked for:
+    ``DLGRADE_SLOW=1``, or a ``-m`` expression that names them. The default run stays fast."""
+    if os.environ.get("DLGRADE_SLOW") == "1" or "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with DLGRADE_SLOW=1 (or -m slow)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

@@ -82,16 +82,3 @@ def small_class(tmp_path):
     return tmp_path / "class", make_class(tmp_path / "class", 12)
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: a long test (a class of 200); run with DLGRADE_SLOW=1 or -m slow")
-
-
-def pytest_collection_modifyitems(config, items):
-    import os
-
-    if os.environ.get("DLGRADE_SLOW") or "slow" in (config.getoption("-m") or ""):
-        return
-    skip = pytest.mark.skip(reason="slow: set DLGRADE_SLOW=1 (or -m slow) to run it")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)

@@ -70,14 +70,3 @@ def student_full(tmp_path_factory) -> StudentEnv:
     return make_student_env(tmp_path_factory.mktemp("student-full"))
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: the full student build (minutes); run with DLGRADE_SLOW=1")
-
-
-def pytest_collection_modifyitems(config, items):
-    if os.environ.get("DLGRADE_SLOW") == "1":
-        return
-    skip = pytest.mark.skip(reason="the full student build takes minutes: run with DLGRADE_SLOW=1")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)

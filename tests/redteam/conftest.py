@@ -10,10 +10,6 @@ from grader.runner.remote import Student
 from grader.runner.sandbox import Limits
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: takes more than a few seconds (deselect with -m 'not slow')")
-
-
 @pytest.fixture
 def hostile(zygote, tmp_path):
     """``hostile(source, **limits)`` -> the student module ``m`` in a fresh session of the shared zygote."""

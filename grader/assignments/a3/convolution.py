@@ -214,7 +214,7 @@ def _timed(call):
 
 
 @A3.check("3.2", "conv2d: fast enough on a 16x3x32x32 batch", points=2, files=("conv.py",), wall_s=SPEED_WALL_S,
-          depends_on=("conv2d_forward", "conv2d_backward"))
+          depends_on=("conv2d_forward", "conv2d_backward"), exclusive=True)
 def conv_speed(ctx: CheckContext) -> str:
     """Forward and backward of a 3x3 conv with 8 filters on a real-sized batch, timed by the grader.
 
