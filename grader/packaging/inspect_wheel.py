@@ -16,16 +16,11 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 import tokenize
+import tomllib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 MIN_LINE = 24
 MAX_SHARED = 8  # more reference lines than this in one member is a copied reference, shared or not
