@@ -272,7 +272,15 @@ GRADEBOOK_OPTION = click.option("--gradebook", "gradebook", type=click.Path(dir_
 def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path, roster: Path | None,
                   tasks: tuple[str, ...], budget_s: float | None, seed: int | None, timeout_scale: float,
                   executor: str, scheduler: str | None, regrade: bool) -> None:
-    """Grade every student's submission in SUBMISSIONS (a folder or .zip, e.g. an LMS download) into the gradebook."""
+    """Grade every student's submission in SUBMISSIONS (a folder or .zip, e.g. an LMS download) into the gradebook.
+
+    Rerunning grades only what is not graded yet; an interrupted run loses nothing.
+
+    \b
+    Examples:
+      dlgrade grade a1 canvas_download.zip --jobs 8 --roster roster.csv
+      dlgrade grade a4 submissions/ --executor dask --scheduler tcp://10.0.0.5:8786
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from grader.batch.api import grade_class
@@ -313,13 +321,24 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
 
 @main.group("gradebook")
 def gradebook_group() -> None:
-    """Read the gradebook: runs, one student's history, differences between runs, exports."""
+    """Read the gradebook: runs, one student's history, differences between runs, exports.
+
+    \b
+    Examples:
+      dlgrade gradebook list
+      dlgrade gradebook export --format canvas -o canvas.csv
+    """
 
 
 @gradebook_group.command("list")
 @GRADEBOOK_OPTION
 def gradebook_list(gradebook: Path) -> None:
-    """List the runs: when, dlgrade version, seed, machine, isolation layers, students graded."""
+    """List the runs: when, dlgrade version, seed, machine, isolation layers, students graded.
+
+    \b
+    Example:
+      dlgrade gradebook list --gradebook gradebook.sqlite
+    """
     from grader.batch.api import list_runs
 
     table = Table("Run", "Assignment", "Started", "Status", "Version", "Seed", "Machine", "Isolation", "Graded")
@@ -337,7 +356,12 @@ def gradebook_list(gradebook: Path) -> None:
 @click.argument("student")
 @GRADEBOOK_OPTION
 def gradebook_show(student: str, gradebook: Path) -> None:
-    """Show STUDENT's latest report (as `dlgrade check` prints it) and their history of grades."""
+    """Show STUDENT's latest report (as `dlgrade check` prints it) and their history of grades.
+
+    \b
+    Example:
+      dlgrade gradebook show 1234567
+    """
     from grader.batch.api import student_history
 
     history = student_history(gradebook, student)
@@ -356,7 +380,12 @@ def gradebook_show(student: str, gradebook: Path) -> None:
 @click.argument("run_b", type=int)
 @GRADEBOOK_OPTION
 def gradebook_diff(run_a: int, run_b: int, gradebook: Path) -> None:
-    """Show the checks whose outcome changed between RUN_A and RUN_B, per student."""
+    """Show the checks whose outcome changed between RUN_A and RUN_B, per student.
+
+    \b
+    Example:
+      dlgrade gradebook diff 1 2
+    """
     from grader.batch.api import diff_runs
 
     changes, only_a, only_b = diff_runs(gradebook, run_a, run_b)
@@ -382,7 +411,12 @@ def gradebook_diff(run_a: int, run_b: int, gradebook: Path) -> None:
 @click.option("--assignment", help="Which assignment, when the gradebook holds several.")
 @GRADEBOOK_OPTION
 def gradebook_export(format_name: str, output: Path, assignment: str | None, gradebook: Path) -> None:
-    """Export the latest grades: a CSV, a Canvas import, Gradescope results, JUnit XML, feedback or the class page."""
+    """Export the latest grades: a CSV, a Canvas import, Gradescope results, JUnit XML, feedback or the class page.
+
+    \b
+    Example:
+      dlgrade gradebook export --format feedback -o feedback/
+    """
     from grader.batch.api import export_grades
 
     written = export_grades(gradebook, format_name, output, assignment)
@@ -398,7 +432,9 @@ def gradebook_export(format_name: str, output: Path, assignment: str | None, gra
 def build_student_pack_command(out: Path, seeds: tuple[int, ...], assignments: tuple[str, ...]) -> None:
     """Build the student wheel: dlgrade without reference solutions or answer keys.
 
-    Example: dlgrade build-student-pack -o dist/student   (then: pip install dist/student/*.whl)
+    \b
+    Example:
+      dlgrade build-student-pack -o dist/student   (then: pip install dist/student/*.whl)
     """
     err = Console(stderr=True)
     with err.status("recording the reference with the public seeds...", spinner="dots"):
@@ -415,7 +451,13 @@ def build_student_pack_command(out: Path, seeds: tuple[int, ...], assignments: t
 @click.option("--format", "format_name", type=click.Choice(["terminal", "json"]), default="terminal",
               show_default=True, help="Output format.")
 def doctor_command(format_name: str) -> None:
-    """Show the isolation a sandbox session gets on this machine, and how to get the full sandbox."""
+    """Show the isolation a sandbox session gets on this machine, and how to get the full sandbox.
+
+    \b
+    Examples:
+      dlgrade doctor
+      dlgrade doctor --format json
+    """
     report = api.doctor()
     if format_name == "json":
         click.echo(json.dumps(report.to_dict(), indent=2))
