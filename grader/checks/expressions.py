@@ -1,7 +1,7 @@
 """A small, safe expression language for written answers: parse, echo, evaluate.
 
-Students write gradients in NumPy-like syntax (``-G * X / Y**2``,
-``X.T @ G``, ``np.sum(G, axis=1)``, ``np.dot(G, W.T)``) or in LaTeX between
+Students write gradients in NumPy-like syntax (``2 * G * X``,
+``A.T @ G``, ``np.sum(G, axis=0)``, ``np.dot(G, A.T)``) or in LaTeX between
 ``$...$`` (see ``latex.py``). The text is parsed with ``ast.parse`` (which
 runs nothing) and converted by a whitelisted walk into a tree of ``Node``
 tuples; anything outside the whitelist (unknown attributes or names, strings,

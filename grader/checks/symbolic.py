@@ -489,7 +489,7 @@ def judge(question: GradientQuestion, text: str, seed: int = 0) -> Verdict:
         student = question.parse(text)
     except ex.ExpressionError as exc:
         return Verdict("failed", f"could not read your answer {text[:80]!r}: {exc}.",
-                       "Write it like `-G * X / Y**2` or `X.T @ G`, or in LaTeX between $...$.")
+                       "Write it like `2 * G * X` or `A.T @ G`, or in LaTeX between $...$.")
     echo = ex.render(student)
     model = question.answer  # the student build ships only its fingerprint
     if fingerprint(echo) == (model if model.startswith(FINGERPRINT) else fingerprint(ex.render(question.parse(model)))):
