@@ -57,7 +57,9 @@ def write_submission(folder: Path, student: str, content) -> Path:
     if kind == "ipynb":
         import json
         path = folder / f"{student}.ipynb"
-        path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": payload}], "nbformat": 4}))
+        cell = {"cell_type": "code", "id": "c1", "metadata": {}, "outputs": [], "execution_count": None,
+                "source": payload}
+        path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
         return path
     if kind == "empty":
         path = folder / student
