@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,27 +43,6 @@ class NotebookModule:
     code: str
     origins: tuple[str, ...]  # one "cell N, line M" per line of ``code`` ("" for generated lines)
     notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-def read_bounded(path: Path, limit: int, what: str) -> bytes:
-    """Read a regular file of at most ``limit`` bytes without following links or blocking on a FIFO."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise SubmissionError(f"{what} {path.name} cannot be opened ({exc.strerror or exc}).") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise SubmissionError(f"{what} {path.name} is not a regular file.")
-        if info.st_size > limit:
-            raise SubmissionError(f"{what} {path.name} is larger than {limit >> 20} MiB.")
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(limit + 1)
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise SubmissionError(f"{what} {path.name} is larger than {limit >> 20} MiB.")
-    return data
 
 
 def _json_depth_ok(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -180,7 +157,9 @@ def _keep(statements: list[tuple[int, ast.stmt]], everything: bool) -> tuple[set
 
 def notebook_module(path: Path, statements: str = "definitions") -> NotebookModule:
     """Read the notebook at ``path`` and build the module its code cells define."""
-    notebook = _parse(path, read_bounded(path, MAX_NOTEBOOK_BYTES, "The notebook"))
+    from grader.submission import read_regular  # (submission.py imports this module)
+
+    notebook = _parse(path, read_regular(path, path.name, MAX_NOTEBOOK_BYTES))
     notes: list[str] = []
     future: list[tuple[str, str]] = []
     body: list[tuple[int, ast.stmt, list[str]]] = []  # (cell number, statement, the cell's lines)

@@ -154,7 +154,6 @@ def _stage(data: bytes, name: str, staging: Path) -> Path:
     return target
 
 
-
 def _inside(root: Path, target: str) -> bool:
     return os.path.commonpath([str(root), target]) == str(root)
 

@@ -40,7 +40,7 @@ def load_answers(path: Path | None) -> dict:
     except UnicodeDecodeError:
         raise CheckFailed(f"{ANSWERS_FILE} is not UTF-8 text.") from None
     except (tomllib.TOMLDecodeError, RecursionError, ValueError, MemoryError) as exc:
-        hint = 'Check the TOML syntax: strings in quotes, one [table] per question, e.g. dX = '2 * G * X'.'
+        hint = "Check the TOML syntax: strings in quotes, one [table] per question, e.g. dX = '2 * G * X'."
         if "escape" in str(exc).lower() or "\\" in str(exc):
             hint = (r"In double quotes TOML reads \ as an escape (\sum is an error, \frac a form feed): write LaTeX "
                     r"in single quotes, e.g. dX = '$\frac{G}{Y}$'.")
