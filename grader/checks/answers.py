@@ -43,7 +43,7 @@ def load_answers(path: Path | None) -> dict:
         hint = "Check the TOML syntax: strings in quotes, one [table] per question, e.g. dX = '2 * G * X'."
         if "escape" in str(exc).lower() or "\\" in str(exc):
             hint = (r"In double quotes TOML reads \ as an escape (\sum is an error, \frac a form feed): write LaTeX "
-                    r"in single quotes, e.g. dX = '$\frac{G}{Y}$'.")
+                    r"in single quotes, e.g. dX = '$\frac{G}{2}$'.")
         raise CheckFailed(f"{ANSWERS_FILE} could not be read: {exc}.", hint) from None
 
 
@@ -88,7 +88,7 @@ def answer(ctx: CheckContext, table: str, key: str, kinds: tuple[type, ...] = (s
         raise CheckFailed(f"[{table}] {key} contains a control character ({escape}): in double quotes TOML turned "
                           "a backslash of your LaTeX into it.",
                           f"Use single quotes for LaTeX, where a backslash stays a backslash: {key} = "
-                          r"'$\frac{G}{Y}$'.")
+                          r"'$\frac{G}{2}$'.")
     if isinstance(value, bool) or not isinstance(value, kinds):
         wanted = " or ".join(dict.fromkeys({str: "a string", int: "a number", float: "a number",
                                             list: "a list"}[k] for k in kinds))

@@ -157,7 +157,7 @@ class _Builder:
                 return Node("sym", node.id)
             allowed = ", ".join(sorted(self.symbols - {ONES}))
             if node.id in ("np", "numpy"):
-                raise ExpressionError(f"{node.id} alone is not a value; use it as in np.sum(G, axis=1)")
+                raise ExpressionError(f"{node.id} alone is not a value; use it as in np.sum(G, axis=0)")
             raise ExpressionError(f"unknown name {node.id!r}; use {allowed}")
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self.build(node.operand, d)

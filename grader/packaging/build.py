@@ -57,13 +57,15 @@ def _staff_tree(root: Path) -> None:
 def _stage(root: Path, stage: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "expectations", "*.egg-info")
     shutil.copytree(root / "grader", stage / "grader", ignore=ignore)
+    shutil.copytree(root / "student_template", stage / "student_template", ignore=ignore)  # for dlgrade init
     text = (root / "pyproject.toml").read_text(encoding="utf-8")
     text = re.sub(r'(?m)^version = "([^"]+)"', r'version = "\1+student"', text, count=1)
     text = re.sub(r'(?m)^readme = .*\n', "", text, count=1)  # the staff README is not the students'
-    text = text.replace('include = ["grader*", "reference*"]', 'include = ["grader*"]')
+    text = text.replace('include = ["grader*", "reference*", "student_template*"]',
+                        'include = ["grader*", "student_template*"]')
     text = re.sub(r'(?m)^grader = \[(.*)\]$', lambda m: "grader = [" + m.group(1) + ", " + ", ".join(
         f'"{p}"' for p in DATA_PATTERNS) + "]", text, count=1)
-    if 'include = ["grader*"]' not in text or DATA_PATTERNS[0] not in text:
+    if 'include = ["grader*", "student_template*"]' not in text or DATA_PATTERNS[0] not in text:
         raise InternalError("pyproject.toml no longer has the package list the student build rewrites")
     (stage / "pyproject.toml").write_text(text, encoding="utf-8")
 

@@ -1,6 +1,6 @@
 """Take the answer keys out of the student build's copy of the grader's source.
 
-Two modules of the staff build hold answers, and each gets its own rewrite
+Three modules of the staff build hold answers, and each gets its own rewrite
 (on the staged copy only; the source tree is never changed):
 
 - ``a2/questions.py``: each ``GradientQuestion``'s model answer becomes its
@@ -13,6 +13,9 @@ Two modules of the staff build hold answers, and each gets its own rewrite
   batch-norm matrices with the reference). The student build keeps the stated
   values and the text, and replaces every computed truth with ``None``; the
   task 3.6 checks that need them are hidden.
+- ``a1/standins.py``: the grader's stand-ins for a1's components (used so that one mistake is counted
+  once in training) are the handout's formulas; the student build ships none, and its training checks
+  use the student's parts only.
 """
 
 from __future__ import annotations
@@ -118,6 +121,15 @@ def neutralize_examples(path: Path, answers: list[str]) -> int:
     return count
 
 
+def redact_a1_standins(path: Path) -> None:
+    """Drop the grader's stand-ins for a1's components (they are the handout's formulas, i.e. answers)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "SOURCES" for t in node.targets):
+            node.value = ast.Dict(keys=[], values=[])
+    path.write_text(_header(path) + ast.unparse(tree) + "\n", encoding="utf-8")
+
+
 def _header(path: Path) -> str:
     return f"# {path.name} of the student build: answer keys removed by grader/packaging/redact.py.\n"
 
@@ -128,6 +140,7 @@ def redact(staged_grader: Path) -> dict[str, dict[str, str]]:
 
     answers = redact_a2_questions(staged_grader / "assignments" / "a2" / "questions.py")
     redact_a3_questions(staged_grader / "assignments" / "a3" / "questions.py")
+    redact_a1_standins(staged_grader / "assignments" / "a1" / "standins.py")
     for path in staged_grader.rglob("*.py"):
         if "packaging" not in path.relative_to(staged_grader).parts:
             neutralize_examples(path, answers)

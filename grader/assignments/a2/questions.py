@@ -57,7 +57,7 @@ def describe() -> str:
     for q in QUESTIONS:
         lines.append(f"[{q.table}] {q.key}: {q.prompt}")
     lines.append("Answers are exact formulas in NumPy syntax (G / Y, np.dot(G, W.T), G.sum(axis=1, keepdims=True); "
-                 "** is the power, ^ is XOR) or LaTeX between $...$ (\\frac{G}{Y}, X^\\top G, A \\mathbf{1} "
+                 "** is the power, ^ is XOR) or LaTeX between $...$ (\\frac{G}{2}, A^\\top G, A \\mathbf{1} "
                  "for row sums kept as a column); see docs/writing-answers.md. Approximations such as finite "
                  "differences are refused.")
     return "\n".join(lines)
