@@ -141,13 +141,15 @@ def build_root(new_root: str, binds: list[str], covers: list[str], files: dict[s
     syscalls.check(syscalls.libc().mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None),
                    "make / private")
     _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    # /tmp first: a virtual environment (or the driver) installed under the host's /tmp is bound into it,
+    # not hidden by it.
+    _tmpfs(new_root + "/tmp", TMP_MB, 0o1777)
     for path in binds:
         _bind_read_only(path, new_root + path)
     for path in covers:  # site-packages of the base interpreter: possibly grader and reference installed
         if os.path.isdir(new_root + path):
             _mount("tmpfs", new_root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=755")
     _tmpfs(new_root + SCRATCH, SCRATCH_MB, 0o755, owner)
-    _tmpfs(new_root + "/tmp", TMP_MB, 0o1777)
     _tmpfs(new_root + "/dev", 1, 0o755, flags=MS_NOSUID)
     for name in DEVICES:
         _bind_read_only_device(f"/dev/{name}", f"{new_root}/dev/{name}")
