@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -62,7 +63,10 @@ def test_small_wheel_has_no_reference_and_grades_like_the_staff_build(student_a3
     env = student_a3
     with zipfile.ZipFile(env.pack.wheel) as archive:
         names = archive.namelist()
-    assert not [n for n in names if n.startswith("reference/") or n.endswith("answers.toml")]
+    assert not [n for n in names if n.startswith("reference/") or n.endswith("answers.toml")
+                and not n.startswith("student_template/")]  # the starter files' answers.toml are blank
+    blank = tomllib.loads(zipfile.ZipFile(env.pack.wheel).read("student_template/a2/answers.toml").decode())
+    assert all(value == "" for table in blank.values() for value in table.values())
     assert any(n.startswith("grader/packaging/expectations/a3/1/") for n in names)
     assert inspect_wheel(env.pack.wheel, ROOT).leaks == []
     questions = zipfile.ZipFile(env.pack.wheel).read("grader/assignments/a3/questions.py").decode()
