@@ -30,6 +30,8 @@ def assert_same_verdicts(env, assignment: str, path: Path, seed: int, zygote, ta
         if mine["id"] in hidden:
             assert mine["status"] == "hidden", mine
             continue
+        if mine["status"] == "hidden":  # a call the tapes cannot answer: left to the staff, never a verdict
+            continue
         assert (mine["status"], mine["score"]) == (theirs["status"], theirs["score"]), (path, mine, theirs)
     return student
 
@@ -114,8 +116,9 @@ def test_full_student_build_self_checks_every_submission(student_full, zygote):
 
 @pytest.mark.slow
 def test_full_student_build_grades_a4_like_the_staff_build(student_full):
-    """a4 calls no reference: the student build grades it unchanged (task 4.1; 4.2 trains for minutes)."""
+    """a4's checks run the reference LeNet in the grader: the student build leaves them to the staff (hidden),
+    and any it does grade agree with the staff build (task 4.1; 4.2 trains for minutes)."""
     pytest.importorskip("torch")
-    assert not student_full.pack.manifest["hidden"]["a4"]
     for path in submissions("a4"):
-        assert_same_verdicts(student_full, "a4", path, 1, None, tasks=("4.1",))
+        report = assert_same_verdicts(student_full, "a4", path, 1, None, tasks=("4.1",))
+        assert any(c["status"] == "hidden" for c in report["checks"])

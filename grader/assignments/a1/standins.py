@@ -90,5 +90,10 @@ def standins(ctx, components: tuple[str, ...]) -> dict[str, str]:
     Two or more failed components are not one mistake: the check then uses the student's parts only.
     """
     failed = [c for c in components if c in ctx.failed_components]
-    # The student build ships without the stand-ins (they are answers): there, training uses the student's parts.
-    return {failed[0]: SOURCES[failed[0]]} if len(failed) == 1 and failed[0] in SOURCES else {}
+    if len(failed) != 1:
+        return {}
+    if failed[0] not in SOURCES:  # the student build ships no stand-ins (they are answers): the staff grade this
+        from grader import oracle
+
+        raise oracle.Unrecorded(f"training with the grader's {failed[0]} runs only in the staff's build")
+    return {failed[0]: SOURCES[failed[0]]}
