@@ -121,4 +121,5 @@ def test_full_student_build_grades_a4_like_the_staff_build(student_full):
     pytest.importorskip("torch")
     for path in submissions("a4"):
         report = assert_same_verdicts(student_full, "a4", path, 1, None, tasks=("4.1",))
-        assert any(c["status"] == "hidden" for c in report["checks"])
+        if path == ROOT / "reference" / "a4":  # (the template fails before any reference is needed)
+            assert any(c["status"] == "hidden" for c in report["checks"])
