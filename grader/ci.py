@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,14 +77,14 @@ def emit(report: Report, emits: list[str], env: Mapping[str, str], cwd: Path, *,
         raise UsageError(f"unknown --emit {', '.join(unknown)}; choose from {', '.join(EMITTERS)}")
     written: list[str] = []
     notes: list[str] = []
-    writers: dict[str, Callable[[], None]] = {}
 
     def to_github() -> None:
         output = env.get("GITHUB_OUTPUT")
+        payloads = github.encoded_payloads(report)  # once: written below and compared with the workflow
         if not output:
             raise UsageError("--emit github needs $GITHUB_OUTPUT, which GitHub Actions sets for each step.")
         with open(output, "a", encoding="utf-8") as f:
-            for runner, payload in github.encoded_payloads(report).items():
+            for runner, payload in payloads.items():
                 f.write(f"{runner}={payload}\n")
             f.write(f"score={report.score:g}\nmax_score={report.max_score:g}\n")
         written.append(output)
@@ -95,8 +95,9 @@ def emit(report: Report, emits: list[str], env: Mapping[str, str], cwd: Path, *,
             written.append(summary)
         workflow = cwd / ".github" / "workflows" / "grade.yml"
         if workflow.is_file():
-            expected = ",".join(github.encoded_payloads(report))
-            listed = [line.split(":", 1)[1].strip() for line in workflow.read_text(errors="replace").splitlines()
+            expected = ",".join(payloads)
+            text = workflow.read_bytes()[:1 << 20].decode(errors="replace")  # the student's file: bounded
+            listed = [line.split(":", 1)[1].strip() for line in text.splitlines()
                       if line.strip().startswith("runners:")]
             if listed and listed[0] != expected:
                 notes.append("::warning title=dlgrade workflow::The workflow's reporter runners differ from this "

@@ -50,6 +50,8 @@ def _describe_args(args: tuple, kwargs: dict) -> str:
             return f"array{tuple(v.shape)}"
         if isinstance(v, RemoteObject):
             return v.type_name
+        if isinstance(v, (list, tuple, dict)):  # never repr a whole case list: this label is built on every call
+            return f"{type(v).__name__}[{len(v)}]"
         text = repr(v)
         return text if len(text) <= 20 else text[:17] + "..."
 
