@@ -12,21 +12,37 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from grader import engine, oracle
+from grader import oracle
 from grader.assignment import Assignment, all_assignments, get_assignment
 from grader.errors import UsageError
 from grader.result import Report
-from grader.runner.sandbox import Zygote
 from grader.submission import load_submission
+
+if TYPE_CHECKING:
+    from grader.runner.sandbox import Zygote
 
 __all__ = ["list_assignments", "get_assignment", "check", "Zygote", "require", "default_submission",
            "starter_files", "answer_keys", "init", "build_student_pack"]
 
 
-def list_assignments() -> list[Assignment]:
-    """Every registered assignment, built-in and from plugins, sorted by id."""
-    return all_assignments()
+def __getattr__(name: str):
+    """``api.Zygote`` without importing the sandbox (and NumPy) for commands that grade nothing."""
+    if name == "Zygote":
+        from grader.runner.sandbox import Zygote
+
+        return Zygote
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def list_assignments(load_checks: bool = True) -> list[Assignment]:
+    """Every registered assignment, built-in and from plugins, sorted by id.
+
+    ``load_checks=False`` is for listings: an assignment whose checks are imported lazily (a4, torch)
+    then shows its declared points without paying for the import.
+    """
+    return all_assignments(load_checks)
 
 
 def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | None = None,
@@ -67,6 +83,8 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
     staging = Path(tempfile.mkdtemp(prefix="dlgrade-submission-"))
     try:
         submission = load_submission(path, assignment.files, staging, assignment.notebook_statements)
+        from grader import engine  # NumPy and the sandbox: imported when there is something to grade
+
         return engine.grade(assignment, submission, tasks=tasks, seed=seed, zygote=zygote,
                             timeout_scale=timeout_scale, data=data, progress=progress, budget_s=budget_s,
                             jobs=jobs)

@@ -20,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from grader.errors import UnknownAssignment, UsageError
 
@@ -32,6 +31,9 @@ DEFAULT_ASSIGNMENTS = (
     "grader.assignments.a4",  # skipped when torch is not installed
 )
 ENTRY_POINT_GROUP = "dlgrade.assignments"
+if TYPE_CHECKING:
+    import numpy as np
+
 # No submission may import the grader or its reference solutions, whatever the assignment.
 ALWAYS_FORBIDDEN = ("grader", "reference", "student_template")
 
@@ -116,6 +118,11 @@ class Assignment:
     # One mistake counted once: checks that depend on a component which failed its own checks use the
     # grader's part for it where they can. False: every check uses the student's parts only.
     isolate_components: bool = True
+    # Modules that register the checks, imported on first need rather than with the assignment, for
+    # assignments whose checks import something heavy (a4: torch); ``points`` is then their declared
+    # total, so that `dlgrade list` can show it without importing them (a test keeps the two equal).
+    check_modules: tuple[str, ...] = ()
+    points: float | None = None
 
     def __post_init__(self) -> None:
         # The submission's own modules are never forbidden: a2's autograd.py is not the autograd package.
@@ -174,8 +181,16 @@ class Assignment:
         folder = Path(student_template.__file__).parent / self.id
         return folder if folder.is_dir() else None
 
+    def load_checks(self) -> Assignment:
+        """Import ``check_modules`` (once), which registers the checks; returns the assignment."""
+        for module in self.check_modules:
+            importlib.import_module(module)
+        return self
+
     @property
     def total_points(self) -> float:
+        if not self.checks and self.points is not None:  # checks not imported yet: the declared total
+            return self.points
         return sum(c.points for c in self.checks)
 
     @property
@@ -234,9 +249,25 @@ def _load_all() -> None:
     _load_plugins()
 
 
-def all_assignments() -> list[Assignment]:
+def all_assignments(load_checks: bool = True) -> list[Assignment]:
+    """Every assignment; ``load_checks=False`` leaves lazily declared checks unimported (for listings)."""
     _load_all()
-    return [_registry[k] for k in sorted(_registry)]
+    listed = [_registry[k] for k in sorted(_registry)]
+    if load_checks:
+        listed = [a for a in listed if _with_checks(a) is not None]
+    return listed
+
+
+def _with_checks(assignment: Assignment) -> Assignment | None:
+    """The assignment with its checks imported; None (noted in ``_unavailable``) when they need torch."""
+    try:
+        return assignment.load_checks()
+    except ModuleNotFoundError as exc:
+        if exc.name != "torch":
+            raise
+        _unavailable[assignment.id] = ("it needs PyTorch, which is not installed here: "
+                                       "pip install 'dlgrade[torch]'")
+        return None
 
 
 def get_assignment(name: str) -> Assignment:
@@ -246,6 +277,8 @@ def get_assignment(name: str) -> Assignment:
         _load_builtin(builtin[name])
     if name not in _registry and name not in _unavailable:
         _load_plugins()
+    if name in _registry and _with_checks(_registry[name]) is None:
+        del _registry[name]
     if name in _unavailable and name not in _registry:
         raise UsageError(f"assignment {name!r} is not available: {_unavailable[name]}")
     if name not in _registry:

@@ -7,21 +7,67 @@ stopped by SIGINT / SIGTERM (the report of what finished is still written).
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from grader import api, oracle
 from grader.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED, GraderError, UsageError
 from grader.report import formats, render
-from grader.report.plot import write_learning_curves
 from grader.report.sanitize import visible
-from grader.report.terminal import print_report
+
+# Imported on first use, so that `dlgrade --help` and `dlgrade list` start in a fraction of a second:
+# the grading library pulls in NumPy (and an assignment may pull in torch), the terminal report rich.
+
+
+class _OnFirstUse:
+    """A module imported when one of its attributes is first read."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+api = _OnFirstUse("grader.api")
+oracle = _OnFirstUse("grader.oracle")
+_rich_console, _rich_table, _rich_markup = (_OnFirstUse(f"rich.{m}") for m in ("console", "table", "markup"))
+
+
+def Console(**kwargs):  # noqa: N802 - rich's Console, imported on first use
+    return _rich_console.Console(**kwargs)
+
+
+def Table(*columns, **kwargs):  # noqa: N802 - rich's Table, imported on first use
+    return _rich_table.Table(*columns, **kwargs)
+
+
+def escape(text: str) -> str:
+    return _rich_markup.escape(text)
+
+
+def print_report(report, console) -> None:
+    from grader.report.terminal import print_report as print_terminal
+
+    print_terminal(report, console)
+
+
+class _FormatChoice(click.Choice):
+    """``click.Choice`` over the registered report formats, listed only when the option is used or shown."""
+
+    def __init__(self):
+        super().__init__((), case_sensitive=True)
+
+    @property
+    def choices(self):
+        return tuple(formats())
+
+    @choices.setter
+    def choices(self, value):
+        pass
 
 
 class _Group(click.Group):
@@ -63,7 +109,7 @@ def list_command() -> None:
     table = Table(show_header=True)
     for column in ("Assignment", "Title", "Points"):
         table.add_column(column)
-    for assignment in api.list_assignments():
+    for assignment in api.list_assignments(load_checks=False):
         missing = assignment.missing_requirements
         title = escape(assignment.title) + (f" [dim](needs {', '.join(missing)})[/]" if missing else "")
         table.add_row(assignment.id, title, f"{assignment.total_points:g}")
@@ -107,7 +153,7 @@ def show_command(assignment: str) -> None:
 @click.argument("assignment")
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--task", "tasks", multiple=True, metavar="ID", help="Only this task (e.g. 1.1) or check id; repeatable.")
-@click.option("--format", "format_name", type=click.Choice(formats()), default="terminal",
+@click.option("--format", "format_name", type=_FormatChoice(), default="terminal",
               show_default=True, help="Report format.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of standard output.")
@@ -151,6 +197,8 @@ def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], fo
                            data=datasets, progress=lambda text: status.update(escape(visible(text))),
                            budget_s=budget_s, jobs=jobs)
     if artifacts is not None:
+        from grader.report.plot import write_learning_curves
+
         for written in write_learning_curves(report, artifacts):
             err.print(f"learning curves: {written}")
     if output is not None:

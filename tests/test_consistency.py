@@ -43,3 +43,25 @@ def test_checks_are_documented_and_tasks_match_template_stubs(assignment):
         assert check.points > 0
     for task in a.tasks:
         assert f"Task {task}" in template, f"task {task} has no stub in the template"
+
+
+def test_declared_points_equal_the_checks():
+    """An assignment whose checks load lazily declares its total for `dlgrade list`; it must be the real one."""
+    declared = {a.id: a.points for a in api.list_assignments(load_checks=False) if a.points is not None}
+    for assignment in api.list_assignments():
+        if assignment.id in declared:
+            assert sum(c.points for c in assignment.checks) == declared[assignment.id], assignment.id
+
+
+def test_list_and_help_import_neither_numpy_nor_torch():
+    import subprocess
+    import sys
+
+    probe = ("import sys; from click.testing import CliRunner; from grader.cli import main; "
+             "r = CliRunner().invoke(main, {args!r}); assert r.exit_code == 0, r.output; "
+             "print(sorted(m for m in ('numpy', 'torch', 'rich') if m in sys.modules))")
+    for args, allowed in ((["--help"], []), (["list"], ["rich"])):
+        done = subprocess.run([sys.executable, "-c", probe.format(args=args)], capture_output=True, text=True,
+                              cwd=ROOT, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert eval(done.stdout.strip()) == allowed, (args, done.stdout)

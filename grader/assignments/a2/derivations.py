@@ -7,10 +7,12 @@ the answer strings are parsed by the whitelisted expression parser.
 from __future__ import annotations
 
 from grader.assignment import CheckContext, CheckFailed, CheckUndecided
-from grader.assignments.a2.questions import QUESTIONS
+from grader.assignments.a2.questions import QUESTIONS, describe
 from grader.assignments.a2.spec import A2
 from grader.checks.answers import answer
 from grader.checks.symbolic import GradientQuestion, judge
+
+A2.questions = describe()  # the written questions, shown by `dlgrade show a2`
 
 
 def _derivation(ctx: CheckContext, question: GradientQuestion) -> str:

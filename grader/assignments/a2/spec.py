@@ -6,7 +6,6 @@ from pathlib import Path
 
 from grader.assignment import Assignment, register
 from grader.assignments.a1.spec import FROM_SCRATCH_FORBIDDEN
-from grader.assignments.a2.questions import describe
 
 A2 = register(Assignment(
     id="a2",
@@ -16,5 +15,6 @@ A2 = register(Assignment(
             "and written derivations of gradients in answers.toml.",
     forbidden_imports=FROM_SCRATCH_FORBIDDEN,
     drivers=Path(__file__).with_name("drivers.py"),
-    questions=describe(),
+    check_modules=("grader.assignments.a2.ops", "grader.assignments.a2.graph", "grader.assignments.a2.derivations"),  # in task order
+    points=51.0,  # the sum of the checks' points (tests/test_consistency.py keeps it so)
 ))

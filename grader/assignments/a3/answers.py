@@ -11,6 +11,8 @@ from grader.checks.answers import answer
 from grader.checks.numeric import judge_matrix, judge_number
 from grader.checks.symbolic import judge_formula
 
+A3.questions = q.DESCRIPTION  # the numeric questions, shown by `dlgrade show a3`
+
 FILES = ("answers.toml",)
 NUMBER = (int, float)
 

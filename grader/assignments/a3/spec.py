@@ -6,7 +6,6 @@ from pathlib import Path
 
 from grader.assignment import Assignment, register
 from grader.assignments.a1.spec import FROM_SCRATCH_FORBIDDEN
-from grader.assignments.a3.questions import DESCRIPTION
 
 A3 = register(Assignment(
     id="a3",
@@ -16,10 +15,11 @@ A3 = register(Assignment(
             "batch norm in training and eval mode, and numeric answers in answers.toml.",
     forbidden_imports=FROM_SCRATCH_FORBIDDEN,
     drivers=Path(__file__).with_name("drivers.py"),
-    questions=DESCRIPTION,
     components={
         "conv2d_forward": ("conv_forward_basic", "conv_forward_stride_padding", "conv_forward_shapes"),
         "conv2d_backward": ("conv_backward_dx", "conv_backward_dw", "conv_backward_db"),
         "batchnorm_forward": ("bn_train_2d", "bn_train_4d"),
     },
+    check_modules=("grader.assignments.a3.convolution", "grader.assignments.a3.normalization", "grader.assignments.a3.answers"),  # in task order
+    points=39.0,  # the sum of the checks' points (tests/test_consistency.py keeps it so)
 ))

@@ -24,5 +24,7 @@ A4 = register(Assignment(
     budget_s=2400.0,  # two trainings of up to 900 s each, plus the structure checks
     memory_mb=None if GPU_PRESENT else 4096,
     requires=("torch",),
+    check_modules=("grader.assignments.a4.structure", "grader.assignments.a4.training"),  # in task order
+    points=19.0,  # the sum of the checks' points (tests/test_consistency.py keeps it so)
     parallel_checks=False,  # the parent's reference LeNet draws dropout masks from torch's global generator
 ))
