@@ -60,16 +60,10 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
     ``jobs`` sessions run at once (default: the cores available; 1 runs the checks one after another).
     """
     if isinstance(assignment, str):
-        assignment = get_assignment(assignment)
+        assignment = get_assignment(assignment, load_checks=False)
     require(assignment)
     if budget_s is not None and not (isinstance(budget_s, (int, float)) and 0 < budget_s < float("inf")):
         raise UsageError(f"the budget must be a positive number of seconds, not {budget_s!r}")
-    if tasks:
-        known = {c.task for c in assignment.checks} | {c.id for c in assignment.checks}
-        unknown = [t for t in tasks if t not in known]
-        if unknown:
-            raise UsageError(f"unknown task {', '.join(unknown)} for {assignment.id}; tasks are "
-                             f"{', '.join(assignment.tasks)}")
     if oracle.STUDENT_BUILD:  # answers were recorded for these seeds only
         seeds = oracle.public_seeds()
         if seed is not None and int(seed) not in seeds:
@@ -80,14 +74,36 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
     for name, folder in data.items():
         if not folder.is_dir():
             raise UsageError(f"--data {name}={folder}: no such folder")
+    launched = None
+    if zygote is None:  # start the worker now: its imports overlap ours (the checks, NumPy)
+        from grader.runner.sandbox import Zygote
+
+        zygote = launched = Zygote(preload=assignment.preload, wait=False)
+    try:
+        report = _grade(assignment.load_checks(), path, tasks=tasks, seed=seed, zygote=zygote,
+                        timeout_scale=timeout_scale, data=data, progress=progress, budget_s=budget_s, jobs=jobs)
+    finally:
+        if launched is not None:
+            launched.close()
+    if launched is not None:
+        report.diagnostics["worker_startup_s"] = round(launched.startup_s, 4)
+    return report
+
+
+def _grade(assignment: Assignment, path: str | Path, *, tasks, zygote, **options) -> Report:
+    """Stage the submission and grade it (``check`` has validated the options)."""
+    if tasks:
+        known = {c.task for c in assignment.checks} | {c.id for c in assignment.checks}
+        unknown = [t for t in tasks if t not in known]
+        if unknown:
+            raise UsageError(f"unknown task {', '.join(unknown)} for {assignment.id}; tasks are "
+                             f"{', '.join(assignment.tasks)}")
     staging = Path(tempfile.mkdtemp(prefix="dlgrade-submission-"))
     try:
         submission = load_submission(path, assignment.files, staging, assignment.notebook_statements)
-        from grader import engine  # NumPy and the sandbox: imported when there is something to grade
+        from grader import engine  # NumPy and the sandbox's wire format: imported when there is something to grade
 
-        return engine.grade(assignment, submission, tasks=tasks, seed=seed, zygote=zygote,
-                            timeout_scale=timeout_scale, data=data, progress=progress, budget_s=budget_s,
-                            jobs=jobs)
+        return engine.grade(assignment, submission, tasks=tasks, zygote=zygote, **options)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

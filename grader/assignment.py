@@ -270,14 +270,18 @@ def _with_checks(assignment: Assignment) -> Assignment | None:
         return None
 
 
-def get_assignment(name: str) -> Assignment:
-    """The assignment ``name``, importing only its own modules when it is a built-in (start-up stays short)."""
+def get_assignment(name: str, load_checks: bool = True) -> Assignment:
+    """The assignment ``name``, importing only its own modules when it is a built-in (start-up stays short).
+
+    ``load_checks=False`` returns it before its ``check_modules`` are imported (its spec is enough to
+    start a worker while they are).
+    """
     builtin = {module.rsplit(".", 1)[-1]: module for module in DEFAULT_ASSIGNMENTS}
     if name in builtin and name not in _registry:
         _load_builtin(builtin[name])
     if name not in _registry and name not in _unavailable:
         _load_plugins()
-    if name in _registry and _with_checks(_registry[name]) is None:
+    if name in _registry and load_checks and _with_checks(_registry[name]) is None:
         del _registry[name]
     if name in _unavailable and name not in _registry:
         raise UsageError(f"assignment {name!r} is not available: {_unavailable[name]}")

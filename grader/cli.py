@@ -7,7 +7,6 @@ stopped by SIGINT / SIGTERM (the report of what finished is still written).
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -15,26 +14,15 @@ from pathlib import Path
 import click
 
 from grader.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED, GraderError, UsageError
+from grader.lazy import OnFirstUse
 from grader.report import formats, render
 from grader.report.sanitize import visible
 
 # Imported on first use, so that `dlgrade --help` and `dlgrade list` start in a fraction of a second:
 # the grading library pulls in NumPy (and an assignment may pull in torch), the terminal report rich.
-
-
-class _OnFirstUse:
-    """A module imported when one of its attributes is first read."""
-
-    def __init__(self, name: str):
-        self._name = name
-
-    def __getattr__(self, attr: str):
-        return getattr(importlib.import_module(self._name), attr)
-
-
-api = _OnFirstUse("grader.api")
-oracle = _OnFirstUse("grader.oracle")
-_rich_console, _rich_table, _rich_markup = (_OnFirstUse(f"rich.{m}") for m in ("console", "table", "markup"))
+api = OnFirstUse("grader.api")
+oracle = OnFirstUse("grader.oracle")
+_rich_console, _rich_table, _rich_markup = (OnFirstUse(f"rich.{m}") for m in ("console", "table", "markup"))
 
 
 def Console(**kwargs):  # noqa: N802 - rich's Console, imported on first use

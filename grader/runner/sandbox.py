@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -23,9 +24,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.runner import wire
+from grader.lazy import OnFirstUse
 from grader.runner.isolation import cgroups
 from grader.runner.isolation.filesystem import remove_tree
+
+# The wire format needs NumPy; launching the worker does not, so the parent can start it before that import.
+wire = OnFirstUse("grader.runner.wire")
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 # Folders a session must not read: the reference solutions (hidden when the OS allows).
@@ -85,6 +89,22 @@ def scrubbed_environment(preload: tuple[str, ...]) -> dict[str, str]:
     }
 
 
+def _wait_exit(process: subprocess.Popen, timeout: float) -> None:
+    """``process.wait(timeout)`` without its sleep-polling (which overshoots by up to half the wait):
+    block on a pidfd where Linux has them."""
+    try:
+        fd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # not Linux 5.3+, or the process is already reaped
+        process.wait(timeout=timeout)
+        return
+    try:
+        if not select.select([fd], [], [], timeout)[0]:
+            raise subprocess.TimeoutExpired(process.args, timeout)
+        process.wait()
+    finally:
+        os.close(fd)
+
+
 class Zygote:
     """A preloaded worker interpreter that forks sessions on request.
 
@@ -93,15 +113,18 @@ class Zygote:
     as on a machine that offers none: the degraded sandbox, reported as such.
     """
 
-    def __init__(self, preload: tuple[str, ...] = ("numpy",), namespaces: bool = True):
+    def __init__(self, preload: tuple[str, ...] = ("numpy",), namespaces: bool = True, wait: bool = True):
+        """Start the worker interpreter. ``wait=False`` returns at once, so the caller's own imports
+        overlap the worker's; the first ``spawn`` then waits for it to be ready."""
         self.preload = preload
         self.namespaces = namespaces and os.environ.get("DLGRADE_SANDBOX", "") != "minimal"
         self._lock = threading.Lock()
         self._closed = False
+        self._hello: dict | None = None
         self._root = Path(tempfile.mkdtemp(prefix="dlgrade-"))
         os.chmod(self._root, 0o711)
         ours, theirs = socket.socketpair()
-        started = time.perf_counter()
+        self._started = time.perf_counter()
         self._process = subprocess.Popen(
             [sys.executable, "-I", str(WORKER_SCRIPT), str(theirs.fileno()), str(self._root)],
             pass_fds=[theirs.fileno()],
@@ -115,20 +138,37 @@ class Zygote:
         theirs.close()
         self._control = ours
         self._control.settimeout(120)
-        try:
-            hello, _ = wire.recv_message(self._control)
-        except (EOFError, OSError, wire.WireError) as exc:
-            log = (self._root / "zygote.log").read_text(errors="replace")[-2000:]
-            self.close()
-            raise RuntimeError(f"the worker interpreter failed to start: {exc}\n{log}") from None
-        self.seccomp_available = bool(hello.get("seccomp"))
-        self.startup_s = time.perf_counter() - started
         self._counter = 0
+        self.startup_s = 0.0
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Wait until the worker has done its imports (once); raise ``RuntimeError`` if it failed to start."""
+        if self._hello is not None:
+            return
+        with self._lock:
+            if self._hello is not None:
+                return
+            try:
+                hello, _ = wire.recv_message(self._control)
+            except (EOFError, OSError, wire.WireError) as exc:
+                log = (self._root / "zygote.log").read_text(errors="replace")[-2000:]
+                self.close()
+                raise RuntimeError(f"the worker interpreter failed to start: {exc}\n{log}") from None
+            self.startup_s = time.perf_counter() - self._started
+            self._hello = hello
+
+    @property
+    def seccomp_available(self) -> bool:
+        self.ready()
+        return bool(self._hello.get("seccomp"))
 
     def spawn(self, files: dict[str, Path], limits: Limits, forbidden_imports=(), drivers: Path | None = None
               ) -> Session:
         """Fork a new session whose scratch folder holds copies of ``files``; ``drivers``, a grader
         file the session loads by path, is shown read-only at that path inside the session's root."""
+        self.ready()
         with self._lock:
             self._counter += 1
             home = self._root / f"s{self._counter}"
@@ -180,7 +220,7 @@ class Zygote:
         except OSError:
             pass
         try:
-            self._process.wait(timeout=10)
+            _wait_exit(self._process, timeout=10)
         except (subprocess.TimeoutExpired, OSError, RuntimeError):
             try:
                 os.killpg(self._process.pid, signal.SIGKILL)

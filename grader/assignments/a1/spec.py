@@ -31,6 +31,10 @@ A1 = register(Assignment(
         "MSELoss.forward": ("mse_forward",),
         "CrossEntropyLoss.forward": ("ce_forward",),
     },
-    check_modules=("grader.assignments.a1.layers", "grader.assignments.a1.optimizers", "grader.assignments.a1.training"),  # in task order
+    check_modules=(  # in task order
+        "grader.assignments.a1.layers",
+        "grader.assignments.a1.optimizers",
+        "grader.assignments.a1.training",
+    ),
     points=36.0,  # the sum of the checks' points (tests/test_consistency.py keeps it so)
 ))

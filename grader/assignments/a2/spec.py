@@ -15,6 +15,10 @@ A2 = register(Assignment(
             "and written derivations of gradients in answers.toml.",
     forbidden_imports=FROM_SCRATCH_FORBIDDEN,
     drivers=Path(__file__).with_name("drivers.py"),
-    check_modules=("grader.assignments.a2.ops", "grader.assignments.a2.graph", "grader.assignments.a2.derivations"),  # in task order
+    check_modules=(  # in task order
+        "grader.assignments.a2.ops",
+        "grader.assignments.a2.graph",
+        "grader.assignments.a2.derivations",
+    ),
     points=51.0,  # the sum of the checks' points (tests/test_consistency.py keeps it so)
 ))

@@ -20,6 +20,10 @@ A3 = register(Assignment(
         "conv2d_backward": ("conv_backward_dx", "conv_backward_dw", "conv_backward_db"),
         "batchnorm_forward": ("bn_train_2d", "bn_train_4d"),
     },
-    check_modules=("grader.assignments.a3.convolution", "grader.assignments.a3.normalization", "grader.assignments.a3.answers"),  # in task order
+    check_modules=(  # in task order
+        "grader.assignments.a3.convolution",
+        "grader.assignments.a3.normalization",
+        "grader.assignments.a3.answers",
+    ),
     points=39.0,  # the sum of the checks' points (tests/test_consistency.py keeps it so)
 ))
