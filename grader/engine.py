@@ -34,11 +34,13 @@ from grader.errors import GraderError, InternalError, UsageError
 from grader.notebook import locate
 from grader.result import CheckResult, Report
 from grader.runner import wire
+from grader.runner.hosts import HostPool
 from grader.runner.remote import LoadError, MissingName, Student, StudentCodeError
 from grader.runner.sandbox import CallTimeout, Limits, WorkerDied, Zygote
 from grader.submission import Submission
 
 PROBE_WALL_S = 10.0
+HOST_CPU_S = 10**6  # a host's own CPU limit: each check's process lowers it to the check's
 OUTPUT_IN_RESULT = 2000
 MIN_CHECK_S = 0.05  # a check is not started with less budget than this left
 SIGNAL_NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
@@ -120,6 +122,10 @@ class _Grading:
         self.blocked: dict[str, tuple[str, str, str]] = {}  # file -> (status, message, hint)
         self.isolation: dict = {}
         self.results: dict[str, CheckResult] = {}  # check id -> result, as checks finish
+        # Each check still gets a fresh process, forked from a sandbox built once for this submission.
+        self.hosts = HostPool(zygote, submission.files, Limits(wall_s=PROBE_WALL_S, cpu_s=HOST_CPU_S,
+                                                               memory_mb=assignment.memory_mb),
+                              assignment.forbidden_imports, assignment.drivers)
 
     def left_s(self) -> float:
         """Seconds left of the submission's budget."""
@@ -137,6 +143,7 @@ class _Grading:
         if self.interrupted:
             raise KeyboardInterrupt
         self.interrupted = SIGNAL_NAMES.get(signum, f"signal {signum}")
+        self.hosts.kill()
         for current in list(self._running):
             try:
                 current.close()
@@ -157,7 +164,7 @@ class _Grading:
         wall_s = max(min(wall_s * self.timeout_scale, self.left_s()), MIN_CHECK_S)  # capped by the budget left
         limits = Limits(wall_s=wall_s, cpu_s=int(wall_s) + 5, memory_mb=self.assignment.memory_mb)
         return _StoppableStudent(self, self.zygote, self.submission.files, limits,
-                                 self.assignment.forbidden_imports, self.assignment.drivers)
+                                 self.assignment.forbidden_imports, self.assignment.drivers, self.hosts)
 
     def probe(self) -> None:
         """Block files that are missing, use forbidden imports, or fail to import."""
@@ -427,7 +434,10 @@ def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | 
                 warm_in_background()  # SymPy's one-time costs overlap the probe session instead of an answer's budget
             if not grading.interrupted:
                 grading.probe()
-            ran = run_checks(grading, selected, jobs)
+            try:
+                ran = run_checks(grading, selected, jobs)
+            finally:
+                grading.hosts.close()
             results = [ran[c.id] if c.id in ran else
                        CheckResult(c.id, c.task, c.name, "skipped", 0.0, c.points, message="not selected with --task")
                        for c in assignment.checks]

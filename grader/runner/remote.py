@@ -15,9 +15,13 @@ sandbox's ``CallTimeout`` / ``WorkerDied``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.runner import wire
 from grader.runner.sandbox import Limits, RemoteError, Zygote
+
+if TYPE_CHECKING:
+    from grader.runner.hosts import HostPool
 
 
 class MissingName(Exception):
@@ -133,16 +137,21 @@ class Student:
     """The submission as seen by one check: a lazily started sandbox session."""
 
     def __init__(self, zygote: Zygote, files: dict[str, Path], limits: Limits,
-                 forbidden_imports=(), drivers: Path | None = None):
+                 forbidden_imports=(), drivers: Path | None = None, hosts: HostPool | None = None):
         self._zygote, self._files, self._limits = zygote, files, limits
         self._forbidden, self._drivers = tuple(forbidden_imports), drivers
+        self._hosts = hosts  # the submission's hosts: a forked session instead of a newly built one
         self._session = None
         self._modules: dict[str, Remote] = {}
 
     @property
     def session(self):
         if self._session is None:
-            self._session = self._zygote.spawn(self._files, self._limits, self._forbidden, drivers=self._drivers)
+            if self._hosts is not None:
+                self._session = self._hosts.session(self._limits)
+            else:
+                self._session = self._zygote.spawn(self._files, self._limits, self._forbidden,
+                                                   drivers=self._drivers)
         return self._session
 
     def module(self, name: str) -> Remote:

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,10 +165,11 @@ class Zygote:
         self.ready()
         return bool(self._hello.get("seccomp"))
 
-    def spawn(self, files: dict[str, Path], limits: Limits, forbidden_imports=(), drivers: Path | None = None
-              ) -> Session:
+    def spawn(self, files: dict[str, Path], limits: Limits, forbidden_imports=(), drivers: Path | None = None,
+              host: bool = False) -> Session:
         """Fork a new session whose scratch folder holds copies of ``files``; ``drivers``, a grader
-        file the session loads by path, is shown read-only at that path inside the session's root."""
+        file the session loads by path, is shown read-only at that path inside the session's root.
+        ``host=True``: a session that forks a fresh one per check instead (``grader.runner.hosts``)."""
         self.ready()
         with self._lock:
             self._counter += 1
@@ -190,6 +192,7 @@ class Zygote:
             "forbidden_imports": list(forbidden_imports),
             "hide": [str(p) for p in HIDDEN_FOLDERS],
             "binds": [str(Path(drivers).resolve())] if drivers else [],
+            "host": host,
         }
         ours, theirs = socket.socketpair()
         try:
@@ -249,6 +252,8 @@ class Session:
     cgroup: str | None = None  # kept for callers; the session parent owns and removes the cgroup
     started: float = field(default_factory=time.monotonic)
     alive: bool = True
+    stdout_path: Path | None = None  # where the student's output goes (default: home/stdout.txt)
+    on_close: Callable[[], None] | None = field(default=None, repr=False)
 
     @property
     def deadline(self) -> float:
@@ -291,7 +296,7 @@ class Session:
     def output(self) -> str:
         """The first few KiB of what the student's code printed."""
         try:
-            with open(self.home / "stdout.txt", "rb") as f:
+            with open(self.stdout_path or self.home / "stdout.txt", "rb") as f:
                 data = f.read(STDOUT_KEEP_BYTES + 1)
         except OSError:
             return ""

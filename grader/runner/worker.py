@@ -27,6 +27,8 @@ import importlib.abc
 import importlib.util
 import json
 import os
+import resource
+import shutil
 import signal
 import socket
 import sys
@@ -229,11 +231,146 @@ def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, 
     sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")
     sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")
     sys.path.insert(0, scratch)
-    Session(socket.socket(fileno=channel_fd), request, layers).serve()
+    channel = socket.socket(fileno=channel_fd)
+    if request.get("host"):
+        Host(channel, request, layers).serve()
+    else:
+        Session(channel, request, layers).serve()
 
 
 def _interpreter_paths() -> set[str]:
     return {sys.base_prefix, sys.prefix, os.path.dirname(wire.__file__), os.path.dirname(os.__file__)}
+
+
+# --------------------------------------------------------------------- host
+
+PR_SET_DUMPABLE, PR_GET_DUMPABLE = 4, 3
+MAX_HOST_REQUEST = 1 << 16
+
+
+class Host:
+    """A session that never runs student code: it forks one fresh ``Session`` per check.
+
+    Built once per submission (namespaces, cgroup, allowlist root, uid, seccomp: the costly part), it
+    then serves two requests from the parent: ``fork`` (with the new session's channel and stdout
+    file as passed descriptors) and ``reap``, which ends every other process of the PID namespace
+    (this host is its PID 1) once a check is over, so nothing a check started outlives it. Each
+    child starts from the host's state, which no student code has touched: exactly what a freshly
+    spawned session would see, for a few milliseconds instead of tens.
+    """
+
+    def __init__(self, channel: socket.socket, request: dict, layers: dict):
+        self.channel, self.request, self.layers = channel, request, layers
+        c = syscalls.libc()
+        self.dumpable = c.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) if c else 1  # each child gets it back
+        scratch = request["scratch"]
+        # What a check may change that the next would see: its writable folders. Kept as they were
+        # before any check (the submission's files, read now) and put back after each one.
+        self.folders = [scratch] + (["/tmp", "/dev/shm"] if layers.get("allowlist_root") else [])
+        self.originals = {}
+        for name in os.listdir(scratch):
+            path = os.path.join(scratch, name)
+            with open(path, "rb") as f:
+                self.originals[path] = f.read()
+
+    def serve(self) -> None:
+        # Children are reaped by the kernel; a child's memory cannot be read or written by its siblings
+        # through this process (not dumpable: /proc/1/mem and /proc/1/fd are closed to them).
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        syscalls.prctl(PR_SET_DUMPABLE, 0)
+        while True:
+            try:
+                header, fds = self._receive()
+            except (EOFError, OSError, ValueError):
+                return
+            op = header.get("op")
+            try:
+                if op == "fork" and len(fds) == 2:
+                    self._fork(*fds, header)
+                    fds = []
+                    reply = {"value": True}
+                elif op == "reap":
+                    _kill_all_others()
+                    self._reset_folders()
+                    reply = {"value": True}
+                elif op == "isolation":
+                    reply = {"value": self.layers}
+                else:
+                    reply = {"error": {"type": "ValueError", "message": f"unknown host request {op!r}"}}
+            except OSError as exc:  # e.g. no process left under the pids cap
+                reply = {"error": {"type": "OSError", "message": str(exc)[:300]}}
+            for fd in fds:
+                os.close(fd)
+            wire.send_message(self.channel, reply)
+
+    def _receive(self) -> tuple[dict, list[int]]:
+        """One small request (8-byte length, then JSON) and the descriptors sent with it."""
+        data, fds, _, _ = socket.recv_fds(self.channel, MAX_HOST_REQUEST, 2)
+        data = bytearray(data)
+        while True:
+            size = int.from_bytes(data[:8], "big") if len(data) >= 8 else None
+            if size is not None and (size > MAX_HOST_REQUEST or len(data) >= 8 + size):
+                break
+            more = self.channel.recv(MAX_HOST_REQUEST)
+            if not more:
+                raise EOFError
+            data += more
+        if size > MAX_HOST_REQUEST:
+            raise ValueError("host request too large")
+        header = json.loads(bytes(data[8:8 + size]))
+        return (header if isinstance(header, dict) else {}), list(fds)
+
+    def _reset_folders(self) -> None:
+        """Empty the writable folders and write the submission's files back, as the next check expects."""
+        for folder in self.folders:
+            for name in os.listdir(folder):
+                path = os.path.join(folder, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
+        for path, data in self.originals.items():
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb") as f:
+                f.write(data)
+
+    def _fork(self, channel_fd: int, stdout_fd: int, header: dict) -> None:
+        pid = os.fork()
+        if pid:
+            os.close(channel_fd)
+            os.close(stdout_fd)
+            return
+        try:
+            syscalls.die_with_parent(signal.SIGKILL)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            syscalls.prctl(PR_SET_DUMPABLE, self.dumpable)
+            self.channel.close()
+            os.dup2(stdout_fd, 1)
+            os.dup2(stdout_fd, 2)
+            os.close(stdout_fd)
+            cpu_s = header.get("cpu_s")
+            if isinstance(cpu_s, int) and cpu_s > 0:
+                soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+                if hard == resource.RLIM_INFINITY or cpu_s <= hard:
+                    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
+            Session(socket.socket(fileno=channel_fd), self.request, self.layers).serve()
+        finally:
+            os._exit(0)
+
+
+def _kill_all_others() -> None:
+    """SIGKILL every process of this PID namespace but its init (this host), and wait until they are gone."""
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass  # nothing left to kill
+    for _ in range(1000):  # children are reaped by the kernel (SIGCHLD ignored); wait for the last one
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
 
 
 # ------------------------------------------------------------------ session
