@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
 
 import numpy as np
@@ -333,45 +333,81 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def critical_path_ranks(assignment: Assignment, checks: list[Check]) -> dict[str, float]:
+    """Each check's time limit plus the longest chain of checks waiting on it: a bound on how late
+    the run can end if it starts last. Checks with the highest rank start first, so that long checks
+    (a1's trainings) are not left waiting behind short ones they do not need."""
+    dependents: dict[str, list[str]] = {c.id: [] for c in checks}
+    for check in checks:
+        for dep in assignment.dependencies(check):
+            if dep in dependents:
+                dependents[dep].append(check.id)
+    limits = {c.id: c.wall_s for c in checks}
+    ranks: dict[str, float] = {}
+
+    def rank(check_id: str, seen: frozenset) -> float:
+        if check_id not in ranks:
+            later = [rank(d, seen | {check_id}) for d in dependents[check_id] if d not in seen]
+            ranks[check_id] = limits[check_id] + max(later, default=0.0)
+        return ranks[check_id]
+
+    for check in checks:
+        rank(check.id, frozenset())
+    return ranks
+
+
 def run_checks(grading: _Grading, checks: list[Check], jobs: int = 1) -> dict[str, CheckResult]:
     """Run ``checks``, ``jobs`` sessions at a time; results keyed by check id (the caller keeps the order).
 
-    Checks that run student code are independent sessions (each forked fresh from the zygote), so they run
-    side by side (``jobs`` at a time, unless the assignment says otherwise), in waves: a check that depends on
-    other checks (``depends_on``, e.g. training on ``Linear.backward``) starts only after them, since whether
-    it uses the grader's stand-in for a part depends on their outcome. Afterwards, in this thread: checks that
-    only read ``answers.toml`` (the symbolic judge forks, and a fork is only safe from a process whose other
-    threads are idle) and ``exclusive`` ones (timings, which another session beside them would distort).
+    Checks that run student code are independent sessions (each a fresh process), so they run side by
+    side (``jobs`` at a time, unless the assignment says otherwise). A check that depends on other
+    checks (``depends_on``, e.g. training on ``Linear.backward``) starts only once they have finished,
+    since whether it uses the grader's stand-in for a part depends on their outcome; among the checks
+    ready to start, those on the longest chain go first (``critical_path_ranks``). Outcomes do not
+    depend on this order. Afterwards, in this thread: checks that only read ``answers.toml`` (the
+    symbolic judge forks, and a fork is only safe from a process whose other threads are idle) and
+    ``exclusive`` ones (timings, which another session beside them would distort).
     """
     if not grading.assignment.parallel_checks:
         jobs = 1
     with_code = [c for c in checks if any(name.endswith(".py") for name in c.files) and not c.exclusive]
     without_code = [c for c in checks if c not in with_code]  # answer checks and exclusive ones, one by one
     results: dict[str, CheckResult] = {}
+    selected = {c.id for c in checks}
+    ranks = critical_path_ranks(grading.assignment, with_code)
+    order = {c.id: i for i, c in enumerate(with_code)}
+    pending = sorted(with_code, key=lambda c: (-ranks[c.id], order[c.id]))
 
     def run(check: Check) -> CheckResult:
         grading.progress(f"{check.task} {check.name}")
         return grading.run(check)
 
-    pending = list(with_code)
-    selected = {c.id for c in checks}
-    while pending:
-        wave = [c for c in pending if all(dep in results or dep not in selected
-                                          for dep in grading.assignment.dependencies(c))] or pending[:1]
-        pending = [c for c in pending if c not in wave]
-        if jobs > 1 and len(wave) > 1:
-            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dlgrade-check") as pool:
-                futures = [(check, pool.submit(run, check)) for check in wave]
-                try:
-                    for check, future in futures:
-                        results[check.id] = future.result()
-                except BaseException:
-                    for _, future in futures:
-                        future.cancel()
-                    raise
-        else:
-            for check in wave:
-                results[check.id] = run(check)
+    def ready(running: int) -> list[Check]:
+        """The checks to start now: dependencies finished; the first pending one if nothing can run."""
+        found = [c for c in pending if all(dep in results or dep not in selected
+                                           for dep in grading.assignment.dependencies(c))]
+        return found or (pending[:1] if not running else [])
+
+    if jobs == 1:
+        while pending:
+            check = ready(0)[0]
+            pending.remove(check)
+            results[check.id] = run(check)
+    else:
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dlgrade-check") as pool:
+            running: dict = {}
+            try:
+                while pending or running:
+                    for check in ready(len(running))[:jobs - len(running)]:
+                        pending.remove(check)
+                        running[pool.submit(run, check)] = check
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        results[running.pop(future).id] = future.result()
+            except BaseException:
+                for future in running:
+                    future.cancel()
+                raise
     for check in without_code:
         results[check.id] = run(check)
     return results

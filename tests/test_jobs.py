@@ -18,3 +18,18 @@ def test_parallel_sessions_give_the_same_report(zygote):
     assert strip(serial) == strip(parallel)
     assert [c.id for c in parallel.checks] == [c.id for c in api.get_assignment("a1").checks]
     assert parallel.diagnostics["jobs"] == 3 and serial.score < serial.max_score
+
+
+def test_checks_on_the_longest_chain_start_first():
+    """a1's trainings wait on Linear, Sigmoid, MSELoss and SGD: those checks outrank the others."""
+    from grader.engine import critical_path_ranks
+
+    a1 = api.get_assignment("a1")
+    ranks = critical_path_ranks(a1, list(a1.checks))
+    trainings = [c for c in a1.checks if c.id.startswith("train")]
+    training_parts = {dep for c in trainings for dep in a1.dependencies(c)}
+    assert {"linear_backward_dW", "sgd_steps", "mse_backward"} <= training_parts
+    unrelated = [c.id for c in a1.checks if c.id not in training_parts and c not in trainings]
+    assert {"tanh_forward", "adam_steps"} <= set(unrelated)
+    assert min(ranks[c] for c in training_parts) > max(ranks[c] for c in unrelated)
+    assert ranks["linear_forward"] > ranks["linear_backward_dW"]  # a chain: forward before backward before training
