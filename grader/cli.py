@@ -269,22 +269,31 @@ GRADEBOOK_OPTION = click.option("--gradebook", "gradebook", type=click.Path(dir_
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", metavar="ADDR", help="Dask scheduler address (default: a LocalCluster).")
 @click.option("--regrade", is_flag=True, help="Grade again even what is already graded for the same submission.")
+@click.option("--deadline", metavar="ISO8601", help="SUBMISSIONS lists repositories (a text file of URLs or paths, "
+              "one a line with an optional student id, or a folder of clones): grade each at its last commit at or "
+              "before this time, e.g. 2026-11-02T23:59:00+01:00.")
+@click.option("--branch", default="HEAD", show_default=True, help="With --deadline: the branch graded.")
 def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path, roster: Path | None,
                   tasks: tuple[str, ...], budget_s: float | None, seed: int | None, timeout_scale: float,
-                  executor: str, scheduler: str | None, regrade: bool) -> None:
+                  executor: str, scheduler: str | None, regrade: bool, deadline: str | None, branch: str) -> None:
     """Grade every student's submission in SUBMISSIONS (a folder or .zip, e.g. an LMS download) into the gradebook.
 
+    With --deadline, SUBMISSIONS lists the students' repositories and each is graded at its last commit
+    before the deadline (the commit, its dates and any edited CI files are kept in the gradebook).
     Rerunning grades only what is not graded yet; an interrupted run loses nothing.
 
     \b
     Examples:
       dlgrade grade a1 canvas_download.zip --jobs 8 --roster roster.csv
       dlgrade grade a4 submissions/ --executor dask --scheduler tcp://10.0.0.5:8786
+      dlgrade grade a1 repos.txt --deadline 2026-11-02T23:59:00+01:00 --jobs 4
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from grader.batch.api import grade_class
+    from grader.batch.repositories import flags, parse_deadline
 
+    when = parse_deadline(deadline) if deadline is not None else None
     err = Console(stderr=True, soft_wrap=True)
     columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
                TimeRemainingColumn())
@@ -301,7 +310,8 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
     try:
         result = grade_class(assignment, submissions, gradebook=gradebook, jobs=jobs, roster=roster,
                              tasks=list(tasks) or None, seed=seed, budget_s=budget_s, timeout_scale=timeout_scale,
-                             executor=executor, scheduler=scheduler, regrade=regrade, progress=update)
+                             executor=executor, scheduler=scheduler, regrade=regrade, progress=update,
+                             deadline=when, branch=branch)
     except KeyboardInterrupt:
         bar.stop()
         err.print("interrupted: every student graded so far is saved; rerun the same command to continue")
@@ -316,6 +326,11 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
         err.print(f"[red]missing[/] (on the roster, no submission): {escape(', '.join(result.missing))}")
     if result.unknown:
         err.print(f"[yellow]not on the roster[/]: {escape(', '.join(result.unknown))}")
+    for student, record in sorted(result.repositories.items()):
+        marks = [f for f in flags(record) if f != "not-cloned"]  # not-cloned is listed above as not graded
+        if marks:
+            commit = record["commit"][:10] or "-"
+            err.print(f"[yellow]flagged[/] {escape(visible(student))} ({commit}): {escape(visible(', '.join(marks)))}")
     sys.exit(EXIT_FAILED if result.errors else EXIT_PASSED)
 
 
@@ -339,7 +354,7 @@ def gradebook_list(gradebook: Path) -> None:
     Example:
       dlgrade gradebook list --gradebook gradebook.sqlite
     """
-    from grader.batch.api import list_runs
+    from grader.batch.api import flagged_repositories, list_runs
 
     table = Table("Run", "Assignment", "Started", "Status", "Version", "Seed", "Machine", "Isolation", "Graded")
     for run in list_runs(gradebook):
@@ -350,6 +365,13 @@ def gradebook_list(gradebook: Path) -> None:
                       escape(run["dlgrade_version"]), str(run["seed"]), escape(machine), escape(isolation),
                       str(run["graded"]))
     Console().print(table)
+    flagged = flagged_repositories(gradebook)
+    if flagged:
+        marks = Table("Assignment", "Student", "Run", "Commit", "Flags", title="Repositories flagged")
+        for r in flagged:
+            marks.add_row(escape(r["assignment"]), escape(visible(r["student"])), str(r["run_id"]),
+                          r["commit"][:10] or "-", escape(visible(", ".join(r["flags"]))))
+        Console().print(marks)
 
 
 @gradebook_group.command("show")
@@ -367,12 +389,20 @@ def gradebook_show(student: str, gradebook: Path) -> None:
     history = student_history(gradebook, student)
     console = Console()
     print_report(history[-1]["report"], console)
-    table = Table("Run", "Assignment", "Graded at", "Score", "Version", "Submission", title="History")
+    from grader.batch.repositories import flags
+
+    table = Table("Run", "Assignment", "Graded at", "Score", "Version", "Submission", "Commit", title="History")
     for row in history:
         table.add_row(str(row["run_id"]), escape(row["assignment"]), row["graded_at"],
                       f"{row['score']:g}/{row['max_score']:g}", escape(row["dlgrade_version"]),
-                      row["submission_hash"][:12])
+                      row["submission_hash"][:12], (row.get("repository") or {}).get("commit", "")[:10])
     console.print(table)
+    repository = history[-1].get("repository")
+    if repository:
+        console.print(f"graded from {escape(visible(repository['source']))} ({escape(repository['branch'])}) at "
+                      f"{repository['commit'] or 'no commit'}, committed {repository['committed'] or '-'}, "
+                      f"authored {repository['authored'] or '-'}, deadline {repository['deadline']}", soft_wrap=True)
+        console.print(f"flags: {escape(visible(', '.join(flags(repository)) or 'none'))}", soft_wrap=True)
 
 
 @gradebook_group.command("diff")
