@@ -453,6 +453,42 @@ def gradebook_export(format_name: str, output: Path, assignment: str | None, gra
     Console(stderr=True).print(f"wrote {len(written)} file(s) to {escape(str(output))}")
 
 
+@gradebook_group.command("reconcile")
+@click.option("--ci", "ci_path", type=click.Path(path_type=Path), required=True,
+              help="A CI result file, or a folder of them (alice.json, alice/result.json, ...).")
+@click.option("--assignment", help="Which assignment, when the gradebook holds several.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the findings as CSV.")
+@GRADEBOOK_OPTION
+def gradebook_reconcile(ci_path: Path, assignment: str | None, output: Path | None, gradebook: Path) -> None:
+    """Flag students whose CI reported a score that differs from the staff grade, and malformed CI files.
+
+    Reads Classroom 50 result.json, Gradescope results.json and the GitHub reporter payloads that
+    `dlgrade ci --emit github` writes ($GITHUB_OUTPUT). Exit 0 when every CI result agrees, 1 otherwise.
+
+    \b
+    Example:
+      dlgrade gradebook reconcile --ci collected-ci-results/
+    """
+    from grader.batch.api import reconcile_ci
+    from grader.batch.reconcile import write_findings_csv
+
+    result = reconcile_ci(gradebook, ci_path, assignment)
+    console = Console()
+    if result.findings:
+        table = Table("Student", "CI file", "Kind", "CI", "Staff (CI units)", "Staff points", "Why",
+                      title=f"CI results that need a look ({result.assignment})")
+        for f in result.findings:
+            table.add_row(escape(visible(f.student or "?")), escape(visible(f.path)), f.kind, f.ci, f.staff,
+                          f.staff_points, escape(visible(f.reason)))
+        console.print(table)
+    console.print(f"{len(result.agreed)} agree, {len(result.findings)} to look at, "
+                  f"{len(result.without_ci)} graded student(s) without a CI result", soft_wrap=True)
+    if output is not None:
+        write_findings_csv(result, output)
+    sys.exit(EXIT_PASSED if result.clean else EXIT_FAILED)
+
+
 @main.command("build-student-pack")
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the wheel into (created if needed).")

@@ -315,3 +315,18 @@ def export_grades(gradebook: str | Path, format_name: str, output: str | Path,
 
     with Gradebook(Path(gradebook), create=False) as book:
         return export(book, format_name, Path(output), assignment)
+
+
+def reconcile_ci(gradebook: str | Path, ci: str | Path, assignment: str | None = None):
+    """Compare the CI results under ``ci`` with the latest staff grades (``grader.batch.reconcile``)."""
+    from grader.batch.reconcile import reconcile
+
+    with Gradebook(Path(gradebook), create=False) as book:
+        assignments = sorted({g.report.assignment for g in book.latest()})
+        if assignment is None and len(assignments) > 1:
+            raise UsageError(f"the gradebook holds {', '.join(assignments)}: choose one with --assignment")
+        assignment = assignment or (assignments[0] if assignments else None)
+        if assignment is None or assignment not in assignments:
+            raise UsageError(f"nothing graded for {assignment or 'any assignment'} in the gradebook {gradebook}")
+        graded = {g.student: g.report for g in book.latest(assignment)}
+    return reconcile(graded, Path(ci), assignment)
