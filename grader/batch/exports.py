@@ -3,10 +3,10 @@
 Each takes the latest graded submission per student (``Gradebook.latest``)
 plus the roster's missing students, and writes files; none reruns anything.
 
-- ``csv``: one row per student, first column ``student``, one column per check id, ``total``, ``max``,
-  ``status`` (``graded``, ``missing``, or ``not graded`` for a repository that could not be cloned), and, for
-  grades of a repository's commit (``dlgrade grade --deadline``), ``commit`` and ``flags``
-  (``rewritten-history``, ``ci-file-changed:PATH``, ``no-commit-before-deadline``, ``not-cloned``; ``;``-separated).
+- ``csv``: one row per student, first column ``student``, one column per check id, ``total``, ``max``, then
+  ``commit`` and ``flags`` for grades of a repository's commit (``dlgrade grade --deadline``; flags are
+  ``rewritten-history``, ``ci-file-changed:PATH``, ``no-commit-before-deadline``, ``not-cloned``, ``;``-separated),
+  and last ``status`` (``graded``, ``missing``, or ``not graded`` for a repository that could not be cloned).
 - ``canvas``: Canvas's gradebook import layout: ``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``,
   ``Section``, then one column for the assignment; a ``Points Possible`` row under the header.
 - ``gradescope``: ``PATH/STUDENT/results.json`` in the autograder results format (``score``, ``tests`` with
@@ -71,20 +71,20 @@ def export_csv(graded: list[Graded], missing: dict[str, str], path: Path,
     columns = _check_columns(graded)
     with _open_csv(path) as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "name", *[c for c, _ in columns], "total", "max", "status", "commit", "flags"])
+        writer.writerow(["student", "name", *[c for c, _ in columns], "total", "max", "commit", "flags", "status"])
         for g in graded:
             scores = {c.id: c for c in g.report.checks}
             writer.writerow([_formula_safe(g.student), _formula_safe(g.name),
                              *[f"{scores[c].score:g}" if c in scores and scores[c].status != "skipped" else ""
                                for c, _ in columns],
-                             f"{g.report.score:g}", f"{g.report.max_score:g}", "graded",
-                             *_repository_cells(g.repository)])
+                             f"{g.report.score:g}", f"{g.report.max_score:g}", *_repository_cells(g.repository),
+                             "graded"])
         for student, record in sorted((not_graded or {}).items()):  # no grade: neither a score nor a zero
             writer.writerow([_formula_safe(student), _formula_safe((names or {}).get(student, "")),
-                             *[""] * len(columns), "", "", "not graded", *_repository_cells(record)])
+                             *[""] * len(columns), "", "", *_repository_cells(record), "not graded"])
         for student, name in sorted(missing.items()):
-            writer.writerow([_formula_safe(student), _formula_safe(name), *[""] * len(columns), "0", "", "missing",
-                             "", ""])
+            writer.writerow([_formula_safe(student), _formula_safe(name), *[""] * len(columns), "0", "", "", "",
+                             "missing"])
     return [path]
 
 

@@ -96,11 +96,11 @@ class Gradebook:
             raise GradebookError(f"no gradebook at {self.path} (grade a class first, or pass --gradebook FILE)")
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.executescript(SCHEMA)
+            self.db.executescript(SCHEMA)  # a new file gets its tables in place, before WAL: the WAL is for grades
             self._migrate()
+            self.db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as exc:
             raise GradebookError(f"cannot open the gradebook {self.path}: {exc}") from None
 
