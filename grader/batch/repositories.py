@@ -185,7 +185,8 @@ def _is_url(source: str) -> bool:
 
 
 def _local(source: str, base: Path) -> str:
-    return source if _is_url(source) or Path(source).is_absolute() else str(base / source)
+    """A URL as it is; a path relative to the list file, made absolute (the gradebook records it)."""
+    return source if _is_url(source) else str((base / source).absolute())
 
 
 def _from_text(text: str, base: Path, where: Path) -> list[tuple[str | None, str]]:
@@ -228,7 +229,7 @@ def read_sources(path: Path) -> list[Source]:
     """
     path = Path(path)
     if path.is_dir():
-        rows = [(None, str(p)) for p in sorted(path.iterdir())
+        rows = [(None, str(p.absolute())) for p in sorted(path.iterdir())
                 if p.is_dir() and not p.is_symlink() and (p / ".git").exists()]
         if not rows:
             raise UsageError(f"{path} holds no cloned repository (a subfolder with .git); with --deadline, give a "
