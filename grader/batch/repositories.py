@@ -72,10 +72,30 @@ class Source:
     source: str
 
 
+def git_env(environ: dict | None = None) -> dict[str, str]:
+    """git's environment: no user or system configuration, no prompt, the staff's credentials only.
+
+    Students' repositories are usually private. ssh URLs use the staff's ssh agent (``SSH_AUTH_SOCK``) or
+    keys; https URLs use a token in ``DLGRADE_GIT_TOKEN``, given by a credential helper scoped to the host
+    ``DLGRADE_GIT_HOST`` (default ``github.com``) only, so it is never sent to another host a list names.
+    """
+    environ = os.environ if environ is None else environ
+    env = dict(GIT_ENV)
+    if environ.get("SSH_AUTH_SOCK"):
+        env["SSH_AUTH_SOCK"] = environ["SSH_AUTH_SOCK"]
+    if environ.get("DLGRADE_GIT_TOKEN"):
+        host = environ.get("DLGRADE_GIT_HOST") or "github.com"
+        env.update({"DLGRADE_GIT_TOKEN": environ["DLGRADE_GIT_TOKEN"], "GIT_CONFIG_COUNT": "1",
+                    "GIT_CONFIG_KEY_0": f"credential.https://{host}.helper",
+                    "GIT_CONFIG_VALUE_0": '!f() { test "$1" = get && echo username=x-access-token && '
+                                          'echo "password=$DLGRADE_GIT_TOKEN"; }; f'})
+    return env
+
+
 def _git(*args: str, cwd: Path | None = None) -> str:
     try:
         done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=GIT_TIMEOUT_S,
-                              stdin=subprocess.DEVNULL, env=GIT_ENV, errors="replace")
+                              stdin=subprocess.DEVNULL, env=git_env(), errors="replace")
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SubmissionError(f"git {args[0]} failed: {exc}") from None
     if done.returncode != 0:
@@ -129,7 +149,7 @@ def snapshot_before(source: str | Path, deadline: _dt.datetime, workdir: Path, b
     _tree_size(clone, commit, str(source))
     try:
         done = subprocess.run(["git", "archive", "--format=tar", commit], cwd=clone, capture_output=True,
-                              timeout=GIT_TIMEOUT_S, stdin=subprocess.DEVNULL, env=GIT_ENV)
+                              timeout=GIT_TIMEOUT_S, stdin=subprocess.DEVNULL, env=git_env())
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SubmissionError(f"git archive failed for {source}: {exc}") from None
     archive = done.stdout

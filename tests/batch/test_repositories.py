@@ -60,3 +60,19 @@ def test_unclonable_source_is_one_sentence(tmp_path):
     (tmp_path / "work").mkdir()
     with pytest.raises(SubmissionError, match="git clone failed"):
         snapshot_before(tmp_path / "nothing-here", dt.datetime(2026, 11, 2, tzinfo=UTC), tmp_path / "work")
+
+
+def test_a_token_is_given_to_its_host_only():
+    from grader.batch.repositories import git_env
+
+    env = git_env({"DLGRADE_GIT_TOKEN": "s3cret", "SSH_AUTH_SOCK": "/run/agent", "HOME": "/root"})
+    assert env["SSH_AUTH_SOCK"] == "/run/agent" and env["HOME"] == "/nonexistent"
+
+    def fill(host: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "credential", "fill"], input=f"protocol=https\nhost={host}\n\n", env=env,
+                              capture_output=True, text=True, timeout=30)
+
+    assert "password=s3cret" in fill("github.com").stdout
+    other = fill("evil.example")
+    assert other.returncode != 0 and "s3cret" not in other.stdout + other.stderr
+    assert "DLGRADE_GIT_TOKEN" not in git_env({})
