@@ -295,17 +295,20 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
 
     when = parse_deadline(deadline) if deadline is not None else None
     err = Console(stderr=True, soft_wrap=True)
-    columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
                TimeRemainingColumn())
     bar = Progress(*columns, console=err, transient=False)
-    task_id = bar.add_task("grading", total=None, counts="")
+    task_id = bar.add_task("grading", total=None, counts="")  # the description is the phase
 
     def update(p) -> None:  # the first call comes once the arguments are checked: no bar before an error
         if not bar.live.is_started:
             bar.start()
+        if bar.tasks[0].description != p.phase:  # cloning repositories, then grading: a fresh bar and ETA
+            bar.reset(task_id, description=p.phase)
         bar.update(task_id, total=p.total, completed=p.done,
-                   counts=f"[green]{p.passed} passed[/] [red]{p.failed} failed[/] "
-                          f"[yellow]{p.errored} errored[/] [dim]{p.skipped} already graded[/]")
+                   counts="" if p.phase != "grading" else
+                   f"[green]{p.passed} passed[/] [red]{p.failed} failed[/] "
+                   f"[yellow]{p.errored} errored[/] [dim]{p.skipped} already graded[/]")
 
     try:
         result = grade_class(assignment, submissions, gradebook=gradebook, jobs=jobs, roster=roster,

@@ -57,6 +57,7 @@ class Progress:
     skipped: int
     elapsed_s: float
     last: str = ""
+    phase: str = "grading"  # or "cloning" (--deadline: repositories are snapshotted before grading starts)
 
     @property
     def eta_s(self) -> float | None:
@@ -138,8 +139,16 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         regrades: dict[str, Regrade] = {}
         if deadline is not None:
             sources = read_sources(submissions)
+            cloned: list[str] = []
+
+            def cloning(r: Regrade) -> None:
+                cloned.append(r.student)
+                if progress:
+                    progress(Progress(len(sources), len(cloned), 0, 0, 0, 0, time.perf_counter() - started,
+                                      r.student, phase="cloning"))
+
             regrades = {r.student: r for r in regrade_class(sources, deadline, staging / "repositories", branch,
-                                                            spec.id, threads=max(4, jobs))}
+                                                            spec.id, threads=max(4, jobs), each=cloning)}
             entries = [Entry(r.student, r.snapshot.folder, "repository") for r in regrades.values() if r.snapshot]
         elif submissions.is_file():
             if submissions.suffix.lower() != ".zip":

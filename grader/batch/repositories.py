@@ -338,13 +338,22 @@ def regrade_one(source: Source, deadline: _dt.datetime, workdir: Path, branch: s
 
 
 def regrade_class(sources: list[Source], deadline: _dt.datetime, staging: Path, branch: str, assignment: str,
-                  threads: int = 4) -> list[Regrade]:
-    """``regrade_one`` for every source, ``threads`` clones at once (git waits on the network, not the CPU)."""
-    from concurrent.futures import ThreadPoolExecutor
+                  threads: int = 4, each=None) -> list[Regrade]:
+    """``regrade_one`` for every source, ``threads`` clones at once (git waits on the network, not the CPU).
+
+    ``each(regrade)`` is called in this thread as each repository is done (for a progress bar).
+    """
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        return list(pool.map(lambda item: regrade_one(item[1], deadline, staging / f"{item[0]:05d}", branch,
-                                                       assignment), enumerate(sources)))
+        futures = {pool.submit(regrade_one, source, deadline, staging / f"{index:05d}", branch, assignment): index
+                   for index, source in enumerate(sources)}
+        done: dict[int, Regrade] = {}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            if each is not None:
+                each(done[futures[future]])
+    return [done[i] for i in range(len(sources))]
 
 
 def zero_report(assignment, regrade: Regrade, tasks: list[str] | None):

@@ -72,7 +72,11 @@ def grade(listing, book, **kwargs):
 
 def test_repositories_are_graded_at_the_last_commit_before_the_deadline_and_flagged(repos, tmp_path):
     book = tmp_path / "gb.sqlite"
-    result = grade(repos["listing"], book)
+    seen = []
+    result = grade(repos["listing"], book, progress=seen.append)
+    cloning = [p for p in seen if p.phase == "cloning"]
+    assert [p.done for p in cloning] == [1, 2, 3, 4, 5] and all(p.total == 5 for p in cloning)
+    assert seen[-1].phase == "grading" and seen[-1].done == seen[-1].total == 5 and seen[-1].errored >= 1
     assert set(result.errors) == {"dave-was-never-created"}
     assert result.errors["dave-was-never-created"].startswith("could not clone")
     assert set(result.graded) == {"alice", "bob", "carol", "erin"}
