@@ -482,8 +482,8 @@ def gradebook_reconcile(ci_path: Path, assignment: str | None, output: Path | No
         table = Table("Student", "CI file", "Kind", "CI", "Staff (CI units)", "Staff points", "Why",
                       title=f"CI results that need a look ({result.assignment})")
         for f in result.findings:
-            table.add_row(escape(visible(f.student or "?")), escape(visible(f.path)), f.kind, f.ci, f.staff,
-                          f.staff_points, escape(visible(f.reason)))
+            table.add_row(escape(visible(f.student or "?")), escape(visible(f.path)), f.kind or "?", f.ci or "-",
+                          f.staff or "-", f.staff_points or "-", escape(visible(f.reason)))
         console.print(table)
     console.print(f"{len(result.agreed)} agree, {len(result.findings)} to look at, "
                   f"{len(result.without_ci)} graded student(s) without a CI result", soft_wrap=True)

@@ -64,9 +64,9 @@ class Finding:
 
     student: str  # "" when the file names no student in the gradebook
     path: str
-    kind: str
-    ci: str  # what CI reported, in its units ("10/10")
-    staff: str  # the staff grade in the same units
+    kind: str  # "" when the file could not be read
+    ci: str  # what CI reported, in its units ("10/10"); "" when unreadable
+    staff: str  # the staff grade in the same units ("" when there is none to compare)
     staff_points: str  # the staff grade in points
     reason: str
 
@@ -279,13 +279,13 @@ def reconcile(graded: dict[str, Report], root: Path, assignment: str) -> Reconci
         except Malformed as exc:
             student = _student_of(path, root, (), students)
             seen.add(student)
-            findings.append(Finding(student, shown, "?", "-", "-", _points(graded.get(student)),
+            findings.append(Finding(student, shown, "", "", "", _points(graded.get(student)),
                                     f"malformed CI file: {exc}"))
             continue
         student = _student_of(path, root, claim.usernames, students)
         ci = f"{claim.score:g}/{claim.max_score:g}"
         if not student:
-            findings.append(Finding("", shown, claim.kind, ci, "-", "-",
+            findings.append(Finding("", shown, claim.kind, ci, "", "",
                                     "names no student graded in the gradebook (by file, folder or username)"))
             continue
         seen.add(student)
@@ -310,7 +310,7 @@ def reconcile(graded: dict[str, Report], root: Path, assignment: str) -> Reconci
 
 
 def _points(report: Report | None) -> str:
-    return "-" if report is None else f"{report.score:g}/{report.max_score:g}"
+    return "" if report is None else f"{report.score:g}/{report.max_score:g}"
 
 
 def write_findings_csv(result: Reconciliation, path: Path) -> Path:
