@@ -360,6 +360,8 @@ def zero_report(assignment, regrade: Regrade, tasks: list[str] | None):
     """The grade of a repository with nothing gradable in time: zero on every selected check, with the reason."""
     from grader.result import CheckResult, Report
 
+    hint = ("Only commits dated before the deadline count; push them on the graded branch." if regrade.kind ==
+            NO_COMMIT else "Keep data sets and build outputs out of the repository (add them to .gitignore).")
     checks = []
     for check in assignment.checks:
         if tasks and check.task not in tasks and check.id not in tasks:
@@ -367,8 +369,6 @@ def zero_report(assignment, regrade: Regrade, tasks: list[str] | None):
                                       message="not selected with --task"))
         else:
             checks.append(CheckResult(check.id, check.task, check.name, "failed", 0.0, check.points,
-                                      message=f"not graded: {regrade.failure}",
-                                      hint="Only commits dated before the deadline count; push them on the "
-                                           "graded branch."))
+                                      message=f"not graded: {regrade.failure}", hint=hint))
     return Report(assignment=assignment.id, submission=regrade.source, checks=tuple(checks),
                   diagnostics={"repository": regrade.to_record()})
