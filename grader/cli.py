@@ -305,39 +305,52 @@ GRADEBOOK_OPTION = click.option("--gradebook", "gradebook", type=click.Path(dir_
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", metavar="ADDR", help="Dask scheduler address (default: a LocalCluster).")
 @click.option("--regrade", is_flag=True, help="Grade again even what is already graded for the same submission.")
+@click.option("--deadline", metavar="ISO8601", help="SUBMISSIONS lists repositories (a text file of URLs or paths, "
+              "one a line with an optional student id, or a folder of clones): grade each at its last commit at or "
+              "before this time, e.g. 2026-11-02T23:59:00+01:00.")
+@click.option("--branch", default="HEAD", show_default=True, help="With --deadline: the branch graded.")
 def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path, roster: Path | None,
                   tasks: tuple[str, ...], budget_s: float | None, seed: int | None, timeout_scale: float,
-                  executor: str, scheduler: str | None, regrade: bool) -> None:
+                  executor: str, scheduler: str | None, regrade: bool, deadline: str | None, branch: str) -> None:
     """Grade every student's submission in SUBMISSIONS (a folder or .zip, e.g. an LMS download) into the gradebook.
 
+    With --deadline, SUBMISSIONS lists the students' repositories and each is graded at its last commit
+    before the deadline (the commit, its dates and any edited CI files are kept in the gradebook).
     Rerunning grades only what is not graded yet; an interrupted run loses nothing.
 
     \b
     Examples:
       dlgrade grade a1 canvas_download.zip --jobs 8 --roster roster.csv
       dlgrade grade a4 submissions/ --executor dask --scheduler tcp://10.0.0.5:8786
+      dlgrade grade a1 repos.txt --deadline 2026-11-02T23:59:00+01:00 --jobs 4
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from grader.batch.api import grade_class
+    from grader.batch.repositories import flags, parse_deadline
 
+    when = parse_deadline(deadline) if deadline is not None else None
     err = Console(stderr=True, soft_wrap=True)
-    columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
                TimeRemainingColumn())
     bar = Progress(*columns, console=err, transient=False)
-    task_id = bar.add_task("grading", total=None, counts="")
+    task_id = bar.add_task("grading", total=None, counts="")  # the description is the phase
 
     def update(p) -> None:  # the first call comes once the arguments are checked: no bar before an error
         if not bar.live.is_started:
             bar.start()
+        if bar.tasks[0].description != p.phase:  # cloning repositories, then grading: a fresh bar and ETA
+            bar.reset(task_id, description=p.phase)
         bar.update(task_id, total=p.total, completed=p.done,
-                   counts=f"[green]{p.passed} passed[/] [red]{p.failed} failed[/] "
-                          f"[yellow]{p.errored} errored[/] [dim]{p.skipped} already graded[/]")
+                   counts="" if p.phase != "grading" else
+                   f"[green]{p.passed} passed[/] [red]{p.failed} failed[/] "
+                   f"[yellow]{p.errored} errored[/] [dim]{p.skipped} already graded[/]")
 
     try:
         result = grade_class(assignment, submissions, gradebook=gradebook, jobs=jobs, roster=roster,
                              tasks=list(tasks) or None, seed=seed, budget_s=budget_s, timeout_scale=timeout_scale,
-                             executor=executor, scheduler=scheduler, regrade=regrade, progress=update)
+                             executor=executor, scheduler=scheduler, regrade=regrade, progress=update,
+                             deadline=when, branch=branch)
     except KeyboardInterrupt:
         bar.stop()
         err.print("interrupted: every student graded so far is saved; rerun the same command to continue")
@@ -352,6 +365,11 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
         err.print(f"[red]missing[/] (on the roster, no submission): {escape(', '.join(result.missing))}")
     if result.unknown:
         err.print(f"[yellow]not on the roster[/]: {escape(', '.join(result.unknown))}")
+    for student, record in sorted(result.repositories.items()):
+        marks = [f for f in flags(record) if f != "not-cloned"]  # not-cloned is listed above as not graded
+        if marks:
+            commit = record["commit"][:10] or "-"
+            err.print(f"[yellow]flagged[/] {escape(visible(student))} ({commit}): {escape(visible(', '.join(marks)))}")
     sys.exit(EXIT_FAILED if result.errors else EXIT_PASSED)
 
 
@@ -375,7 +393,7 @@ def gradebook_list(gradebook: Path) -> None:
     Example:
       dlgrade gradebook list --gradebook gradebook.sqlite
     """
-    from grader.batch.api import list_runs
+    from grader.batch.api import flagged_repositories, list_runs
 
     table = Table("Run", "Assignment", "Started", "Status", "Version", "Seed", "Machine", "Isolation", "Graded")
     for run in list_runs(gradebook):
@@ -386,6 +404,13 @@ def gradebook_list(gradebook: Path) -> None:
                       escape(run["dlgrade_version"]), str(run["seed"]), escape(machine), escape(isolation),
                       str(run["graded"]))
     Console().print(table)
+    flagged = flagged_repositories(gradebook)
+    if flagged:
+        marks = Table("Assignment", "Student", "Run", "Commit", "Flags", title="Repositories flagged")
+        for r in flagged:
+            marks.add_row(escape(r["assignment"]), escape(visible(r["student"])), str(r["run_id"]),
+                          r["commit"][:10] or "-", escape(visible(", ".join(r["flags"]))))
+        Console().print(marks)
 
 
 @gradebook_group.command("show")
@@ -403,12 +428,20 @@ def gradebook_show(student: str, gradebook: Path) -> None:
     history = student_history(gradebook, student)
     console = Console()
     print_report(history[-1]["report"], console)
-    table = Table("Run", "Assignment", "Graded at", "Score", "Version", "Submission", title="History")
+    from grader.batch.repositories import flags
+
+    table = Table("Run", "Assignment", "Graded at", "Score", "Version", "Submission", "Commit", title="History")
     for row in history:
         table.add_row(str(row["run_id"]), escape(row["assignment"]), row["graded_at"],
                       f"{row['score']:g}/{row['max_score']:g}", escape(row["dlgrade_version"]),
-                      row["submission_hash"][:12])
+                      row["submission_hash"][:12], (row.get("repository") or {}).get("commit", "")[:10])
     console.print(table)
+    repository = history[-1].get("repository")
+    if repository:
+        console.print(f"graded from {escape(visible(repository['source']))} ({escape(repository['branch'])}) at "
+                      f"{repository['commit'] or 'no commit'}, committed {repository['committed'] or '-'}, "
+                      f"authored {repository['authored'] or '-'}, deadline {repository['deadline']}", soft_wrap=True)
+        console.print(f"flags: {escape(visible(', '.join(flags(repository)) or 'none'))}", soft_wrap=True)
 
 
 @gradebook_group.command("diff")
@@ -457,6 +490,42 @@ def gradebook_export(format_name: str, output: Path, assignment: str | None, gra
 
     written = export_grades(gradebook, format_name, output, assignment)
     Console(stderr=True).print(f"wrote {len(written)} file(s) to {escape(str(output))}")
+
+
+@gradebook_group.command("reconcile")
+@click.option("--ci", "ci_path", type=click.Path(path_type=Path), required=True,
+              help="A CI result file, or a folder of them (alice.json, alice/result.json, ...).")
+@click.option("--assignment", help="Which assignment, when the gradebook holds several.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the findings as CSV.")
+@GRADEBOOK_OPTION
+def gradebook_reconcile(ci_path: Path, assignment: str | None, output: Path | None, gradebook: Path) -> None:
+    """Flag students whose CI reported a score that differs from the staff grade, and malformed CI files.
+
+    Reads Classroom 50 result.json, Gradescope results.json and the GitHub reporter payloads that
+    `dlgrade ci --emit github` writes ($GITHUB_OUTPUT). Exit 0 when every CI result agrees, 1 otherwise.
+
+    \b
+    Example:
+      dlgrade gradebook reconcile --ci collected-ci-results/
+    """
+    from grader.batch.api import reconcile_ci
+    from grader.batch.reconcile import write_findings_csv
+
+    result = reconcile_ci(gradebook, ci_path, assignment)
+    console = Console()
+    if result.findings:
+        table = Table("Student", "CI file", "Kind", "CI", "Staff (CI units)", "Staff points", "Why",
+                      title=f"CI results that need a look ({result.assignment})")
+        for f in result.findings:
+            table.add_row(escape(visible(f.student or "?")), escape(visible(f.path)), f.kind or "?", f.ci or "-",
+                          f.staff or "-", f.staff_points or "-", escape(visible(f.reason)))
+        console.print(table)
+    console.print(f"{len(result.agreed)} agree, {len(result.findings)} to look at, "
+                  f"{len(result.without_ci)} graded student(s) without a CI result", soft_wrap=True)
+    if output is not None:
+        write_findings_csv(result, output)
+    sys.exit(EXIT_PASSED if result.clean else EXIT_FAILED)
 
 
 @main.command("build-student-pack")

@@ -1,14 +1,17 @@
 """``grade_class``: the library call behind ``dlgrade grade``.
 
-Discover the students, skip those already graded (same hash, dlgrade version
-and tasks), send the rest to an executor (local processes or Dask), and save
-each result in the gradebook as it arrives, in the parent only. ``progress``
-receives a ``Progress`` after every student, so the CLI can draw a bar
-without this module knowing about rich.
+Discover the students (or, with a ``deadline``, clone each listed repository
+and unpack its last commit before it: ``grader.batch.repositories``), skip
+those already graded (same hash, dlgrade version and tasks), send the rest
+to an executor (local processes or Dask), and save each result in the
+gradebook as it arrives, in the parent only. ``progress`` receives a
+``Progress`` after every student, so the CLI can draw a bar without this
+module knowing about rich.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import secrets
@@ -16,13 +19,15 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
 from grader import api
 from grader.batch.discover import Entry, discover, extract_zip, submission_hash
 from grader.batch.gradebook import Gradebook
+from grader.batch.repositories import NOT_CLONED, Regrade, check_branch, read_sources, regrade_class, zero_report
 from grader.batch.roster import read_roster
 from grader.errors import UsageError
 from grader.result import Report
@@ -52,6 +57,7 @@ class Progress:
     skipped: int
     elapsed_s: float
     last: str = ""
+    phase: str = "grading"  # or "cloning" (--deadline: repositories are snapshotted before grading starts)
 
     @property
     def eta_s(self) -> float | None:
@@ -73,6 +79,7 @@ class ClassResult:
     missing: tuple[str, ...] = ()  # on the roster, no submission
     unknown: tuple[str, ...] = ()  # submitted, not on the roster
     duration_s: float = 0.0
+    repositories: dict[str, dict] = field(default_factory=dict)  # student -> repository record (--deadline)
 
 
 def _outcome(report: Report) -> str:
@@ -97,8 +104,14 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                 jobs: int = 1, roster: str | Path | None = None, tasks: list[str] | None = None,
                 seed: int | None = None, budget_s: float | None = None, timeout_scale: float = 1.0,
                 executor: str = "local", scheduler: str | None = None, regrade: bool = False,
-                progress: Callable[[Progress], None] | None = None) -> ClassResult:
-    """Grade every submission in ``submissions`` for ``assignment`` into the gradebook; see the module doc."""
+                progress: Callable[[Progress], None] | None = None, deadline: datetime | None = None,
+                branch: str = "HEAD") -> ClassResult:
+    """Grade every submission in ``submissions`` for ``assignment`` into the gradebook; see the module doc.
+
+    With ``deadline`` (a time-zone-aware datetime), ``submissions`` lists repositories (a text file, GitHub
+    Classroom's CSV, or a folder of clones: ``repositories.read_sources``); each is graded at its last commit
+    on ``branch`` at or before the deadline, and the gradebook keeps the commit, its dates and the flags.
+    """
     spec = api.get_assignment(assignment)
     if tasks:
         known = {c.task for c in spec.checks} | {c.id for c in spec.checks}
@@ -109,6 +122,13 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
     submissions = Path(submissions)
     if not submissions.exists():
         raise UsageError(f"no such file or folder: {submissions}")
+    if deadline is not None:
+        if deadline.tzinfo is None:
+            raise UsageError("the deadline needs a time zone, e.g. 2026-11-02T23:59:00+01:00")
+        check_branch(branch)
+    elif submissions.is_file() and submissions.suffix.lower() != ".zip" and _looks_like_a_list(submissions):
+        raise UsageError(f"{submissions} looks like a list of repositories: add --deadline ISO8601 to grade each "
+                         f"one's last commit before the deadline")
     names = read_roster(Path(roster)) if roster else {}
     version, selection = dlgrade_version(), ",".join(sorted(tasks)) if tasks else "*"
     started = time.perf_counter()
@@ -116,15 +136,31 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
     book = Gradebook(Path(gradebook))
     try:
         root = submissions
-        if submissions.is_file():
+        regrades: dict[str, Regrade] = {}
+        if deadline is not None:
+            sources = read_sources(submissions)
+            cloned: list[str] = []
+
+            def cloning(r: Regrade) -> None:
+                cloned.append(r.student)
+                if progress:
+                    progress(Progress(len(sources), len(cloned), 0, 0, 0, 0, time.perf_counter() - started,
+                                      r.student, phase="cloning"))
+
+            regrades = {r.student: r for r in regrade_class(sources, deadline, staging / "repositories", branch,
+                                                            spec.id, threads=max(4, jobs), each=cloning)}
+            entries = [Entry(r.student, r.snapshot.folder, "repository") for r in regrades.values() if r.snapshot]
+        elif submissions.is_file():
             if submissions.suffix.lower() != ".zip":
                 raise UsageError(f"{submissions} is not a folder or a .zip of submissions")
             root = extract_zip(submissions, staging / "download")
-        entries = discover(root, staging / "regrouped", spec.files)
-        if not entries:
+            entries = discover(root, staging / "regrouped", spec.files)
+        else:
+            entries = discover(root, staging / "regrouped", spec.files)
+        if not entries and not regrades:
             raise UsageError(f"no submissions found in {submissions} (expected folders, .zip or .ipynb files, "
                              f"or an LMS download)")
-        found = {e.student for e in entries}
+        found = {e.student for e in entries} | set(regrades)
         if names:
             book.set_names(spec.id, names)
         found_names = {e.student: e.name for e in entries if e.name and e.student not in names}
@@ -135,6 +171,14 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         seed = secrets.randbelow(2**31) if seed is None else int(seed)
         todo: list[tuple[Entry, str]] = []
         skipped = []
+        hashes_zero: dict[str, str] = {}  # nothing in time: a zero, skipped on a rerun with the same deadline
+        for student, r in regrades.items():
+            if r.snapshot is None and r.kind != NOT_CLONED:
+                digest = hashlib.sha256(f"{r.kind}\0{r.deadline}\0{r.branch}".encode()).hexdigest()
+                if not regrade and book.already_graded(spec.id, student, digest, version, selection):
+                    skipped.append(student)
+                else:
+                    hashes_zero[student] = digest
         for entry in entries:
             digest = submission_hash(entry.path)
             if not regrade and book.already_graded(spec.id, entry.student, digest, version, selection):
@@ -149,7 +193,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         errors: dict[str, str] = {}
         isolation: dict = {}
         hashes = {e.student: d for e, d in todo}
-        total = len(entries)
+        total = len(entries) + len(regrades) - sum(1 for r in regrades.values() if r.snapshot)
 
         def tell(last: str) -> None:
             if progress:
@@ -161,13 +205,29 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         jobs_list = [{"assignment": spec.id, "student": e.student, "path": str(e.path), "tasks": tasks, "seed": seed,
                       "timeout_scale": timeout_scale, "budget_s": budget_s} for e, _ in todo]
         status = "interrupted"
-        runner = _executor(executor, jobs, scheduler) if jobs_list else None
+        runner = None
         try:
+            for student, r in sorted(regrades.items()):  # the repositories with nothing to run, first
+                if r.kind == NOT_CLONED:
+                    book.record_repository_failure(run_id, spec.id, student, r.to_record())
+                    errors[student] = r.failure
+                    tell(student)
+                elif student in hashes_zero:
+                    report = zero_report(spec, r, tasks)
+                    book.record(run_id, student, hashes_zero[student], version, selection, report, r.to_record())
+                    graded[student] = report
+                    counts[_outcome(report)] += 1
+                    tell(student)
+            runner = _executor(executor, jobs, scheduler) if jobs_list else None
             for result in (runner.run(jobs_list) if runner else ()):
                 student = result["student"]
                 if "report" in result:
                     report = Report.from_dict(result["report"])
-                    book.record(run_id, student, hashes[student], version, selection, report)
+                    if student in regrades:  # name the commit, not the staging folder that is gone after the run
+                        snap = regrades[student].snapshot
+                        report = replace(report, submission=f"{snap.source} @ {snap.commit[:12]}")
+                    book.record(run_id, student, hashes[student], version, selection, report,
+                                regrades[student].to_record() if student in regrades else None)
                     graded[student] = report
                     counts[_outcome(report)] += 1
                     isolation = isolation or report.diagnostics.get("isolation") or {}
@@ -187,10 +247,21 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                            skipped=tuple(skipped), errors=errors,
                            missing=tuple(sorted(set(names) - found)) if names else (),
                            unknown=tuple(sorted(found - set(names))) if names else (),
-                           duration_s=round(time.perf_counter() - started, 3))
+                           duration_s=round(time.perf_counter() - started, 3),
+                           repositories={s: r.to_record() for s, r in regrades.items()})
     finally:
         book.close()
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _looks_like_a_list(path: Path) -> bool:
+    """A small text file (not a zip): most likely a list of repositories given without --deadline."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return bool(head) and b"\0" not in head and not head.startswith(b"PK")
 
 
 # --- reading the gradebook (dlgrade gradebook ...) ------------------------------------------------------------
@@ -210,6 +281,15 @@ def list_runs(gradebook: str | Path) -> list[dict]:
     """Every run with its version, seed, machine, isolation layers and how many students it graded."""
     with Gradebook(Path(gradebook), create=False) as book:
         return book.runs()
+
+
+def flagged_repositories(gradebook: str | Path) -> list[dict]:
+    """Each student's latest repository regrade that needs a human look, with its ``flags`` (see ``repositories``)."""
+    from grader.batch.repositories import flags
+
+    with Gradebook(Path(gradebook), create=False) as book:
+        records = book.latest_repositories()
+    return [{**r, "flags": flags(r)} for r in records if flags(r)]
 
 
 def student_history(gradebook: str | Path, student: str) -> list[dict]:
@@ -244,3 +324,18 @@ def export_grades(gradebook: str | Path, format_name: str, output: str | Path,
 
     with Gradebook(Path(gradebook), create=False) as book:
         return export(book, format_name, Path(output), assignment)
+
+
+def reconcile_ci(gradebook: str | Path, ci: str | Path, assignment: str | None = None):
+    """Compare the CI results under ``ci`` with the latest staff grades (``grader.batch.reconcile``)."""
+    from grader.batch.reconcile import reconcile
+
+    with Gradebook(Path(gradebook), create=False) as book:
+        assignments = sorted({g.report.assignment for g in book.latest()})
+        if assignment is None and len(assignments) > 1:
+            raise UsageError(f"the gradebook holds {', '.join(assignments)}: choose one with --assignment")
+        assignment = assignment or (assignments[0] if assignments else None)
+        if assignment is None or assignment not in assignments:
+            raise UsageError(f"nothing graded for {assignment or 'any assignment'} in the gradebook {gradebook}")
+        graded = {g.student: g.report for g in book.latest(assignment)}
+    return reconcile(graded, Path(ci), assignment)

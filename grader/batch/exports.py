@@ -3,7 +3,10 @@
 Each takes the latest graded submission per student (``Gradebook.latest``)
 plus the roster's missing students, and writes files; none reruns anything.
 
-- ``csv``: one row per student, first column ``student``, one column per check id, ``total``, ``max``.
+- ``csv``: one row per student, first column ``student``, one column per check id, ``total``, ``max``, then
+  ``commit`` and ``flags`` for grades of a repository's commit (``dlgrade grade --deadline``; flags are
+  ``rewritten-history``, ``ci-file-changed:PATH``, ``no-commit-before-deadline``, ``not-cloned``, ``;``-separated),
+  and last ``status`` (``graded``, ``missing``, or ``not graded`` for a repository that could not be cloned).
 - ``canvas``: Canvas's gradebook import layout: ``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``,
   ``Section``, then one column for the assignment; a ``Points Possible`` row under the header.
 - ``gradescope``: ``PATH/STUDENT/results.json`` in the autograder results format (``score``, ``tests`` with
@@ -54,19 +57,34 @@ def _open_csv(path: Path):
     return open(path, "w", newline="", encoding="utf-8")
 
 
-def export_csv(graded: list[Graded], missing: dict[str, str], path: Path) -> list[Path]:
+def _repository_cells(record: dict | None) -> list[str]:
+    """``commit`` and ``flags`` for a grade of a repository's commit (empty for any other submission)."""
+    from grader.batch.repositories import flags
+
+    if not record:
+        return ["", ""]
+    return [_formula_safe(record.get("commit") or ""), _formula_safe(";".join(flags(record)))]
+
+
+def export_csv(graded: list[Graded], missing: dict[str, str], path: Path,
+               not_graded: dict[str, dict] | None = None, names: dict[str, str] | None = None) -> list[Path]:
     columns = _check_columns(graded)
     with _open_csv(path) as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "name", *[c for c, _ in columns], "total", "max", "status"])
+        writer.writerow(["student", "name", *[c for c, _ in columns], "total", "max", "commit", "flags", "status"])
         for g in graded:
             scores = {c.id: c for c in g.report.checks}
             writer.writerow([_formula_safe(g.student), _formula_safe(g.name),
                              *[f"{scores[c].score:g}" if c in scores and scores[c].status != "skipped" else ""
                                for c, _ in columns],
-                             f"{g.report.score:g}", f"{g.report.max_score:g}", "graded"])
+                             f"{g.report.score:g}", f"{g.report.max_score:g}", *_repository_cells(g.repository),
+                             "graded"])
+        for student, record in sorted((not_graded or {}).items()):  # no grade: neither a score nor a zero
+            writer.writerow([_formula_safe(student), _formula_safe((names or {}).get(student, "")),
+                             *[""] * len(columns), "", "", *_repository_cells(record), "not graded"])
         for student, name in sorted(missing.items()):
-            writer.writerow([_formula_safe(student), _formula_safe(name), *[""] * len(columns), "0", "", "missing"])
+            writer.writerow([_formula_safe(student), _formula_safe(name), *[""] * len(columns), "0", "", "", "",
+                             "missing"])
     return [path]
 
 
@@ -175,10 +193,11 @@ def export(book: Gradebook, format_name: str, path: Path, assignment: str | None
         raise UsageError(f"nothing graded for {assignment or 'any assignment'} in the gradebook {book.path}")
     graded = book.latest(assignment)
     names = book.names(assignment)
-    missing = {s: n for s, n in names.items() if s not in {g.student for g in graded}}
+    not_graded = {s: r for s, r in book.not_cloned(assignment).items() if s not in {g.student for g in graded}}
+    missing = {s: n for s, n in names.items() if s not in {g.student for g in graded} and s not in not_graded}
     path = Path(path)
     if format_name == "csv":
-        return export_csv(graded, missing, path)
+        return export_csv(graded, missing, path, not_graded, names)
     if format_name == "canvas":
         return export_canvas(graded, missing, path, assignment)
     if format_name == "gradescope":

@@ -7,6 +7,14 @@ Tables:
                whole report as JSON. A regrade adds a row; old rows stay (history).
   results      one row per check of each graded submission.
   students     names from the roster.
+  repositories one row per repository regraded from its commits (``dlgrade grade --deadline``): the source,
+               branch, deadline, the commit graded with its committer and author dates, whether its history
+               looks rewritten, the CI files that differ from the template, and the failure (one sentence)
+               when nothing was graded. Tied to its submission row (written in the same transaction);
+               a repository that could not be cloned has a row with no submission.
+
+Schema versions (``PRAGMA user_version``): 0 is the first layout; 1 adds ``repositories``. Opening an older
+gradebook adds what is missing and keeps every row, so old gradebooks stay readable.
 
 Each student's submission row and check rows are written in one transaction,
 so a run killed at any moment (SIGINT, SIGKILL, a full disk) leaves every
@@ -45,6 +53,18 @@ CREATE TABLE IF NOT EXISTS results (
 CREATE TABLE IF NOT EXISTS students (assignment TEXT NOT NULL, student TEXT NOT NULL, name TEXT NOT NULL,
     PRIMARY KEY (assignment, student));
 """
+SCHEMA_VERSION = 1
+MIGRATIONS = {1: """
+CREATE TABLE IF NOT EXISTS repositories (
+    id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
+    submission_id INTEGER UNIQUE REFERENCES submissions(id), assignment TEXT NOT NULL, student TEXT NOT NULL,
+    source TEXT NOT NULL, branch TEXT NOT NULL, deadline TEXT NOT NULL, commit_hash TEXT NOT NULL,
+    committed_at TEXT NOT NULL, authored_at TEXT NOT NULL, rewritten INTEGER NOT NULL,
+    ci_files_changed TEXT NOT NULL, failure TEXT NOT NULL, kind TEXT NOT NULL, recorded_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS repositories_student ON repositories (assignment, student);
+"""}
+REPOSITORY_COLUMNS = ("source", "branch", "deadline", "commit_hash", "committed_at", "authored_at", "rewritten",
+                      "ci_files_changed", "failure", "kind")
 
 
 class GradebookError(UsageError):
@@ -60,6 +80,7 @@ class Graded:
     run_id: int
     submission_hash: str
     report: Report
+    repository: dict | None = None  # the ``repositories`` record when graded from a repository's commit
 
 
 def _now() -> str:
@@ -75,12 +96,31 @@ class Gradebook:
             raise GradebookError(f"no gradebook at {self.path} (grade a class first, or pass --gradebook FILE)")
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.executescript(SCHEMA)
+            self.db.executescript(SCHEMA)  # a new file gets its tables in place, before WAL: the WAL is for grades
+            self._migrate()
+            self.db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as exc:
             raise GradebookError(f"cannot open the gradebook {self.path}: {exc}") from None
+
+    def _migrate(self) -> None:
+        """Bring an older gradebook to ``SCHEMA_VERSION``: only additions, every existing row kept."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise GradebookError(f"the gradebook {self.path} was written by a newer dlgrade (schema {version}); "
+                                 f"upgrade dlgrade to read it")
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {step}")
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self.db.close()
@@ -159,8 +199,8 @@ class Gradebook:
             (assignment, student, submission_hash, version, selection)).fetchone() is not None
 
     def record(self, run_id: int, student: str, submission_hash: str, version: str, selection: str,
-               report: Report) -> None:
-        """Save one student's report: the submission row and every check row, in one transaction."""
+               report: Report, repository: dict | None = None) -> None:
+        """Save one student's report: the submission row, every check row and its repository, in one transaction."""
         def insert(c):
             submission_id = c.execute(
                 "INSERT INTO submissions (run_id, assignment, student, submission_hash, dlgrade_version, selection, "
@@ -171,23 +211,78 @@ class Gradebook:
                 "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(submission_id, r.id, r.task, r.name, r.status, r.score, r.max_score, r.message, r.hint,
                   r.duration_s, r.output) for r in report.checks])
+            if repository is not None:
+                self._insert_repository(c, run_id, submission_id, report.assignment, student, repository)
         self._write(f"save {student}'s grades", insert)
+
+    @staticmethod
+    def _insert_repository(c, run_id: int, submission_id: int | None, assignment: str, student: str,
+                           record: dict) -> None:
+        c.execute(
+            "INSERT INTO repositories (run_id, submission_id, assignment, student, source, branch, deadline, "
+            "commit_hash, committed_at, authored_at, rewritten, ci_files_changed, failure, kind, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, submission_id, assignment, student, record["source"], record["branch"], record["deadline"],
+             record["commit"], record["committed"], record["authored"], int(bool(record["rewritten"])),
+             json.dumps(list(record["ci_files_changed"])), record["failure"], record["kind"], _now()))
+
+    def record_repository_failure(self, run_id: int, assignment: str, student: str, record: dict) -> None:
+        """Keep a repository that could not be cloned (no grade: it is graded on a rerun)."""
+        self._write(f"save why {student}'s repository was not graded",
+                    lambda c: self._insert_repository(c, run_id, None, assignment, student, record))
+
+    @staticmethod
+    def _repository(row) -> dict | None:
+        if row is None or row[0] is None:
+            return None
+        record = dict(zip(("source", "branch", "deadline", "commit", "committed", "authored", "rewritten",
+                           "ci_files_changed", "failure", "kind"), row))
+        record["rewritten"] = bool(record["rewritten"])
+        record["ci_files_changed"] = json.loads(record["ci_files_changed"])
+        return record
+
+    def repository(self, submission_id: int) -> dict | None:
+        """The repository record of one submission row (None when it was not graded from a repository)."""
+        return self._repository(self.db.execute(
+            f"SELECT {', '.join(REPOSITORY_COLUMNS)} FROM repositories WHERE submission_id = ?",
+            (submission_id,)).fetchone())
+
+    def latest_repositories(self) -> list[dict]:
+        """The latest repository record of every (assignment, student), with ``assignment``, ``student``, ``run_id``."""
+        rows = self.db.execute(
+            f"SELECT assignment, student, run_id, {', '.join(REPOSITORY_COLUMNS)} FROM repositories "
+            "WHERE id IN (SELECT MAX(id) FROM repositories GROUP BY assignment, student) "
+            "ORDER BY assignment, student").fetchall()
+        return [{"assignment": a, "student": s, "run_id": r, **self._repository(rest)} for a, s, r, *rest in rows]
+
+    def not_cloned(self, assignment: str) -> dict[str, dict]:
+        """Students whose latest repository regrade failed to clone and who have no grade since, by student."""
+        rows = self.db.execute(
+            f"SELECT student, {', '.join(REPOSITORY_COLUMNS)} FROM repositories r WHERE assignment = ? "
+            "AND submission_id IS NULL AND id IN (SELECT MAX(id) FROM repositories GROUP BY assignment, student) "
+            "AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.assignment = r.assignment "
+            "AND s.student = r.student AND s.run_id > r.run_id)", (assignment,)).fetchall()
+        return {row[0]: self._repository(row[1:]) for row in rows}
 
     def latest(self, assignment: str | None = None) -> list[Graded]:
         """The most recent graded submission of every student (of ``assignment``, or of every assignment)."""
         rows = self.db.execute(
-            "SELECT s.student, COALESCE(n.name, ''), s.run_id, s.submission_hash, s.report FROM submissions s "
+            "SELECT s.student, COALESCE(n.name, ''), s.run_id, s.submission_hash, s.report, "
+            f"{', '.join('p.' + c for c in REPOSITORY_COLUMNS)} FROM submissions s "
             "LEFT JOIN students n ON n.assignment = s.assignment AND n.student = s.student "
+            "LEFT JOIN repositories p ON p.submission_id = s.id "
             "WHERE s.id IN (SELECT MAX(id) FROM submissions GROUP BY assignment, student) "
             "AND (? IS NULL OR s.assignment = ?) ORDER BY s.assignment, s.student", (assignment, assignment))
-        return [Graded(s, n, r, h, Report.from_dict(json.loads(rep))) for s, n, r, h, rep in rows]
+        return [Graded(s, n, r, h, Report.from_dict(json.loads(rep)), self._repository(repo))
+                for s, n, r, h, rep, *repo in rows]
 
     def history(self, student: str) -> list[dict]:
         rows = self.db.execute(
             "SELECT id, run_id, assignment, submission_hash, dlgrade_version, score, max_score, graded_at, report "
             "FROM submissions WHERE student = ? ORDER BY id", (student,)).fetchall()
         keys = ("id", "run_id", "assignment", "submission_hash", "dlgrade_version", "score", "max_score", "graded_at")
-        return [{**dict(zip(keys, row[:-1])), "report": Report.from_dict(json.loads(row[-1]))} for row in rows]
+        return [{**dict(zip(keys, row[:-1])), "report": Report.from_dict(json.loads(row[-1])),
+                 "repository": self.repository(row[0])} for row in rows]
 
     def run_reports(self, run_id: int) -> dict[str, Report]:
         if self.db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:

@@ -60,3 +60,47 @@ def test_unclonable_source_is_one_sentence(tmp_path):
     (tmp_path / "work").mkdir()
     with pytest.raises(SubmissionError, match="git clone failed"):
         snapshot_before(tmp_path / "nothing-here", dt.datetime(2026, 11, 2, tzinfo=UTC), tmp_path / "work")
+
+
+def test_a_token_is_given_to_its_host_only():
+    from grader.batch.repositories import git_env
+
+    env = git_env({"DLGRADE_GIT_TOKEN": "s3cret", "SSH_AUTH_SOCK": "/run/agent", "HOME": "/root"})
+    assert env["SSH_AUTH_SOCK"] == "/run/agent" and env["HOME"] == "/nonexistent"
+
+    def fill(host: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "credential", "fill"], input=f"protocol=https\nhost={host}\n\n", env=env,
+                              capture_output=True, text=True, timeout=30)
+
+    assert "password=s3cret" in fill("github.com").stdout
+    other = fill("evil.example")
+    assert other.returncode != 0 and "s3cret" not in other.stdout + other.stderr
+    assert "DLGRADE_GIT_TOKEN" not in git_env({})
+
+
+def test_branches_empty_repositories_and_large_trees(repo, tmp_path, monkeypatch):
+    from grader.batch import repositories
+    from grader.batch.repositories import CloneError, NoCommitBeforeDeadline
+
+    deadline = dt.datetime(2026, 11, 2, 12, tzinfo=UTC)
+    subprocess.run(["git", "checkout", "-qb", "submit"], cwd=repo, check=True)
+    commit(repo, {"mlp.py": "version = 'submit branch'\n"}, "2026-11-02T11:00:00+00:00")
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=repo, check=True)
+    for n, (branch, expected) in enumerate((("HEAD", "version = 2\n"), ("submit", "version = 'submit branch'\n"))):
+        (tmp_path / f"w{n}").mkdir()
+        assert (snapshot_before(repo, deadline, tmp_path / f"w{n}", branch).folder / "mlp.py").read_text() == expected
+    (tmp_path / "w2").mkdir()
+    with pytest.raises(CloneError, match="could not clone"):
+        snapshot_before(repo, deadline, tmp_path / "w2", "no-such-branch")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=empty, check=True)
+    (tmp_path / "w3").mkdir()
+    with pytest.raises(NoCommitBeforeDeadline, match="no commit at all"):
+        snapshot_before(empty, deadline, tmp_path / "w3")
+    monkeypatch.setattr(repositories, "MAX_TREE_BYTES", 5)
+    (tmp_path / "w4").mkdir()
+    with pytest.raises(SubmissionError, match="over the limit") as caught:
+        snapshot_before(repo, deadline, tmp_path / "w4")
+    assert not isinstance(caught.value, (CloneError, NoCommitBeforeDeadline))
+    assert not (tmp_path / "w4" / "tree").exists()  # refused before anything is unpacked
