@@ -12,8 +12,8 @@ rotating order in each of N pairs (so drift and caches hit all of them alike):
 
 All three run dlgrade's own check functions on the same seed, so they do the
 same work. Prints medians, the ratios of medians and the median of the paired
-ratios, the per-submission overhead of dlgrade over the lower bound, the
-machine, and the isolation dlgrade had.
+ratios, the per-submission overhead of dlgrade over the lower bound split into
+start-up and reporting versus grading, the machine, and the isolation dlgrade had.
 
 Usage: .venv/bin/python bench/versus_peer.py [--pairs 5] [--assignments a1 a2 a3]
 """
@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -47,13 +48,24 @@ def commands(assignment: str, submission: Path, report: Path) -> dict[str, tuple
     }
 
 
-def timed(command: list[str], env: dict) -> float:
+def timed(command: list[str], env: dict) -> tuple[float, str]:
+    """Wall time of the whole command, and what it printed."""
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True)
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.decode()[-500:]}")
-    return elapsed
+    return elapsed, done.stdout.decode(errors="replace")
+
+
+def grading_seconds(name: str, output: str, report: Path) -> float:
+    """The part of a run spent grading: dlgrade's own ``duration_s`` (probe and checks, sandbox included),
+    or the lower bound's check loop; the rest of the wall time is start-up (interpreter, imports, the
+    worker) and reporting."""
+    if name == "dlgrade":
+        return json.loads(report.read_text())["diagnostics"]["duration_s"]
+    match = re.search(r" in ([0-9.]+) s \(in-process\)", output)
+    return float(match.group(1)) if match else float("nan")
 
 
 def main() -> None:
@@ -72,11 +84,14 @@ def main() -> None:
             for command, env in runs.values():  # warm-up: file caches
                 timed(command, env)
             times: dict[str, list[float]] = {name: [] for name in runs}
+            grading: dict[str, list[float]] = {name: [] for name in runs}
             names = list(runs)
             for pair in range(args.pairs):
                 order = names[pair % 3:] + names[:pair % 3]
                 for name in order:
-                    times[name].append(timed(*runs[name]))
+                    elapsed, output = timed(*runs[name])
+                    times[name].append(elapsed)
+                    grading[name].append(grading_seconds(name, output, report))
             isolation = json.loads(report.read_text())["diagnostics"].get("isolation", {})
         medians = {name: statistics.median(values) for name, values in times.items()}
         paired_peer = statistics.median(d / p for d, p in zip(times["dlgrade"], times["pytest peer"]))
@@ -87,6 +102,13 @@ def main() -> None:
         print(f"  dlgrade / lower bound: ratio of medians {medians['dlgrade'] / medians['lower bound']:.2f}, "
               f"median of paired ratios {paired_lower:.2f}; overhead "
               f"{(medians['dlgrade'] - medians['lower bound']) * 1000:.0f} ms per submission")
+        checks = {name: statistics.median(grading[name]) for name in ("dlgrade", "lower bound")}
+        start = {name: medians[name] - checks[name] for name in checks}
+        print(f"  split of the overhead: start-up and reporting {(start['dlgrade'] - start['lower bound']) * 1000:+.0f}"
+              f" ms (dlgrade {start['dlgrade'] * 1000:.0f}, lower bound {start['lower bound'] * 1000:.0f}), "
+              f"grading {(checks['dlgrade'] - checks['lower bound']) * 1000:+.0f} ms (dlgrade "
+              f"{checks['dlgrade'] * 1000:.0f}, sandboxed sessions side by side; lower bound "
+              f"{checks['lower bound'] * 1000:.0f}, one process)")
         active = sorted(k for k, v in isolation.items() if v is True)
         print(f"  isolation: {isolation.get('level', '?')} ({', '.join(active)})\n")
 

@@ -8,6 +8,7 @@ stopped by SIGINT / SIGTERM (the report of what finished is still written).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -56,6 +57,26 @@ class _FormatChoice(click.Choice):
     @choices.setter
     def choices(self, value):
         pass
+
+
+_FAST_EXIT: list[bool] = []  # set by ``run``, the console script; never when click's test runner calls ``main``
+
+
+def _finish(code: int) -> None:
+    """Exit a command that graded one submission. From the console script, once everything is written
+    and the worker is gone, skip the interpreter's teardown of NumPy and SymPy (up to 0.2 s of a
+    student's wait); anywhere else, an ordinary ``sys.exit``."""
+    if _FAST_EXIT:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def run() -> None:
+    """The ``dlgrade`` console script."""
+    _FAST_EXIT.append(True)
+    main()
 
 
 class _Group(click.Group):
@@ -198,8 +219,8 @@ def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], fo
     if report.diagnostics.get("interrupted"):
         click.echo(f"dlgrade: stopped by {report.diagnostics['interrupted']}; the report covers the checks that "
                    "finished.", err=True)
-        sys.exit(EXIT_INTERRUPTED[report.diagnostics["interrupted"]])
-    sys.exit(EXIT_PASSED if report.all_passed else EXIT_FAILED)
+        _finish(EXIT_INTERRUPTED[report.diagnostics["interrupted"]])
+    _finish(EXIT_PASSED if report.all_passed else EXIT_FAILED)
 
 
 @main.command("init")
@@ -245,8 +266,6 @@ def ci_command(assignment: str, path: Path, emits: tuple[str, ...], seed: int | 
       dlgrade ci a1 --emit junit --strict                 # GitLab, Jenkins, Azure
       dlgrade ci a1 /autograder/submission --emit gradescope
     """
-    import os
-
     from grader import ci
 
     report = ci.grade_for_ci(assignment, path, seed=seed)
@@ -257,7 +276,7 @@ def ci_command(assignment: str, path: Path, emits: tuple[str, ...], seed: int | 
     click.echo(f"dlgrade {report.assignment}: {report.score:g}/{report.max_score:g}")
     for written in outcome.written:
         click.echo(f"wrote {written}", err=True)
-    sys.exit(EXIT_FAILED if strict and not report.all_passed else EXIT_PASSED)
+    _finish(EXIT_FAILED if strict and not report.all_passed else EXIT_PASSED)
 
 
 @main.group("gradescope")
@@ -582,4 +601,4 @@ def doctor_command(format_name: str) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run()
