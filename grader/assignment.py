@@ -123,6 +123,9 @@ class Assignment:
     # total, so that `dlgrade list` can show it without importing them (a test keeps the two equal).
     check_modules: tuple[str, ...] = ()
     points: float | None = None
+    # A one-time cost of the answer checks (a2: SymPy's import and first simplification), paid in a
+    # background thread while the sandbox starts, when answer checks are selected.
+    warm_up: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         # The submission's own modules are never forbidden: a2's autograd.py is not the autograd package.

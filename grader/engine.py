@@ -464,10 +464,9 @@ def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | 
                                deadline)
             grading.interrupted = interrupted[0] if interrupted else None
             selected = [c for c in assignment.checks if not tasks or c.task in tasks or c.id in tasks]
-            if any(not any(name.endswith(".py") for name in c.files) for c in selected):
-                from grader.checks.symbolic import warm_in_background
-
-                warm_in_background()  # SymPy's one-time costs overlap the probe session instead of an answer's budget
+            if assignment.warm_up and any(not any(name.endswith(".py") for name in c.files) for c in selected):
+                # e.g. SymPy's one-time costs, overlapping the probe session instead of an answer's budget
+                threading.Thread(target=assignment.warm_up, name="dlgrade-warm-up", daemon=True).start()
             if not grading.interrupted:
                 grading.probe()
             try:

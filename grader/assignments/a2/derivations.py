@@ -10,9 +10,10 @@ from grader.assignment import CheckContext, CheckFailed, CheckUndecided
 from grader.assignments.a2.questions import QUESTIONS, describe
 from grader.assignments.a2.spec import A2
 from grader.checks.answers import answer
-from grader.checks.symbolic import GradientQuestion, judge
+from grader.checks.symbolic import GradientQuestion, judge, warm
 
 A2.questions = describe()  # the written questions, shown by `dlgrade show a2`
+A2.warm_up = warm  # SymPy, for the derivations: warmed while the sandbox starts
 
 
 def _derivation(ctx: CheckContext, question: GradientQuestion) -> str:
