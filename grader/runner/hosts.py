@@ -39,6 +39,7 @@ class Host:
         self._session = session  # the host's own channel, pids and home
         self.isolation = session.isolation
         self._counter = 0
+        self._unanswered = 0  # requests sent whose answer is not read yet
 
     @property
     def alive(self) -> bool:
@@ -66,20 +67,30 @@ class Host:
                              stdout_path=stdout)
 
     def reap(self) -> None:
-        """End every process the last check left behind (the host kills itself if it does not answer)."""
-        self._send({"op": "reap"})
+        """End every process the last check left behind. The host's answer is read before its next
+        request, so the check that ended does not wait for it; a host that does not answer is killed."""
+        self._send({"op": "reap"}, wait=False)
 
-    def _send(self, header: dict, fds: list[int] = ()):
+    def _send(self, header: dict, fds: list[int] = (), wait: bool = True):
         if not self.alive:
             raise WorkerDied("the submission's sandbox already ended")
         body = json.dumps(header).encode()
         try:
             self._session.channel.settimeout(HOST_REPLY_S)
+            while self._unanswered:  # e.g. the reap after the last check
+                self._answer()
             socket.send_fds(self._session.channel, [len(body).to_bytes(8, "big") + body], list(fds))
-            reply, _ = wire.recv_message(self._session.channel)
+            self._unanswered += 1
+            if wait:
+                return self._answer()
         except (OSError, EOFError, wire.WireError):
             self.kill()
             raise WorkerDied("the submission's sandbox stopped answering") from None
+        return None
+
+    def _answer(self):
+        reply, _ = wire.recv_message(self._session.channel)
+        self._unanswered -= 1
         if "error" in reply or "value" not in reply:
             raise WorkerDied(f"the submission's sandbox refused: {str(reply.get('error'))[:200]}")
         return reply["value"]
