@@ -1,70 +1,57 @@
-"""a2's gradient verification: directional probes vs per-element central differences,
-and the latency of written-answer checks.
+"""a2's gradient suite as dlgrade grades it, and the latency of written-answer checks.
 
-Part 1 runs the a2 gradient suite (every op, every input, the grader's own
-input generators) on the reference ops in-process, once with directional
-probes (what the grader does) and once with per-element central differences
-(the textbook way), at the grader's sizes and at a larger size. Part 2 times
-`judge` on every question with right, equivalent, wrong, approximate and
-hostile answers and answers built to explode (the tables of
-tests/checks/test_symbolic.py), after `warm()`.
+Part 1 grades the reference a2 with dlgrade's full sandbox, tasks 2.1-2.3 (every
+op's forward and backward on its fixed cases, the graphs): the whole command
+(`dlgrade check a2 reference/a2 --task 2.1 --task 2.2 --task 2.3`, a fresh
+process each time) and the grading alone (``duration_s`` of the report: probe and
+checks, after start-up), medians of 5 runs. Part 2 times `judge` on every question
+with right, equivalent, wrong, approximate and hostile answers and answers built
+to explode (the tables of tests/checks/test_symbolic.py), after `warm()`.
 Usage: python bench/a2_gradients.py
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-from grader.assignments.a2.ops import CASES, _reference
 from grader.assignments.a2.questions import QUESTIONS
-from grader.checks.gradcheck import directional_check, elementwise_check
 from grader.checks.symbolic import judge, warm
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 from tests.checks.test_symbolic import APPROXIMATE, BOMBS, EQUIVALENT, HOSTILE, WRONG  # noqa: E402  (the tests')
 
-
-def scaled(inputs, factor):
-    """Tile inputs to a larger size (keeps domains: positive stays positive)."""
-    return [np.tile(x, (factor,) * x.ndim) if x.ndim else x for x in inputs]
+GRADIENT_TASKS = ("2.1", "2.2", "2.3")
 
 
-def suite(method, factor, seed=0):
-    rng = np.random.default_rng(seed)
-    evaluations, started = 0, time.perf_counter()
-    for case in CASES:
-        if not case.smooth or case.name in ("Squeeze", "Unsqueeze", "Expand", "Sum") and factor > 1:
-            continue
-        inputs, params = case.draw(rng)
-        inputs = scaled(inputs, factor)
-        out, _ = _reference(case, inputs, params)
-        G = rng.standard_normal(out.shape)
-        _, grads = _reference(case, inputs, params, G)
-        for i, x in enumerate(inputs):
-            def evaluate(points, i=i):
-                return [float(np.sum(G * _reference(case, [*inputs[:i], p, *inputs[i + 1:]], params)[0]))
-                        for p in points]
-            result = (directional_check("d", evaluate, x, grads[i], rng) if method == "directional"
-                      else elementwise_check("d", evaluate, x, grads[i]))
-            assert result.ok, (case.name, result.detail)
-            evaluations += result.evaluations
-    return evaluations, time.perf_counter() - started
+def gradient_suite(runs: int = 5) -> tuple[float, float, int]:
+    """Medians of (whole command, grading alone) in seconds, and the number of checks."""
+    command = [str(Path(sys.executable).parent / "dlgrade"), "check", "a2", str(ROOT / "reference" / "a2"),
+               "--format", "json", "--seed", "1"]
+    for task in GRADIENT_TASKS:
+        command += ["--task", task]
+    walls, gradings, checks = [], [], 0
+    for _ in range(runs + 1):  # the first run warms the file caches
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, check=True)
+        walls.append(time.perf_counter() - started)
+        report = json.loads(done.stdout)
+        gradings.append(report["diagnostics"]["duration_s"])
+        checks = sum(1 for c in report["checks"] if c["status"] == "passed")
+    return statistics.median(walls[1:]), statistics.median(gradings[1:]), checks
 
 
 def main() -> None:
-    print("Part 1: the a2 gradient suite on the reference ops (in-process)")
-    for factor, label in ((1, "grader sizes (2-5 per dim)"), (8, "8x larger per dim")):
-        d_evals, d_time = suite("directional", factor)
-        e_evals, e_time = suite("elementwise", factor)
-        print(f"  {label:<28} directional: {d_evals:6d} evaluations {d_time * 1000:8.1f} ms | per-element: "
-              f"{e_evals:6d} evaluations {e_time * 1000:8.1f} ms | x{e_evals / d_evals:.1f} evaluations, "
-              f"x{e_time / d_time:.1f} time")
+    print("Part 1: the a2 gradient suite (tasks 2.1-2.3) graded by dlgrade, full sandbox, reference submission")
+    wall, grading, checks = gradient_suite()
+    print(f"  {checks} checks passed: whole command {wall * 1000:.0f} ms, grading alone {grading * 1000:.0f} ms "
+          f"(median of 5; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f})")
     print("Part 2: latency of one written-answer check (judge), SymPy warmed once as the grader should")
     started = time.perf_counter()
     warm()
