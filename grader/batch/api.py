@@ -29,6 +29,7 @@ from grader.batch.discover import Entry, discover, extract_zip, submission_hash
 from grader.batch.gradebook import Gradebook
 from grader.batch.repositories import NOT_CLONED, Regrade, check_branch, read_sources, regrade_class, zero_report
 from grader.batch.roster import read_roster
+from grader.engine import default_jobs
 from grader.errors import UsageError
 from grader.result import Report
 
@@ -202,8 +203,11 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                                   time.perf_counter() - started, last))
 
         tell("")
+        # The cores go to submissions side by side first; what is left, to each submission's own checks.
+        check_jobs = 1 if executor == "dask" else max(1, default_jobs() // max(1, jobs))
         jobs_list = [{"assignment": spec.id, "student": e.student, "path": str(e.path), "tasks": tasks, "seed": seed,
-                      "timeout_scale": timeout_scale, "budget_s": budget_s} for e, _ in todo]
+                      "timeout_scale": timeout_scale, "budget_s": budget_s, "check_jobs": check_jobs}
+                     for e, _ in todo]
         status = "interrupted"
         runner = None
         try:

@@ -73,7 +73,9 @@ def grade_one(job: dict) -> dict:
     """Grade ``job`` (assignment, student, path, tasks, seed, timeout_scale, budget_s); return plain data."""
     started = time.perf_counter()
     assignment = api.get_assignment(job["assignment"])
-    kwargs = {"tasks": job.get("tasks"), "seed": job["seed"], "timeout_scale": job.get("timeout_scale", 1.0)}
+    # Sessions at once within this submission: the cores the batch's --jobs workers leave (1 by default).
+    kwargs = {"tasks": job.get("tasks"), "seed": job["seed"], "timeout_scale": job.get("timeout_scale", 1.0),
+              "jobs": max(1, int(job.get("check_jobs", 1)))}
     if job.get("budget_s") is not None and "budget_s" in inspect.signature(api.check).parameters:
         kwargs["budget_s"] = job["budget_s"]
     out = {"student": job["student"], "pid": os.getpid()}
