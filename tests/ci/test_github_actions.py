@@ -126,3 +126,30 @@ def test_edited_workflows_are_flagged_for_the_staff(tmp_path):
     workflow.write_text(workflow.read_text().replace("dlgrade ci", "echo dlgrade ci"))
     (repo / "classroom50" / "autograde.sh").unlink()
     assert tampered_ci_files(repo, "a1") == [".github/workflows/grade.yml", "classroom50/autograde.sh"]
+
+
+def test_the_real_grading_reporter_prints_what_it_records(tmp_path, zygote):
+    """The reporter action's own code (a checkout with its node_modules, named by DLGRADE_REPORTER) reads the
+    template workflow's outputs: each runner's printed points add up to the recorded total. Opt-in: nothing is
+    downloaded by the tests."""
+    checkout = os.environ.get("DLGRADE_REPORTER")
+    if not checkout or not (Path(checkout) / "node_modules").is_dir() or not shutil.which("node"):
+        import pytest
+
+        pytest.skip("set DLGRADE_REPORTER to a checkout of classroom-resources/autograding-grading-reporter "
+                    "with its node_modules (npm ci) to run the real reporter")
+    repo = tmp_path / "repo"
+    api.init("a1", repo, ci=True)
+    shutil.copyfile(BUGGY_A1, repo / "mlp.py")
+    reporter, summary, _ = run_workflow_grading_step(repo, tmp_path)
+    env = {**os.environ, **reporter["env"], "INPUT_RUNNERS": reporter["runners"]}
+    done = subprocess.run(["node", "src/main.js"], cwd=checkout, env=env, capture_output=True, text=True, timeout=60)
+    printed = [float(p) for p in re.findall(r"Total points for \w+: ([0-9.]+)/", done.stdout)]
+    recorded = re.search(r"::notice title=Autograding complete::Points ([0-9.]+)/([0-9.]+)", done.stdout)
+    assert recorded, done.stdout[-2000:]
+    assert len(printed) == len(reporter["runners"].split(","))
+    assert abs(sum(printed) - float(recorded.group(1))) < 1e-9
+    seed = int(re.search(r"--seed (\d+)", summary).group(1))
+    report = api.check("a1", repo, seed=seed, zygote=zygote)
+    assert abs(float(recorded.group(1)) / float(recorded.group(2)) - report.score / report.max_score) < \
+        1 / float(recorded.group(2))
