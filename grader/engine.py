@@ -1,10 +1,11 @@
-"""Grade one staged submission: run each check in its own sandbox session.
+"""Grade one staged submission: run each check in a fresh sandboxed process of its own.
 
 Before any check runs, the engine scans the source for forbidden imports (in
 the parent) and imports each student module once in a probe session, so a
 missing file, a syntax error or an import that hangs is reported once, by
 name, for exactly the checks that need that file, without paying a timeout
-per check. Each check then gets a fresh session forked from the zygote.
+per check. Each check then gets a fresh process, forked by the submission's
+sandbox (``grader.runner.hosts``).
 
 Outcomes: the check function returning means full marks; ``CheckFailed``,
 a missing name, student exceptions, timeouts and crashes each map to a

@@ -2,8 +2,9 @@
 
 A ``Zygote`` is one ``python -I`` process with a scrubbed environment and the
 heavy imports done. ``Zygote.spawn`` forks a ``Session`` from it in a few
-milliseconds: one session per check, so each check starts from a freshly
-imported submission and nothing it starts can outlive it.
+milliseconds. The engine asks for one session per submission, a host that forks
+a fresh process per check (``grader.runner.hosts``); tests and tools may ask for
+one session per check directly. Nothing a session starts can outlive it.
 
 Every call on a session has a wall-clock deadline enforced here, in the
 parent, by SIGKILL of the session's process group and PID-namespace init.

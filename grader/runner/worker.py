@@ -1,4 +1,4 @@
-"""The untrusted side: a zygote that forks one sandboxed session per check.
+"""The untrusted side: a zygote that forks sandboxed sessions (a host per submission, see ``Host``).
 
 Started by ``grader.runner.sandbox`` as ``python -I worker.py FD HOME`` with a scrubbed
 environment. It imports only the standard library, NumPy, ``wire`` and the layer
