@@ -235,6 +235,11 @@ def warm() -> None:
         _WARMED.append(True)
 
 
+def warm_formulas() -> None:
+    """Pay the one-time costs of ``judge_formula`` (mpmath's import, a 60-digit context) once per process."""
+    judge_formula("2 * n", ("n",), "n + n")
+
+
 def warm_in_background() -> threading.Thread:
     """Start ``warm()`` in a thread, e.g. while the sandbox starts; ``judge`` waits for it before it forks."""
     thread = threading.Thread(target=warm, name="dlgrade-warm-sympy", daemon=True)

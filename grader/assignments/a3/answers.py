@@ -9,9 +9,10 @@ from grader.assignments.a3 import questions as q
 from grader.assignments.a3.spec import A3
 from grader.checks.answers import answer
 from grader.checks.numeric import judge_matrix, judge_number
-from grader.checks.symbolic import judge_formula
+from grader.checks.symbolic import judge_formula, warm_formulas
 
 A3.questions = q.DESCRIPTION  # the numeric questions, shown by `dlgrade show a3`
+A3.warm_up = warm_formulas  # mpmath, for the formula answers: warmed while the sandbox starts
 
 FILES = ("answers.toml",)
 NUMBER = (int, float)
