@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -42,6 +43,26 @@ def print_report(report, console) -> None:
     from grader.report.terminal import print_report as print_terminal
 
     print_terminal(report, console)
+
+
+class _LazySpinner:
+    """A "grading..." line on stderr, created at the first progress update (from any check's thread)."""
+
+    def __init__(self):
+        self._status = None
+        self._lock = threading.Lock()
+
+    def update(self, text: str) -> None:
+        with self._lock:
+            if self._status is None:
+                self._status = Console(stderr=True).status("grading...", spinner="dots")
+                self._status.start()
+            self._status.update(escape(visible(text)))
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._status is not None:
+                self._status.stop()
 
 
 class _FormatChoice(click.Choice):
@@ -200,11 +221,13 @@ def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], fo
         if not sep or not name or not folder:
             raise click.BadParameter(f"expected NAME=PATH, got {item!r}", param_hint="--data")
         datasets[name] = folder
-    err = Console(stderr=True)
-    with err.status("grading...", spinner="dots") as status:
+    spinner = _LazySpinner()  # drawn at the first progress line: rich is imported once the worker is starting
+    try:
         report = api.check(assignment, path, tasks=list(tasks) or None, seed=seed, timeout_scale=timeout_scale,
-                           data=datasets, progress=lambda text: status.update(escape(visible(text))),
-                           budget_s=budget_s, jobs=jobs)
+                           data=datasets, progress=spinner.update, budget_s=budget_s, jobs=jobs)
+    finally:
+        spinner.stop()
+    err = Console(stderr=True)
     if artifacts is not None:
         from grader.report.plot import write_learning_curves
 
