@@ -18,7 +18,7 @@ A4 = register(Assignment(
     summary="A LeNet with optional batch norm and dropout: structure, parameter counts, train/eval behaviour, "
             "device safety, and training to a test-accuracy threshold (CIFAR-10 from --data cifar10=PATH, on a "
             "GPU when there is one; otherwise a generated stand-in on the CPU).",
-    preload=("numpy", "torch"),
+    preload=("numpy", "torch", "torch._dynamo"),
     drivers=Path(__file__).with_name("drivers.py"),
     default_wall_s=60.0,
     budget_s=2400.0,  # two trainings of up to 900 s each, plus the structure checks
