@@ -18,8 +18,10 @@ student's outputs names the component to blame.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import re
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -342,27 +344,38 @@ def call_text(kwargs: dict) -> str:
 # ------------------------------------------------------------------ forwards
 
 
-class _OneThread:
+# The parent's forwards share process-wide state: torch's global CPU generator (dropout draws; seeded right before
+# each forward, as the driver does before the student's), one cached reference LeNet per configuration (reloaded
+# with each check's weights) and torch's thread count. a4's checks run side by side in threads
+# (``A4.parallel_checks``), so every forward holds this lock from loading and seeding to its result: an output
+# depends only on (configuration, weights, input, mode, seed), never on what another check did meanwhile.
+FORWARD_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def one_thread():
     """Run the parent's small forwards on one thread (faster for batches of 7, and no busy-waiting pool)."""
-
-    def __enter__(self):
-        self.saved = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *_):
-        torch.set_num_threads(self.saved)
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
 
 
 _REFERENCES: dict[tuple, torch.nn.Module] = {}
 
 
 def reference_model(kwargs: dict, weights: dict) -> torch.nn.Module:
-    """The reference LeNet carrying the student's weights (one instance per configuration, reloaded each time)."""
+    """The reference LeNet carrying the student's weights (one instance per configuration, reloaded each time).
+
+    The instance is shared: call this, and use the model, only while holding ``FORWARD_LOCK``."""
     key = tuple(sorted(kwargs.items()))
-    if key not in _REFERENCES:
-        _REFERENCES[key] = oracle.reference_class("a4", "lenet", "LeNet")(**kwargs)
-    model = _REFERENCES[key]
-    model.load_state_dict(weights, strict=False)
+    with FORWARD_LOCK:
+        if key not in _REFERENCES:
+            _REFERENCES[key] = oracle.reference_class("a4", "lenet", "LeNet")(**kwargs)
+        model = _REFERENCES[key]
+        model.load_state_dict(weights, strict=False)
     return model
 
 
@@ -373,9 +386,9 @@ def _seed(seed: int) -> None:
 
 def reference_outputs(kwargs: dict, weights: dict, x: np.ndarray, train: bool, seed: int) -> np.ndarray:
     """The reference's output on ``x``; the same seed is set right before the student's forward in the sandbox."""
-    model = reference_model(kwargs, weights)
-    model.train(train)
-    with torch.no_grad(), _OneThread():
+    with FORWARD_LOCK, torch.no_grad(), one_thread():
+        model = reference_model(kwargs, weights)
+        model.train(train)
         _seed(seed)
         return model(torch.from_numpy(x)).double().numpy()
 
@@ -428,7 +441,7 @@ def variant_outputs(variant: Variant, kwargs: dict, weights: dict, x: np.ndarray
     p = float(kwargs.get("dropout", 0.0))
     rates = [p if r == "p" else r for r in (variant.dropout or (p, p))]
     h = torch.from_numpy(x)
-    with torch.no_grad(), _OneThread():
+    with FORWARD_LOCK, torch.no_grad(), one_thread():
         _seed(seed)
         for i, (conv, bn) in enumerate((("features.0", "features.3"), ("features.4", "features.7"))):
             h = F.conv2d(h, w[f"{conv}.weight"], w[f"{conv}.bias"])
