@@ -80,24 +80,36 @@ class Claimed:
 
 
 def claimed_state(value) -> Claimed:
-    """Validate what the ``state`` driver returned; anything malformed is the student's failure."""
+    """Validate what the ``state`` driver returned (names, shapes, one flat array of values, parameter names);
+    anything malformed is the student's failure."""
     if not isinstance(value, dict):
         raise CheckFailed("The model's state_dict came back malformed.")
-    names, arrays, params = value.get("names"), value.get("arrays"), value.get("parameters")
-    if (not isinstance(names, list) or not isinstance(arrays, list) or not isinstance(params, list)
-            or len(names) != len(arrays) or len(names) > MAX_TENSORS
+    names, shapes, values, params = (value.get(k) for k in ("names", "shapes", "values", "parameters"))
+    if (not isinstance(names, list) or not isinstance(shapes, list) or not isinstance(params, list)
+            or len(names) != len(shapes) or len(names) > MAX_TENSORS
             or not all(isinstance(n, str) and len(n) < 300 for n in names + params)):
         raise CheckFailed("The model's state_dict came back malformed (names and tensors do not pair up).")
-    tensors, total = {}, 0
-    for name, array in zip(names, arrays):
-        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
-            raise CheckFailed(f"The state_dict entry {name!r} is not a numeric tensor.")
-        total += array.size
+    if not isinstance(values, np.ndarray) or values.ndim != 1 or values.dtype.kind not in "biuf":
+        raise CheckFailed("The model's state_dict values are not an array of numbers.")
+    sizes, total = [], 0
+    for name, shape in zip(names, shapes):
+        if (not isinstance(shape, list) or len(shape) > 8
+                or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= MAX_ELEMENTS for d in shape)):
+            raise CheckFailed(f"The state_dict entry {name!r} has no valid shape.")
+        size = int(np.prod(shape, dtype=object)) if shape else 1
+        total += size
         if total > MAX_ELEMENTS:
             raise CheckFailed("The model's state_dict holds far more numbers than a LeNet has.")
+        sizes.append(size)
+    if total != values.size:
+        raise CheckFailed(f"The model's state_dict shapes account for {total} numbers, but {values.size} came back.")
+    tensors, start = {}, 0
+    values = values.astype(np.float64)
+    for name, shape, size in zip(names, shapes, sizes):
         if name in tensors:
             raise CheckFailed(f"The state_dict names {name!r} twice.")
-        tensors[name] = array.astype(np.float64)
+        tensors[name] = values[start:start + size].reshape(shape)
+        start += size
     return Claimed(tensors, tuple(p for p in params if p in tensors))
 
 

@@ -51,6 +51,7 @@ class Probe:
     weights: dict
     runs: list  # (x, train, seed)
     outputs: list  # the student's, validated shapes
+    model: object = None  # the handle of the model in the sandbox, carrying ``weights``
 
     @property
     def label(self) -> str:
@@ -96,28 +97,33 @@ def inputs(ctx: CheckContext, batch: int) -> np.ndarray:
     return ctx.rng.standard_normal((batch, 3, 32, 32)).astype(np.float32)
 
 
-def build(ctx: CheckContext, kwargs: dict):
-    """(model handle, claimed state) for ``LeNet(**kwargs)`` built in the sandbox under a parent-drawn seed."""
+def build(ctx: CheckContext, kwargs: dict, state: bool = True):
+    """(model handle, claimed state) for ``LeNet(**kwargs)`` built in the sandbox under a parent-drawn seed
+    (the state is not fetched, and None, when the caller does not need it)."""
     label = ref.call_text(kwargs)
     module = ctx.student.module("lenet").as_object()
     drivers = ctx.student.drivers()
     model = student_call(drivers, "build", module, kwargs, int(ctx.rng.integers(2**31)), label=label)
+    if not state:
+        return model, None
     claimed = ref.claimed_state(student_call(drivers, "state", model, label=f"{label}.state_dict()"))
     return model, claimed
 
 
-def prepared(ctx: CheckContext, kwargs: dict):
+def prepared(ctx: CheckContext, kwargs: dict, built=None):
     """(model handle, reference weights): the model's tensors matched to the handout's layers, then replaced by
-    random values the parent drew, which the reference carries too."""
-    model, claimed = build(ctx, kwargs)
+    random values the parent drew, which the reference carries too. ``built``: a (model, claimed state) pair
+    from ``build`` this check already made, instead of a new one."""
+    model, claimed = built or build(ctx, kwargs)
     weights, values = ref.fresh_weights(ref.match(claimed, kwargs), ctx.rng)
     student_call(ctx.student.drivers(), "load", model, values, label=f"{ref.call_text(kwargs)}.load_state_dict")
     return model, weights
 
 
-def probe(ctx: CheckContext, kwargs: dict, modes=ALL_MODES) -> Probe:
-    """Build, match the weights, and run forward for each (mode, batch); eval runs first (train moves BN stats)."""
-    model, weights = prepared(ctx, kwargs)
+def probe(ctx: CheckContext, kwargs: dict, modes=ALL_MODES, built=None) -> Probe:
+    """Build (or take ``built``), match the weights, and run forward for each (mode, batch); eval runs first
+    (train moves BN stats)."""
+    model, weights = prepared(ctx, kwargs, built)
     drivers = ctx.student.drivers()
     runs, outputs, references = [], [], {}
     for mode, batch in sorted(modes, key=lambda m: m[0] != "eval"):
@@ -128,7 +134,7 @@ def probe(ctx: CheckContext, kwargs: dict, modes=ALL_MODES) -> Probe:
         outputs.append(ref.outputs_shape_check(f"{ref.call_text(kwargs)} in {mode} mode", got, want, batch))
         references[len(runs)] = want
         runs.append(run)
-    result = Probe(kwargs, weights, runs, outputs)
+    result = Probe(kwargs, weights, runs, outputs, model)
     result._references = references
     return result
 
@@ -183,7 +189,7 @@ def parameter_counts(ctx: CheckContext) -> None:
     """62,006 without batch norm, 62,050 with it; 61,581 with num_classes=5; the forward must use them."""
     for name, kwargs in (("LeNet()", PLAIN), ("LeNet(batch_norm=True)", BN), ("LeNet(num_classes=5)", FIVE)):
         want = PARAMETERS[name]
-        _, claimed = build(ctx, kwargs)
+        model, claimed = build(ctx, kwargs)
         got = claimed.parameter_count
         if got != want:
             try:
@@ -193,7 +199,7 @@ def parameter_counts(ctx: CheckContext) -> None:
                 hint = misfit.hint
             raise CheckFailed(f"{name} has {got:,} parameters, expected {want:,} (a difference of {got - want:+,}).",
                               hint)
-        confirmed(probe(ctx, kwargs, modes=(("eval", 7),)))
+        confirmed(probe(ctx, kwargs, modes=(("eval", 7),), built=(model, claimed)))
 
 
 @A4.check("4.1", "Output shape for batch sizes 1 and 7", points=1)
@@ -201,7 +207,7 @@ def output_shapes(ctx: CheckContext) -> None:
     """(N, num_classes) for N = 1 and 7, with and without batch norm and dropout, and with num_classes=5."""
     drivers = ctx.student.drivers()
     for kwargs, classes in ((PLAIN, 10), (BN_DROPOUT, 10), (FIVE, 5)):
-        model, _ = build(ctx, kwargs)
+        model, _ = build(ctx, kwargs, state=False)  # only the outputs' shapes are judged here
         for batch in (1, 7):
             for train in (False, True):
                 label = f"{ref.call_text(kwargs)} in {'training' if train else 'eval'} mode"
@@ -265,7 +271,9 @@ def device_safe(ctx: CheckContext) -> str:
     confirmed(cpu)
     devices = ["meta"] + (["cuda"] if drivers.call("cuda_available") is True else [])
     for device in devices:
-        model, weights = prepared(ctx, BN_DROPOUT)
+        # meta: the CPU probe's model moves there (no values come back to compare); CUDA: a fresh model, whose
+        # outputs are compared with the reference carrying its weights.
+        model, weights = (cpu.model, cpu.weights) if device == "meta" else prepared(ctx, BN_DROPOUT)
         x = inputs(ctx, 2)
         try:
             result = drivers.call("forward_on", model, x, device)
