@@ -28,7 +28,6 @@ import numpy as np
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a4 import data
 from grader.assignments.a4 import model as ref
-from grader.assignments.a4.lazy import LazyModule
 from grader.assignments.a4.spec import A4
 from grader.assignments.a4.structure import BN_DROPOUT, PLAIN, student_call
 from grader.lazy import OnFirstUse
