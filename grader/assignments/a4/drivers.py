@@ -19,6 +19,12 @@ def build(module, kwargs, seed):
     return module.LeNet(**kwargs)
 
 
+def build_with_state(module, kwargs, seed):
+    """``build`` and ``state`` in one round trip: [the model, its state]."""
+    model = build(module, kwargs, seed)
+    return [model, state(model)]
+
+
 def load(model, tensors):
     """Load the parent's random weights (by the model's own state_dict names) into the model."""
     model.load_state_dict({name: torch.from_numpy(value) for name, value in tensors.items()}, strict=False)
