@@ -82,3 +82,21 @@ def test_concurrent_reference_forwards_equal_serial_ones():
         thread.join()
     assert mismatches == []
     assert not np.array_equal(serial[1][0], ref.reference_outputs(kwargs, *cases[1][:3], 999))  # the seed matters
+
+
+def test_dlgrade_grade_jobs_do_not_change_the_reports(tmp_path):
+    """`dlgrade grade --jobs 1` and `--jobs 2` (workers, each running checks side by side) agree under a seed."""
+    import shutil
+
+    from grader.batch.api import grade_class
+
+    folder = tmp_path / "class"
+    for i, name in enumerate(("reference", "bn before pool, dropout 0.5", "cpu tensor and softmax")):
+        (folder / f"s{i}").mkdir(parents=True)
+        shutil.copy(SUBMISSIONS[name] / "lenet.py", folder / f"s{i}" / "lenet.py")
+    runs = [grade_class("a4", folder, gradebook=tmp_path / f"jobs{jobs}.sqlite", jobs=jobs, seed=5, tasks=["4.1"])
+            for jobs in (1, 2)]
+    assert not runs[0].errors and not runs[1].errors
+    verdicts = [{student: _verdicts(report) for student, report in run.graded.items()} for run in runs]
+    assert verdicts[0] == verdicts[1] and len(verdicts[0]) == 3
+    assert failing(runs[0].graded["s0"]) == set() and failing(runs[0].graded["s1"]) and failing(runs[0].graded["s2"])
