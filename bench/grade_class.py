@@ -17,10 +17,12 @@ Usage: python bench/grade_class.py [--students 40] [--jobs 2] [--assignment a1|a
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -189,9 +191,12 @@ def make_class(folder: Path, students: int, assignment: str) -> list[bool]:
     for i in range(students):
         source = sources[i % len(sources)]
         text = (ROOT / source.removeprefix("exit:")).read_text()
+        if source.startswith("exit:"):  # after the __future__ import, which must stay first, or it is a SyntaxError
+            future = "from __future__ import annotations\n"
+            head, found, tail = text.partition(future)
+            text = head + found + "import sys\nsys.exit(3)\n" + tail if found else "import sys\nsys.exit(3)\n" + text
         (folder / f"s{i:03d}").mkdir(parents=True)
-        (folder / f"s{i:03d}" / file).write_text("import sys\nsys.exit(3)\n" + text if source.startswith("exit:")
-                                                  else text)
+        (folder / f"s{i:03d}" / file).write_text(text)
         correct.append(source.startswith("reference/"))
     return correct
 
@@ -253,7 +258,14 @@ def main() -> None:
         print(f"ratio (peer / dlgrade): {theirs / ours:.2f}x")
         db = sqlite3.connect(work / "gb.sqlite")
         full = db.execute("SELECT COUNT(*) FROM submissions WHERE score = max_score").fetchone()[0]
+        graded = [json.loads(r)["diagnostics"]["duration_s"] for (r,) in db.execute("SELECT report FROM submissions")]
         db.close()
+        if graded:  # where dlgrade's wall time goes: the workers' start-up, or grading the submissions
+            busy = sum(graded) / args.jobs
+            print(f"dlgrade split: grading {statistics.median(graded) * 1000:.0f} ms per submission in its worker "
+                  f"(median; {args.jobs} side by side), {busy:.2f} s of the wall time; the other "
+                  f"{ours - busy:.2f} s is start-up (CLI, {args.jobs} workers, their zygotes and imports) and "
+                  "scheduling")
         print(f"sanity: all checks passed for {full} submissions in dlgrade, {peer_codes.count(0)} in the peer "
               f"(the correct ones: {sum(correct)})")
     finally:

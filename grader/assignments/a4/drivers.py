@@ -19,18 +19,28 @@ def build(module, kwargs, seed):
     return module.LeNet(**kwargs)
 
 
+def build_with_state(module, kwargs, seed):
+    """``build`` and ``state`` in one round trip: [the model, its state]."""
+    model = build(module, kwargs, seed)
+    return [model, state(model)]
+
+
 def load(model, tensors):
     """Load the parent's random weights (by the model's own state_dict names) into the model."""
     model.load_state_dict({name: torch.from_numpy(value) for name, value in tensors.items()}, strict=False)
 
 
 def state(model):
-    """The model's state_dict as names and float64 arrays, and which of them are parameters."""
-    names, arrays = [], []
+    """The model's state_dict: names, shapes, and every value in one float64 array (one buffer on the wire, not
+    one per tensor), and which names are parameters."""
+    names, shapes, arrays = [], [], []
     for name, tensor in model.state_dict().items():
         names.append(str(name))
-        arrays.append(tensor.detach().cpu().double().numpy())
-    return {"names": names, "arrays": arrays, "parameters": [str(n) for n, _ in model.named_parameters()]}
+        shapes.append(list(tensor.shape))
+        arrays.append(tensor.detach().cpu().double().reshape(-1))
+    values = torch.cat(arrays).numpy() if arrays else np.zeros(0)
+    return {"names": names, "shapes": shapes, "values": values,
+            "parameters": [str(n) for n, _ in model.named_parameters()]}
 
 
 def outputs(model, runs):

@@ -18,15 +18,24 @@ student's outputs names the component to blame.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import re
+import threading
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from grader import oracle
 from grader.assignment import CheckFailed
+from grader.lazy import OnFirstUse
+
+if importlib.util.find_spec("torch") is None:  # the registry then reports a4 as unavailable
+    raise ModuleNotFoundError("No module named 'torch'", name="torch")
+# Imported at the first forward, not when the checks are registered: `dlgrade grade a4`'s parent needs the
+# checks, not torch (~2 s).
+torch = OnFirstUse("torch")
+F = OnFirstUse("torch.nn.functional")
 
 ROLES = ("conv1", "bn1", "conv2", "bn2", "fc1", "fc2", "fc3")
 REFERENCE_NAMES = {"conv1": "features.0", "bn1": "features.3", "conv2": "features.4", "bn2": "features.7",
@@ -71,24 +80,36 @@ class Claimed:
 
 
 def claimed_state(value) -> Claimed:
-    """Validate what the ``state`` driver returned; anything malformed is the student's failure."""
+    """Validate what the ``state`` driver returned (names, shapes, one flat array of values, parameter names);
+    anything malformed is the student's failure."""
     if not isinstance(value, dict):
         raise CheckFailed("The model's state_dict came back malformed.")
-    names, arrays, params = value.get("names"), value.get("arrays"), value.get("parameters")
-    if (not isinstance(names, list) or not isinstance(arrays, list) or not isinstance(params, list)
-            or len(names) != len(arrays) or len(names) > MAX_TENSORS
+    names, shapes, values, params = (value.get(k) for k in ("names", "shapes", "values", "parameters"))
+    if (not isinstance(names, list) or not isinstance(shapes, list) or not isinstance(params, list)
+            or len(names) != len(shapes) or len(names) > MAX_TENSORS
             or not all(isinstance(n, str) and len(n) < 300 for n in names + params)):
         raise CheckFailed("The model's state_dict came back malformed (names and tensors do not pair up).")
-    tensors, total = {}, 0
-    for name, array in zip(names, arrays):
-        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
-            raise CheckFailed(f"The state_dict entry {name!r} is not a numeric tensor.")
-        total += array.size
+    if not isinstance(values, np.ndarray) or values.ndim != 1 or values.dtype.kind not in "biuf":
+        raise CheckFailed("The model's state_dict values are not an array of numbers.")
+    sizes, total = [], 0
+    for name, shape in zip(names, shapes):
+        if (not isinstance(shape, list) or len(shape) > 8
+                or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= MAX_ELEMENTS for d in shape)):
+            raise CheckFailed(f"The state_dict entry {name!r} has no valid shape.")
+        size = int(np.prod(shape, dtype=object)) if shape else 1
+        total += size
         if total > MAX_ELEMENTS:
             raise CheckFailed("The model's state_dict holds far more numbers than a LeNet has.")
+        sizes.append(size)
+    if total != values.size:
+        raise CheckFailed(f"The model's state_dict shapes account for {total} numbers, but {values.size} came back.")
+    tensors, start = {}, 0
+    values = values.astype(np.float64)
+    for name, shape, size in zip(names, shapes, sizes):
         if name in tensors:
             raise CheckFailed(f"The state_dict names {name!r} twice.")
-        tensors[name] = array.astype(np.float64)
+        tensors[name] = values[start:start + size].reshape(shape)
+        start += size
     return Claimed(tensors, tuple(p for p in params if p in tensors))
 
 
@@ -335,27 +356,38 @@ def call_text(kwargs: dict) -> str:
 # ------------------------------------------------------------------ forwards
 
 
-class _OneThread:
+# The parent's forwards share process-wide state: torch's global CPU generator (dropout draws; seeded right before
+# each forward, as the driver does before the student's), one cached reference LeNet per configuration (reloaded
+# with each check's weights) and torch's thread count. a4's checks run side by side in threads
+# (``A4.parallel_checks``), so every forward holds this lock from loading and seeding to its result: an output
+# depends only on (configuration, weights, input, mode, seed), never on what another check did meanwhile.
+FORWARD_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def one_thread():
     """Run the parent's small forwards on one thread (faster for batches of 7, and no busy-waiting pool)."""
-
-    def __enter__(self):
-        self.saved = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *_):
-        torch.set_num_threads(self.saved)
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
 
 
 _REFERENCES: dict[tuple, torch.nn.Module] = {}
 
 
 def reference_model(kwargs: dict, weights: dict) -> torch.nn.Module:
-    """The reference LeNet carrying the student's weights (one instance per configuration, reloaded each time)."""
+    """The reference LeNet carrying the student's weights (one instance per configuration, reloaded each time).
+
+    The instance is shared: call this, and use the model, only while holding ``FORWARD_LOCK``."""
     key = tuple(sorted(kwargs.items()))
-    if key not in _REFERENCES:
-        _REFERENCES[key] = oracle.reference_class("a4", "lenet", "LeNet")(**kwargs)
-    model = _REFERENCES[key]
-    model.load_state_dict(weights, strict=False)
+    with FORWARD_LOCK:
+        if key not in _REFERENCES:
+            _REFERENCES[key] = oracle.reference_class("a4", "lenet", "LeNet")(**kwargs)
+        model = _REFERENCES[key]
+        model.load_state_dict(weights, strict=False)
     return model
 
 
@@ -366,9 +398,9 @@ def _seed(seed: int) -> None:
 
 def reference_outputs(kwargs: dict, weights: dict, x: np.ndarray, train: bool, seed: int) -> np.ndarray:
     """The reference's output on ``x``; the same seed is set right before the student's forward in the sandbox."""
-    model = reference_model(kwargs, weights)
-    model.train(train)
-    with torch.no_grad(), _OneThread():
+    with FORWARD_LOCK, torch.no_grad(), one_thread():
+        model = reference_model(kwargs, weights)
+        model.train(train)
         _seed(seed)
         return model(torch.from_numpy(x)).double().numpy()
 
@@ -421,7 +453,7 @@ def variant_outputs(variant: Variant, kwargs: dict, weights: dict, x: np.ndarray
     p = float(kwargs.get("dropout", 0.0))
     rates = [p if r == "p" else r for r in (variant.dropout or (p, p))]
     h = torch.from_numpy(x)
-    with torch.no_grad(), _OneThread():
+    with FORWARD_LOCK, torch.no_grad(), one_thread():
         _seed(seed)
         for i, (conv, bn) in enumerate((("features.0", "features.3"), ("features.4", "features.7"))):
             h = F.conv2d(h, w[f"{conv}.weight"], w[f"{conv}.bias"])

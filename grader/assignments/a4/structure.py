@@ -20,7 +20,7 @@ import numpy as np
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a4 import model as ref
 from grader.assignments.a4.spec import A4
-from grader.runner.remote import StudentCodeError
+from grader.runner.remote import MissingName, StudentCodeError
 
 PLAIN, BN, BN_DROPOUT = {}, {"batch_norm": True}, {"batch_norm": True, "dropout": 0.3}
 DROPOUTS = ({"dropout": 0.3}, {"dropout": 0.5})
@@ -51,6 +51,7 @@ class Probe:
     weights: dict
     runs: list  # (x, train, seed)
     outputs: list  # the student's, validated shapes
+    model: object = None  # the handle of the model in the sandbox, carrying ``weights``
 
     @property
     def label(self) -> str:
@@ -96,39 +97,71 @@ def inputs(ctx: CheckContext, batch: int) -> np.ndarray:
     return ctx.rng.standard_normal((batch, 3, 32, 32)).astype(np.float32)
 
 
-def build(ctx: CheckContext, kwargs: dict):
-    """(model handle, claimed state) for ``LeNet(**kwargs)`` built in the sandbox under a parent-drawn seed."""
+def build(ctx: CheckContext, kwargs: dict, state: bool = True):
+    """(model handle, claimed state) for ``LeNet(**kwargs)`` built in the sandbox under a parent-drawn seed, in one
+    round trip (the state is not fetched, and None, when the caller does not need it)."""
     label = ref.call_text(kwargs)
     module = ctx.student.module("lenet").as_object()
     drivers = ctx.student.drivers()
-    model = student_call(drivers, "build", module, kwargs, int(ctx.rng.integers(2**31)), label=label)
-    claimed = ref.claimed_state(student_call(drivers, "state", model, label=f"{label}.state_dict()"))
-    return model, claimed
+    seed = int(ctx.rng.integers(2**31))
+    if not state:
+        return student_call(drivers, "build", module, kwargs, seed, label=label), None
+    got = student_call(drivers, "build_with_state", module, kwargs, seed, label=label)
+    if not isinstance(got, list) or len(got) != 2:
+        raise CheckFailed(f"{label}: the model and its state_dict came back malformed.")
+    return got[0], ref.claimed_state(got[1])
 
 
-def prepared(ctx: CheckContext, kwargs: dict):
-    """(model handle, reference weights): the model's tensors matched to the handout's layers, then replaced by
-    random values the parent drew, which the reference carries too."""
-    model, claimed = build(ctx, kwargs)
+def prepared(ctx: CheckContext, kwargs: dict, built=None):
+    """(model handle, reference weights, reload): the model's tensors matched to the handout's layers, then
+    replaced by random values the parent drew, which the reference carries too; ``reload()`` loads them again.
+    ``built``: a (model, claimed state) pair from ``build`` this check already made, instead of a new one."""
+    model, claimed = built or build(ctx, kwargs)
     weights, values = ref.fresh_weights(ref.match(claimed, kwargs), ctx.rng)
-    student_call(ctx.student.drivers(), "load", model, values, label=f"{ref.call_text(kwargs)}.load_state_dict")
-    return model, weights
+
+    def reload():
+        student_call(ctx.student.drivers(), "load", model, values, label=f"{ref.call_text(kwargs)}.load_state_dict")
+
+    reload()
+    return model, weights, reload
 
 
-def probe(ctx: CheckContext, kwargs: dict, modes=ALL_MODES) -> Probe:
-    """Build, match the weights, and run forward for each (mode, batch); eval runs first (train moves BN stats)."""
-    model, weights = prepared(ctx, kwargs)
+def outputs_at_once(ctx: CheckContext, model, runs: list, reload=None) -> list | None:
+    """The student's outputs for every (x, train, seed) of ``runs``, in one round trip; None if its forward raised.
+
+    Then the caller replays the runs one call each, in order (after ``reload()``: training-mode runs move the
+    batch-norm statistics the earlier ones used), so that the failure is exactly the one a call per run gives:
+    the first wrong shape or the exception, with the batch and the mode of its run."""
+    try:
+        got = ctx.student.drivers().call("outputs", model, runs)
+    except (StudentCodeError, MissingName):
+        if reload is not None:
+            reload()
+        return None
+    return got if isinstance(got, list) and len(got) == len(runs) else [None] * len(runs)
+
+
+def probe(ctx: CheckContext, kwargs: dict, modes=ALL_MODES, built=None) -> Probe:
+    """Build (or take ``built``), match the weights, and run forward for each (mode, batch); eval runs first
+    (train moves BN stats)."""
+    model, weights, reload = prepared(ctx, kwargs, built)
     drivers = ctx.student.drivers()
+    planned = [(mode, batch, (inputs(ctx, batch), mode == "train", int(ctx.rng.integers(2**31))))
+               for mode, batch in sorted(modes, key=lambda m: m[0] != "eval")]
+    together = outputs_at_once(ctx, model, [run for _, _, run in planned], reload)
     runs, outputs, references = [], [], {}
-    for mode, batch in sorted(modes, key=lambda m: m[0] != "eval"):
-        run = (inputs(ctx, batch), mode == "train", int(ctx.rng.integers(2**31)))
-        got = student_call(drivers, "outputs", model, [run], label=f"{ref.call_text(kwargs)}.forward", batch=batch)
-        got = got[0] if isinstance(got, list) and len(got) == 1 else None
+    for i, (mode, batch, run) in enumerate(planned):
+        if together is not None:
+            got = together[i]
+        else:
+            got = student_call(drivers, "outputs", model, [run], label=f"{ref.call_text(kwargs)}.forward",
+                               batch=batch)
+            got = got[0] if isinstance(got, list) and len(got) == 1 else None
         want = ref.reference_outputs(kwargs, weights, *run)
         outputs.append(ref.outputs_shape_check(f"{ref.call_text(kwargs)} in {mode} mode", got, want, batch))
         references[len(runs)] = want
         runs.append(run)
-    result = Probe(kwargs, weights, runs, outputs)
+    result = Probe(kwargs, weights, runs, outputs, model)
     result._references = references
     return result
 
@@ -183,7 +216,7 @@ def parameter_counts(ctx: CheckContext) -> None:
     """62,006 without batch norm, 62,050 with it; 61,581 with num_classes=5; the forward must use them."""
     for name, kwargs in (("LeNet()", PLAIN), ("LeNet(batch_norm=True)", BN), ("LeNet(num_classes=5)", FIVE)):
         want = PARAMETERS[name]
-        _, claimed = build(ctx, kwargs)
+        model, claimed = build(ctx, kwargs)
         got = claimed.parameter_count
         if got != want:
             try:
@@ -193,7 +226,7 @@ def parameter_counts(ctx: CheckContext) -> None:
                 hint = misfit.hint
             raise CheckFailed(f"{name} has {got:,} parameters, expected {want:,} (a difference of {got - want:+,}).",
                               hint)
-        confirmed(probe(ctx, kwargs, modes=(("eval", 7),)))
+        confirmed(probe(ctx, kwargs, modes=(("eval", 7),), built=(model, claimed)))
 
 
 @A4.check("4.1", "Output shape for batch sizes 1 and 7", points=1)
@@ -201,14 +234,17 @@ def output_shapes(ctx: CheckContext) -> None:
     """(N, num_classes) for N = 1 and 7, with and without batch norm and dropout, and with num_classes=5."""
     drivers = ctx.student.drivers()
     for kwargs, classes in ((PLAIN, 10), (BN_DROPOUT, 10), (FIVE, 5)):
-        model, _ = build(ctx, kwargs)
-        for batch in (1, 7):
-            for train in (False, True):
-                label = f"{ref.call_text(kwargs)} in {'training' if train else 'eval'} mode"
-                got = student_call(drivers, "outputs", model, [(inputs(ctx, batch), train, 0)], label=label,
-                                   batch=batch)
+        model, _ = build(ctx, kwargs, state=False)  # only the outputs' shapes are judged here
+        planned = [(batch, (inputs(ctx, batch), train, 0)) for batch in (1, 7) for train in (False, True)]
+        together = outputs_at_once(ctx, model, [run for _, run in planned])  # shapes do not depend on BN stats
+        for i, (batch, run) in enumerate(planned):
+            label = f"{ref.call_text(kwargs)} in {'training' if run[1] else 'eval'} mode"
+            if together is not None:
+                got = together[i]
+            else:
+                got = student_call(drivers, "outputs", model, [run], label=label, batch=batch)
                 got = got[0] if isinstance(got, list) and len(got) == 1 else None
-                ref.outputs_shape_check(label, got, np.zeros((batch, classes)), batch)
+            ref.outputs_shape_check(label, got, np.zeros((batch, classes)), batch)
 
 
 @A4.check("4.1", "Logits out (no softmax before CrossEntropyLoss)", points=1)
@@ -226,7 +262,7 @@ def train_eval(ctx: CheckContext) -> None:
     drivers = ctx.student.drivers()
     name = ref.call_text(BN_DROPOUT)
     label = f"{name}.forward"
-    model, weights = prepared(ctx, BN_DROPOUT)
+    model, weights, _ = prepared(ctx, BN_DROPOUT)
     x = inputs(ctx, 7)
     seeds = [int(s) for s in ctx.rng.integers(2**31, size=3)]
     got = student_call(drivers, "outputs", model, [(x, False, seeds[0]), (x[:1], False, seeds[1]), (x, False, seeds[2]),
@@ -265,7 +301,9 @@ def device_safe(ctx: CheckContext) -> str:
     confirmed(cpu)
     devices = ["meta"] + (["cuda"] if drivers.call("cuda_available") is True else [])
     for device in devices:
-        model, weights = prepared(ctx, BN_DROPOUT)
+        # meta: the CPU probe's model moves there (no values come back to compare); CUDA: a fresh model, whose
+        # outputs are compared with the reference carrying its weights.
+        model, weights = (cpu.model, cpu.weights) if device == "meta" else prepared(ctx, BN_DROPOUT)[:2]
         x = inputs(ctx, 2)
         try:
             result = drivers.call("forward_on", model, x, device)

@@ -24,13 +24,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a4 import data
 from grader.assignments.a4 import model as ref
 from grader.assignments.a4.spec import A4
 from grader.assignments.a4.structure import BN_DROPOUT, PLAIN, student_call
+from grader.lazy import OnFirstUse
+
+torch = OnFirstUse("torch")  # imported at the first evaluation, not when the checks are registered
 
 SEED = 0
 
@@ -81,8 +83,8 @@ def _trained_weights(ctx: CheckContext, target, kwargs: dict, label: str, via=No
 
 def loss_and_accuracy(kwargs: dict, weights: dict, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Cross-entropy and accuracy of the reference LeNet carrying ``weights``, in eval mode, in the parent."""
-    model = ref.reference_model(kwargs, weights).eval()
-    with torch.no_grad():
+    with ref.FORWARD_LOCK, torch.no_grad():  # the cached reference instance is shared with the other checks
+        model = ref.reference_model(kwargs, weights).eval()
         logits = torch.cat([model(torch.from_numpy(x[i:i + 1000])) for i in range(0, len(x), 1000)])
         target = torch.from_numpy(y)
         loss = float(torch.nn.functional.cross_entropy(logits, target))

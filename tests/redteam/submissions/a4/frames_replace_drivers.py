@@ -12,7 +12,8 @@ SHAPES = {"conv1.weight": (6, 3, 5, 5), "conv1.bias": (6,), "conv2.weight": (16,
 
 
 def fake_state(model):
-    return {"names": list(SHAPES), "arrays": [np.zeros(s) for s in SHAPES.values()], "parameters": list(SHAPES)}
+    return {"names": list(SHAPES), "shapes": [list(s) for s in SHAPES.values()],
+            "values": np.zeros(sum(int(np.prod(s)) for s in SHAPES.values())), "parameters": list(SHAPES)}
 
 
 def fake_outputs(model, runs):
