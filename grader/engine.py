@@ -469,6 +469,9 @@ def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | 
                 # e.g. SymPy's one-time costs, overlapping the probe session instead of an answer's budget
                 threading.Thread(target=assignment.warm_up, name="dlgrade-warm-up", daemon=True).start()
             if not grading.interrupted:
+                if jobs > 1 and assignment.parallel_checks:  # the hosts of the checks side by side, meanwhile
+                    threading.Thread(target=grading.hosts.prepare, args=(jobs - 1,), daemon=True,
+                                     name="dlgrade-hosts").start()
                 grading.probe()
             try:
                 ran = run_checks(grading, selected, jobs)

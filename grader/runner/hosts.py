@@ -165,8 +165,12 @@ class HostPool:
                 if host.alive:
                     return host
                 host.close()
-            if not self.usable or self._closed:
-                return None
+        return self._build()
+
+    def _build(self) -> Host | None:
+        """A new host for this submission; None where hosts cannot be used (or the pool is closed)."""
+        if not self.usable or self._closed:
+            return None
         session = self._zygote.spawn(self._files, self._limits, self._forbidden, drivers=self._drivers, host=True)
         host = Host(session)
         if not host.isolation.get("pid_namespace"):
@@ -174,8 +178,23 @@ class HostPool:
             self.usable = False
             return None
         with self._lock:
-            self._all.append(host)
-        return host
+            if not self._closed:
+                self._all.append(host)
+                return host
+        host.close()
+        return None
+
+    def prepare(self, count: int) -> None:
+        """Build ``count`` hosts ahead of need (e.g. in a thread while the probe runs), for checks that
+        will run side by side; never raises (a host that cannot be built now is built when needed)."""
+        for _ in range(count):
+            try:
+                host = self._build()
+            except (RuntimeError, OSError):
+                return
+            if host is None:
+                return
+            self._give_back(host)
 
     def _give_back(self, host: Host) -> None:
         with self._lock:
