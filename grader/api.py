@@ -90,14 +90,18 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
     return report
 
 
+def validate_tasks(assignment: Assignment, tasks: list[str] | None) -> None:
+    """Raise ``UsageError`` for a --task that names neither a task nor a check of ``assignment``."""
+    known = {c.task for c in assignment.checks} | {c.id for c in assignment.checks}
+    unknown = [t for t in tasks or () if t not in known]
+    if unknown:
+        raise UsageError(f"unknown task {', '.join(unknown)} for {assignment.id}; tasks are "
+                         f"{', '.join(assignment.tasks)}")
+
+
 def _grade(assignment: Assignment, path: str | Path, *, tasks, zygote, **options) -> Report:
     """Stage the submission and grade it (``check`` has validated the options)."""
-    if tasks:
-        known = {c.task for c in assignment.checks} | {c.id for c in assignment.checks}
-        unknown = [t for t in tasks if t not in known]
-        if unknown:
-            raise UsageError(f"unknown task {', '.join(unknown)} for {assignment.id}; tasks are "
-                             f"{', '.join(assignment.tasks)}")
+    validate_tasks(assignment, tasks)
     staging = Path(tempfile.mkdtemp(prefix="dlgrade-submission-"))
     try:
         submission = load_submission(path, assignment.files, staging, assignment.notebook_statements)

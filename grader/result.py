@@ -64,6 +64,18 @@ class Report:
     checks: tuple[CheckResult, ...]
     diagnostics: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def not_graded(cls, assignment, submission: str, message: str, hint: str, tasks=None,
+                   diagnostics: dict | None = None) -> Report:
+        """Zero on every selected check, each with the same reason: a submission that could not be graded at
+        all (unreadable, no commit before the deadline) still gets a complete report in a batch."""
+        checks = tuple(
+            CheckResult(c.id, c.task, c.name, "skipped", 0.0, c.points, message="not selected with --task")
+            if tasks and c.task not in tasks and c.id not in tasks else
+            CheckResult(c.id, c.task, c.name, "failed", 0.0, c.points, message=message, hint=hint)
+            for c in assignment.checks)
+        return cls(assignment=assignment.id, submission=submission, checks=checks, diagnostics=diagnostics or {})
+
     @property
     def score(self) -> float:
         return round(sum(c.score for c in self.checks), 6)

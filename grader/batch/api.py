@@ -114,12 +114,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
     on ``branch`` at or before the deadline, and the gradebook keeps the commit, its dates and the flags.
     """
     spec = api.get_assignment(assignment)
-    if tasks:
-        known = {c.task for c in spec.checks} | {c.id for c in spec.checks}
-        unknown_tasks = [t for t in tasks if t not in known]
-        if unknown_tasks:
-            raise UsageError(f"unknown task {', '.join(unknown_tasks)} for {spec.id}; tasks are "
-                             f"{', '.join(spec.tasks)}")
+    api.validate_tasks(spec, tasks)
     submissions = Path(submissions)
     if not submissions.exists():
         raise UsageError(f"no such file or folder: {submissions}")

@@ -358,17 +358,9 @@ def regrade_class(sources: list[Source], deadline: _dt.datetime, staging: Path, 
 
 def zero_report(assignment, regrade: Regrade, tasks: list[str] | None):
     """The grade of a repository with nothing gradable in time: zero on every selected check, with the reason."""
-    from grader.result import CheckResult, Report
+    from grader.result import Report
 
     hint = ("Only commits dated before the deadline count; push them on the graded branch." if regrade.kind ==
             NO_COMMIT else "Keep data sets and build outputs out of the repository (add them to .gitignore).")
-    checks = []
-    for check in assignment.checks:
-        if tasks and check.task not in tasks and check.id not in tasks:
-            checks.append(CheckResult(check.id, check.task, check.name, "skipped", 0.0, check.points,
-                                      message="not selected with --task"))
-        else:
-            checks.append(CheckResult(check.id, check.task, check.name, "failed", 0.0, check.points,
-                                      message=f"not graded: {regrade.failure}", hint=hint))
-    return Report(assignment=assignment.id, submission=regrade.source, checks=tuple(checks),
-                  diagnostics={"repository": regrade.to_record()})
+    return Report.not_graded(assignment, regrade.source, f"not graded: {regrade.failure}", hint, tasks,
+                             {"repository": regrade.to_record()})

@@ -20,7 +20,7 @@ import time
 
 from grader import api
 from grader.errors import GraderError, SubmissionError
-from grader.result import CheckResult, Report
+from grader.result import Report
 
 BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 _local = threading.local()
@@ -71,17 +71,9 @@ def _drop_zygote(assignment_id: str) -> None:
 
 def unreadable_report(assignment, source: str, reason: str, tasks) -> Report:
     """What ``dlgrade check`` refuses with exit 2 (not a zip, too large...) is a zero, with the reason, in a batch."""
-    checks = []
-    for check in assignment.checks:
-        if tasks and check.task not in tasks and check.id not in tasks:
-            checks.append(CheckResult(check.id, check.task, check.name, "skipped", 0.0, check.points,
-                                      message="not selected with --task"))
-        else:
-            checks.append(CheckResult(check.id, check.task, check.name, "failed", 0.0, check.points,
-                                      message=f"the submission could not be read: {reason}",
-                                      hint="Submit a folder, a .zip or an .ipynb with the handout's file names."))
-    return Report(assignment=assignment.id, submission=source, checks=tuple(checks),
-                  diagnostics={"unreadable": reason})
+    return Report.not_graded(assignment, source, f"the submission could not be read: {reason}",
+                             "Submit a folder, a .zip or an .ipynb with the handout's file names.", tasks,
+                             {"unreadable": reason})
 
 
 def grade_one(job: dict) -> dict:
