@@ -123,6 +123,8 @@ def test_the_real_collector_accepts_result_json(tmp_path, zygote, source, monkey
     collector.validate_result(result, ENV["CLASSROOM"], ENV["ASSIGNMENT"], ENV["USERNAME"],
                               **({"is_group": False} if "is_group" in inspect.signature(
                                   collector.validate_result).parameters else {}))
+    # The runner exits 0 and publishes an accepted 0/0 result on every error, so "accepted" alone proves nothing.
+    assert "status=error" not in (tmp_path / "github_output").read_text(), "the runner recorded an error"
     assert result["tests"], "the runner replaced our result with its empty error result"
     report = api.check("a1", checkout, seed=5, zygote=zygote)
     assert abs(result["score"] / result["max-score"] - report.score / report.max_score) < 1 / result["max-score"]
