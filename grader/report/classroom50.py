@@ -100,7 +100,8 @@ def validate(result: dict, env: Mapping[str, str] | None = None) -> list[str]:
         if not isinstance(test, dict):
             problems.append(f"tests[{i}] is not an object")
             continue
-        if not (isinstance(test.get("test-name"), str) and test["test-name"]) or not isinstance(test.get("passed"), bool):
+        named = isinstance(test.get("test-name"), str) and test["test-name"]
+        if not named or not isinstance(test.get("passed"), bool):
             problems.append(f"tests[{i}] lacks test-name or a boolean passed")
         if not (whole(test.get("score")) and whole(test.get("max-score")) and test["score"] <= test["max-score"]):
             problems.append(f"tests[{i}] score/max-score are not non-negative integers with score <= max-score")
