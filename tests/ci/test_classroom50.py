@@ -86,6 +86,30 @@ def _real(name: str):
     return module
 
 
+def _seeded(autograder: str, seed: int) -> str:
+    """The template entrypoint with a fixed seed (the runner passes no arguments), so dlgrade check can compare."""
+    call = "*sys.argv[1:]]"
+    assert call in autograder, "the template autograder.py no longer passes its arguments on to dlgrade ci"
+    return autograder.replace(call, f'*sys.argv[1:], "--seed", "{seed}"]')
+
+
+def test_template_autograder_exits_0_with_result_or_2_without_the_runner_environment(tmp_path):
+    template = (ROOT / "student_template" / "classroom50" / "autograder.py").read_text()
+    (tmp_path / "autograder.py").write_text(template.replace("__ASSIGNMENT__", "a1"))
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT / "examples" / "a1" / "dw_divided_by_in_features", checkout)
+    path = {"PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    bare = {k: v for k, v in os.environ.items() if k not in ENV}
+    done = subprocess.run([sys.executable, str(tmp_path / "autograder.py")], cwd=checkout, env={**bare, **path},
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and not (checkout / "result.json").exists(), done.stderr
+    done = subprocess.run([sys.executable, str(tmp_path / "autograder.py"), "--seed", "3"], cwd=checkout,
+                          env={**bare, **path, **ENV}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    result = json.loads((checkout / "result.json").read_text())
+    assert validate(result, ENV) == [] and result["score"] < result["max-score"]
+
+
 def _group_keyword(function) -> dict:
     """The real code has said "individual" as ``is_group=False`` and as ``expected_type=...``; pass what it takes."""
     parameters = inspect.signature(function).parameters
@@ -104,7 +128,7 @@ def test_the_real_collector_accepts_result_json(tmp_path, zygote, source, monkey
     bundle.mkdir(parents=True)
     entrypoint = bundle / "autograder.py"
     template = (ROOT / "student_template" / "classroom50" / "autograder.py").read_text()
-    entrypoint.write_text(template.replace("__ASSIGNMENT__", "a1"))
+    entrypoint.write_text(_seeded(template.replace("__ASSIGNMENT__", "a1"), 5))
     finalize = runner.Finalizer(
         workspace=checkout, github_output=str(tmp_path / "github_output"), classroom=ENV["CLASSROOM"],
         assignment=ENV["ASSIGNMENT"], username=ENV["USERNAME"], submission=ENV["SUBMISSION_TAG"],
@@ -115,7 +139,6 @@ def test_the_real_collector_accepts_result_json(tmp_path, zygote, source, monkey
         monkeypatch.setenv(name, ENV[name])
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(runner.sys, "argv", ["runner.py"])
-    entrypoint.write_text(entrypoint.read_text().replace("*sys.argv[1:]]", '*sys.argv[1:], "--seed", "5"]'))
 
     assert runner.run_entrypoint(finalize, entrypoint, checkout) is None, "the runner recorded an error"
     assert runner.finalize_result(finalize, **_group_keyword(runner.finalize_result)) == 0
