@@ -1,8 +1,13 @@
 """Classroom 50: the ``result.json`` its collector accepts.
 
-The collector checks that ``schema`` is ``classroom50/result/v1``; that
-``classroom``, ``assignment`` and ``usernames`` (one name) match the
-repository; that ``submission`` starts with ``submit/``; that ``commit``,
+Checked against Classroom 50's own runner and collector (docs/ci.md names the
+files): the runner executes the course's ``autograder.py`` in the student's
+checkout, discards its output if it exits non-zero, stamps ``owner``,
+``assignment_type`` and ``datetime`` itself, and then both it and the collector
+check that ``schema`` is ``classroom50/result/v1``; that ``classroom`` and
+``assignment`` match the repository and ``owner`` is the repository's student
+(there is no ``usernames`` field); that ``assignment_type`` is ``individual``;
+that ``submission`` starts with ``submit/``; that ``commit``,
 ``release``, ``review`` and ``datetime`` are non-empty strings; and that
 ``score``, ``max-score`` and every test's ``score`` and ``max-score`` are
 non-negative integers with score <= max-score, each test having a
@@ -44,12 +49,14 @@ def classroom50_result(report: Report, env: Mapping[str, str], now: _dt.datetime
         "schema": SCHEMA,
         "classroom": env["CLASSROOM"],
         "assignment": env["ASSIGNMENT"],
-        "usernames": [env["USERNAME"]],
+        # The runner overwrites these two with what it knows; we write them so the file is complete on its own.
+        "owner": env.get("OWNER") or env["USERNAME"],
+        "assignment_type": env.get("ASSIGNMENT_TYPE") or "individual",
         "submission": submission,
         "commit": env["COMMIT_URL"],
         "release": env["RELEASE_URL"],
-        # Classroom 50 wants a review link; a runner without one points at the release being reviewed.
-        "review": env.get("REVIEW_URL") or env["RELEASE_URL"],
+        # The runner always passes REVIEW_URL, falling back itself to the commit; we do the same.
+        "review": env.get("REVIEW_URL") or env["COMMIT_URL"],
         "datetime": moment,
         "score": sum(r.earned for r in rows),
         "max-score": sum(r.units for r in rows),
@@ -71,15 +78,17 @@ def validate(result: dict, env: Mapping[str, str] | None = None) -> list[str]:
             problems.append(f"{key} is not a non-empty string")
     if not str(result.get("submission", "")).startswith("submit/"):
         problems.append("submission does not start with submit/")
-    users = result.get("usernames")
-    if not (isinstance(users, list) and len(users) == 1 and isinstance(users[0], str) and users[0]):
-        problems.append("usernames is not a one-element list of a name")
+    owner = result.get("owner")
+    if not (isinstance(owner, str) and owner):
+        problems.append("owner is not a non-empty string")
+    if result.get("assignment_type") != "individual":
+        problems.append("assignment_type is not individual")
     if env is not None:
         for key, variable in (("classroom", "CLASSROOM"), ("assignment", "ASSIGNMENT")):
             if result.get(key) != env.get(variable):
                 problems.append(f"{key} does not match the repository")
-        if users != [env.get("USERNAME")]:
-            problems.append("usernames does not match the repository")
+        if str(owner).lower() != str(env.get("OWNER") or env.get("USERNAME")).lower():
+            problems.append("owner does not match the repository")
     if not (whole(result.get("score")) and whole(result.get("max-score"))
             and result["score"] <= result["max-score"]):
         problems.append("score and max-score are not non-negative integers with score <= max-score")
@@ -91,7 +100,8 @@ def validate(result: dict, env: Mapping[str, str] | None = None) -> list[str]:
         if not isinstance(test, dict):
             problems.append(f"tests[{i}] is not an object")
             continue
-        if not isinstance(test.get("test-name"), str) or not isinstance(test.get("passed"), bool):
+        named = isinstance(test.get("test-name"), str) and test["test-name"]
+        if not named or not isinstance(test.get("passed"), bool):
             problems.append(f"tests[{i}] lacks test-name or a boolean passed")
         if not (whole(test.get("score")) and whole(test.get("max-score")) and test["score"] <= test["max-score"]):
             problems.append(f"tests[{i}] score/max-score are not non-negative integers with score <= max-score")
