@@ -155,7 +155,8 @@ def answer_keys(assignment: str | Assignment) -> dict[str, list[str]]:
     return {}
 
 
-CI_FILES = (".github/workflows/grade.yml", ".github/dlgrade-requirements.txt", "classroom50/autograde.sh")
+CI_FILES = (".github/workflows/grade.yml", ".github/dlgrade-requirements.txt", "classroom50/autograde.sh",
+            "classroom50/autograder.py")
 
 
 def init(assignment: str | Assignment, folder: str | Path, force: bool = False, ci: bool = False) -> list[Path]:

@@ -18,7 +18,7 @@ for types: a malformed file is a finding with one sentence, never a crash.
 
 The student of a file is named by its path, as the course laid the files out: the file's name without its
 suffix (``alice.json``), else its folder (``alice/result.json``), a repository-style name ending in ``-ID``
-counting as ``ID``; only then by a Classroom 50 file's ``usernames`` (a claim, so it comes last).
+counting as ``ID``; only then by a Classroom 50 file's ``owner`` (or older ``usernames``; a claim, so it comes last).
 """
 
 from __future__ import annotations
@@ -130,8 +130,10 @@ def _classroom50(doc: dict, path: str) -> Claim:
     score, top = _score(doc.get("score"), "score", whole=True), _score(doc.get("max-score"), "max-score", whole=True)
     if score > top:
         raise Malformed("its score is above its max-score")
-    users = doc.get("usernames")
-    names = tuple(u for u in users[:1] if isinstance(u, str) and 0 < len(u) <= 200) if isinstance(users, list) else ()
+    owner, users = doc.get("owner"), doc.get("usernames")  # "owner" in the current contract, "usernames" before
+    names = ((owner,) if isinstance(owner, str) and 0 < len(owner) <= 200 else
+             tuple(u for u in users[:1] if isinstance(u, str) and 0 < len(u) <= 200) if isinstance(users, list)
+             else ())
     return Claim(path, "classroom50", score, top, names)
 
 

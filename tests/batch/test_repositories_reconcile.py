@@ -153,3 +153,13 @@ def test_cli_lists_both_numbers_and_exits_1(book, tmp_path):
     missing = CliRunner().invoke(main, ["gradebook", "reconcile", "--ci", str(tmp_path / "nope"), "--gradebook",
                                         str(book)])
     assert missing.exit_code == 2 and "no such file or folder" in missing.output
+
+
+def test_a_classroom50_result_is_matched_by_its_owner(book, tmp_path):
+    """Classroom 50's runner names the student in ``owner``; a file named after nobody is matched by it."""
+    doc = classroom50.classroom50_result(CLAIMED_BY_ALICE, {**ENV, "OWNER": "alice", "USERNAME": "alice"})
+    doc.pop("usernames", None)
+    doc["owner"] = "alice"
+    write(tmp_path / "ci" / "collected-1" / "result.json", doc)
+    result = reconcile_ci(book, tmp_path / "ci")
+    assert [f.student for f in result.findings] == ["alice"], result  # her CI claims full marks: flagged
