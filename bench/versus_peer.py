@@ -15,7 +15,7 @@ same work. Prints medians, the ratios of medians and the median of the paired
 ratios, the per-submission overhead of dlgrade over the lower bound split into
 start-up and reporting versus grading, the machine, and the isolation dlgrade had.
 
-Usage: .venv/bin/python bench/versus_peer.py [--pairs 5] [--assignments a1 a2 a3]
+Usage: .venv/bin/python bench/versus_peer.py [--pairs 5] [--assignments a1 a2 a3] [--jobs 1]
 """
 
 from __future__ import annotations
@@ -36,12 +36,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def commands(assignment: str, submission: Path, report: Path) -> dict[str, tuple[list[str], dict]]:
+def commands(assignment: str, submission: Path, report: Path, jobs: int | None = None
+             ) -> dict[str, tuple[list[str], dict]]:
     env = dict(os.environ)
     peer_env = {**env, "DLGRADE_PEER_ASSIGNMENT": assignment, "DLGRADE_PEER_SUBMISSION": str(submission)}
     return {
         "dlgrade": ([str(BIN / "dlgrade"), "check", assignment, str(submission), "--seed", "1", "--format", "json",
-                     "--output", str(report)], env),
+                     "--output", str(report)] + (["--jobs", str(jobs)] if jobs else []), env),
         "pytest peer": ([sys.executable, "-m", "pytest", str(ROOT / "bench" / "peer"), "-q", "-p", "no:cacheprovider"],
                         peer_env),
         "lower bound": ([sys.executable, str(ROOT / "bench" / "inprocess.py"), assignment, str(submission)], env),
@@ -72,15 +73,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--assignments", nargs="+", default=["a1", "a2", "a3"])
+    parser.add_argument("--jobs", type=int, help="dlgrade's --jobs (default: the cores); 1 shows the sandbox's "
+                        "cost without the gain of running checks side by side")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, python "
           f"{platform.python_version()}; user {'root' if os.getuid() == 0 else os.getuid()}")
-    print(f"{args.pairs} paired runs per assignment, reference submissions, seed 1\n")
+    print(f"{args.pairs} paired runs per assignment, reference submissions, seed 1, dlgrade --jobs "
+          f"{args.jobs or 'default (the cores)'}\n")
     for assignment in args.assignments:
         submission = ROOT / "reference" / assignment
         with tempfile.TemporaryDirectory() as scratch:
             report = Path(scratch) / "report.json"
-            runs = commands(assignment, submission, report)
+            runs = commands(assignment, submission, report, args.jobs)
             for command, env in runs.values():  # warm-up: file caches
                 timed(command, env)
             times: dict[str, list[float]] = {name: [] for name in runs}

@@ -559,6 +559,8 @@ if __name__ == "__main__":
             importlib.import_module(module_name)
         except ImportError:
             pass
+    if "numpy" in sys.modules:  # NumPy loads its random module on first use: once here, not in every check (~12 ms)
+        importlib.import_module("numpy.random")
     if "torch" in sys.modules:  # load the lazy meta-device kernels once, not in every session (about 2 s)
         torch = sys.modules["torch"]
         torch.nn.functional.conv2d(torch.empty(1, 3, 8, 8, device="meta"), torch.empty(2, 3, 3, 3, device="meta"))
