@@ -185,9 +185,15 @@ class Assignment:
         return folder if folder.is_dir() else None
 
     def load_checks(self) -> Assignment:
-        """Import ``check_modules`` (once), which registers the checks; returns the assignment."""
+        """Import ``check_modules`` (once), which registers the checks; returns the assignment.
+
+        The checks are kept in the order of ``check_modules`` (and of registration within a module),
+        whichever module was imported first: a report's order never depends on import order.
+        """
         for module in self.check_modules:
             importlib.import_module(module)
+        rank = {module: i for i, module in enumerate(self.check_modules)}
+        self.checks.sort(key=lambda c: rank.get(getattr(c.func, "__module__", None), len(rank)))
         return self
 
     @property

@@ -65,3 +65,14 @@ def test_list_and_help_import_neither_numpy_nor_torch():
                               cwd=ROOT, timeout=120)
         assert done.returncode == 0, done.stderr
         assert eval(done.stdout.strip()) == allowed, (args, done.stdout)
+
+
+def test_check_order_does_not_depend_on_which_check_module_was_imported_first():
+    import subprocess
+    import sys
+
+    probe = ("import grader.assignments.a1.training, grader.assignments.a3.answers; from grader import api; "
+             "print([c.id for c in api.get_assignment('a1').checks][:1], [c.task for c in "
+             "api.get_assignment('a3').checks][:1])")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.stdout.split() == ["['linear_init']", "['3.1']"], done.stdout + done.stderr

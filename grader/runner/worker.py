@@ -269,6 +269,9 @@ class Host:
         # What a check may change that the next would see: its writable folders. Kept as they were
         # before any check (the submission's files, read now) and put back after each one.
         self.folders = [scratch] + (["/tmp", "/dev/shm"] if layers.get("allowlist_root") else [])
+        # What was there before any check (e.g. the read-only binds of an interpreter installed under /tmp)
+        # stays; only what the checks added goes.
+        self.before = {folder: set(os.listdir(folder)) for folder in self.folders}
         self.originals = {}
         for name in os.listdir(scratch):
             path = os.path.join(scratch, name)
@@ -340,6 +343,8 @@ class Host:
         for folder in self.folders:
             for name in os.listdir(folder):
                 path = os.path.join(folder, name)
+                if name in self.before[folder] and path not in self.originals:
+                    continue
                 if os.path.isdir(path) and not os.path.islink(path):
                     shutil.rmtree(path, ignore_errors=True)
                 else:

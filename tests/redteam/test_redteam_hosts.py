@@ -87,10 +87,12 @@ def test_files_a_check_wrote_or_changed_are_put_back(submission):
         "def seen():\n"
         "    return sorted(os.listdir('.')), os.listdir('/tmp'), os.listdir('/dev/shm'), VALUE\n")
     first = check()
+    fresh = run(first, "seen")  # /tmp may hold the read-only folders of an interpreter installed under /tmp
+    assert fresh[0] == ["m.py"] and fresh[3] == 1
     assert "sub" in run(first, "tamper")
     first.close()
     second = check()
-    assert run(second, "seen") == (["m.py"], [], [], 1)
+    assert run(second, "seen") == fresh
 
 
 def test_the_host_cannot_be_signalled_or_read_by_a_check(submission):
