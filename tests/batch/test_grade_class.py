@@ -87,13 +87,21 @@ def _grade_command(book: Path, root: Path, *extra: str) -> list[str]:
             "--task", "1.3", "--seed", "3", *extra]
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C reaches the run as from a TA's terminal, whatever this test process inherited (in a background job
+    SIGINT is ignored, and an ignored or blocked signal would be inherited by the run)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_killing_the_parent_mid_batch_then_rerun_grades_everyone_exactly_once(tmp_path, how):
     root = tmp_path / "class"
     made = make_class(root, 12)
     book = tmp_path / "gb.sqlite"
     process = subprocess.Popen(_grade_command(book, root, "--timeout-scale", "0.5"), cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=_as_from_a_terminal)
     deadline = time.monotonic() + 180
     try:
         while time.monotonic() < deadline:
