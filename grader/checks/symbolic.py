@@ -240,13 +240,6 @@ def warm_formulas() -> None:
     judge_formula("2 * n", ("n",), "n + n")
 
 
-def warm_in_background() -> threading.Thread:
-    """Start ``warm()`` in a thread, e.g. while the sandbox starts; ``judge`` waits for it before it forks."""
-    thread = threading.Thread(target=warm, name="dlgrade-warm-sympy", daemon=True)
-    thread.start()
-    return thread
-
-
 _WARMED: list[bool] = []
 _WARM_LOCK = threading.Lock()
 _PROVED: dict[tuple, bool | None] = {}  # (question identity, rendered answer) -> SymPy's verdict

@@ -45,10 +45,6 @@ class Host:
     def alive(self) -> bool:
         return self._session.alive
 
-    def request(self, op: str):
-        """Ask the host for ``isolation``, before any check ran in it."""
-        return self._send({"op": op})
-
     def fork(self, limits: Limits) -> HostedSession:
         """A new session for one check: a fresh child of the host, with its own channel and output file."""
         self._counter += 1

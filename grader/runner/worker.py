@@ -311,8 +311,6 @@ class Host:
                     _kill_all_others()
                     self._reset_folders()
                     reply = {"value": True}
-                elif op == "isolation":
-                    reply = {"value": self.layers}
                 else:
                     reply = {"error": {"type": "ValueError", "message": f"unknown host request {op!r}"}}
             except OSError as exc:  # e.g. no process left under the pids cap
