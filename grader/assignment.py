@@ -68,6 +68,9 @@ class Check:
     description: str = ""
     depends_on: tuple[str, ...] = ()  # check ids or component names whose failure explains this check's
     exclusive: bool = False  # runs with no other session beside it (it measures time)
+    # Checks with the same group name run one after another in one sandboxed process per submission,
+    # each on a fresh import of the submission (grader/runner/groups.py); "" is a process of its own.
+    process_group: str = ""
 
 
 @dataclass
@@ -134,13 +137,19 @@ class Assignment:
         self.forbidden_imports = tuple(n for n in names if n not in own)
 
     def check(self, task: str, name: str, points: float, files: tuple[str, ...] | None = None,
-              wall_s: float | None = None, depends_on: tuple[str, ...] = (), exclusive: bool = False) -> Callable:
+              wall_s: float | None = None, depends_on: tuple[str, ...] = (), exclusive: bool = False,
+              process_group: str = "") -> Callable:
         """Register the decorated function as a check of this assignment.
 
         ``depends_on`` lists check ids or component names (``components``) whose failure
         explains a failure of this check: the report groups such failures under their root cause.
         ``exclusive`` checks (timings) run alone, never beside another session.
+        ``process_group``: checks that name the same group share one process per submission, one after
+        another in the order they are registered (cheap short checks where a process costs more than the
+        check; see ``grader.runner.groups`` for what they share).
         """
+        if process_group and exclusive:
+            raise ValueError("an exclusive check (a timing) runs in a process of its own, not in a process group")
 
         def register(func: Callable) -> Callable:
             check_id = func.__name__
@@ -151,6 +160,7 @@ class Assignment:
                 id=check_id, task=task, name=name, points=float(points), func=func,
                 files=tuple(files or self.files), wall_s=wall_s or self.default_wall_s,
                 description=doc[0] if doc else "", depends_on=tuple(depends_on), exclusive=exclusive,
+                process_group=process_group,
             ))
             return func
 

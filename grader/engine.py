@@ -5,7 +5,8 @@ the parent) and imports each student module once in a probe session, so a
 missing file, a syntax error or an import that hangs is reported once, by
 name, for exactly the checks that need that file, without paying a timeout
 per check. Each check then gets a fresh process, forked by the submission's
-sandbox (``grader.runner.hosts``).
+sandbox (``grader.runner.hosts``), or its turn in the one process of its
+``process_group`` (``grader.runner.groups``).
 
 Outcomes: the check function returning means full marks; ``CheckFailed``,
 a missing name, student exceptions, timeouts and crashes each map to a
@@ -35,6 +36,7 @@ from grader.errors import GraderError, InternalError, UsageError
 from grader.notebook import locate
 from grader.result import CheckResult, Report
 from grader.runner import wire
+from grader.runner.groups import SharedProcess
 from grader.runner.hosts import HostPool
 from grader.runner.remote import LoadError, MissingName, Student, StudentCodeError
 from grader.runner.sandbox import CallTimeout, Limits, WorkerDied, Zygote
@@ -161,11 +163,16 @@ class _Grading:
                            hint="Make the checks before this one finish quickly (an infinite loop?)."
                            if not self.interrupted else "")
 
-    def student(self, wall_s: float) -> Student:
+    def student(self, wall_s: float, group: SharedProcess | None = None) -> Student:
+        """The student of one check: a process of its own from the hosts, or its turn in ``group``'s process."""
         wall_s = max(min(wall_s * self.timeout_scale, self.left_s()), MIN_CHECK_S)  # capped by the budget left
         limits = Limits(wall_s=wall_s, cpu_s=int(wall_s) + 5, memory_mb=self.assignment.memory_mb)
         return _StoppableStudent(self, self.zygote, self.submission.files, limits,
-                                 self.assignment.forbidden_imports, self.assignment.drivers, self.hosts)
+                                 self.assignment.forbidden_imports, self.assignment.drivers, group or self.hosts)
+
+    def shared_process(self, checks: list[Check]) -> SharedProcess:
+        """The one process of a group's ``checks``, whose CPU limit is the sum of theirs."""
+        return SharedProcess(self.hosts, sum(int(c.wall_s * self.timeout_scale) + 5 for c in checks))
 
     def probe(self) -> None:
         """Block files that are missing, use forbidden imports, or fail to import."""
@@ -210,12 +217,12 @@ class _Grading:
                 self._running.discard(student)
                 student.close()
 
-    def run(self, check: Check) -> CheckResult:
-        result = self._run(check)
+    def run(self, check: Check, group: SharedProcess | None = None) -> CheckResult:
+        result = self._run(check, group)
         self.results[check.id] = result
         return result
 
-    def _run(self, check: Check) -> CheckResult:
+    def _run(self, check: Check, group: SharedProcess | None = None) -> CheckResult:
         started = time.perf_counter()
         context = None
 
@@ -235,7 +242,7 @@ class _Grading:
                 return result(status, 0.0, message, hint)
         limit = check.wall_s * self.timeout_scale
         capped = limit > self.left_s()  # this check gets only what is left of the budget
-        student = self.student(check.wall_s)
+        student = self.student(check.wall_s, group)
         self._running.add(student)
         context = CheckContext(check=check, seed=self.seed, rng=check_seed(self.seed, check.id), student=student,
                                files=dict(self.submission.files), data=self.data,
@@ -361,13 +368,15 @@ def run_checks(grading: _Grading, checks: list[Check], jobs: int = 1) -> dict[st
     """Run ``checks``, ``jobs`` sessions at a time; results keyed by check id (the caller keeps the order).
 
     Checks that run student code are independent sessions (each a fresh process), so they run side by
-    side (``jobs`` at a time, unless the assignment says otherwise). A check that depends on other
-    checks (``depends_on``, e.g. training on ``Linear.backward``) starts only once they have finished,
-    since whether it uses the grader's stand-in for a part depends on their outcome; among the checks
-    ready to start, those on the longest chain go first (``critical_path_ranks``). Outcomes do not
-    depend on this order. Afterwards, in this thread: checks that only read ``answers.toml`` (the
-    symbolic judge forks, and a fork is only safe from a process whose other threads are idle) and
-    ``exclusive`` ones (timings, which another session beside them would distort).
+    side (``jobs`` at a time, unless the assignment says otherwise). The checks of one ``process_group``
+    are one unit: they run one after another, in registration order, in one process. A check that
+    depends on other checks (``depends_on``, e.g. training on ``Linear.backward``) starts only once
+    they have finished, since whether it uses the grader's stand-in for a part depends on their
+    outcome; among the units ready to start, those on the longest chain go first
+    (``critical_path_ranks``). Outcomes do not depend on this order. Afterwards, in this thread: checks
+    that only read ``answers.toml`` (the symbolic judge forks, and a fork is only safe from a process
+    whose other threads are idle) and ``exclusive`` ones (timings, which another session beside them
+    would distort).
     """
     if not grading.assignment.parallel_checks:
         jobs = 1
@@ -376,41 +385,58 @@ def run_checks(grading: _Grading, checks: list[Check], jobs: int = 1) -> dict[st
     results: dict[str, CheckResult] = {}
     selected = {c.id for c in checks}
     ranks = critical_path_ranks(grading.assignment, with_code)
-    order = {c.id: i for i, c in enumerate(with_code)}
-    pending = sorted(with_code, key=lambda c: (-ranks[c.id], order[c.id]))
+    units: list[tuple[Check, ...]] = []
+    for check in with_code:
+        if not check.process_group:
+            units.append((check,))
+        elif not any(u[0].process_group == check.process_group for u in units):
+            units.append(tuple(c for c in with_code if c.process_group == check.process_group))
+    order = {u: i for i, u in enumerate(units)}
+    pending = sorted(units, key=lambda u: (-max(ranks[c.id] for c in u), order[u]))
 
-    def run(check: Check) -> CheckResult:
-        grading.progress(f"{check.task} {check.name}")
-        return grading.run(check)
+    def run(unit: tuple[Check, ...]) -> list[CheckResult]:
+        if len(unit) == 1 and not unit[0].process_group:
+            grading.progress(f"{unit[0].task} {unit[0].name}")
+            return [grading.run(unit[0])]
+        group = grading.shared_process(list(unit))
+        try:
+            done = []
+            for check in unit:
+                grading.progress(f"{check.task} {check.name}")
+                done.append(grading.run(check, group))
+            return done
+        finally:
+            group.close()
 
-    def ready(running: int) -> list[Check]:
-        """The checks to start now: dependencies finished; the first pending one if nothing can run."""
-        found = [c for c in pending if all(dep in results or dep not in selected
-                                           for dep in grading.assignment.dependencies(c))]
+    def ready(running: int) -> list[tuple[Check, ...]]:
+        """The units to start now: dependencies finished; the first pending one if nothing can run."""
+        found = [u for u in pending if all(dep in results or dep not in selected or any(dep == c.id for c in u)
+                                           for c in u for dep in grading.assignment.dependencies(c))]
         return found or (pending[:1] if not running else [])
 
     if jobs == 1:
         while pending:
-            check = ready(0)[0]
-            pending.remove(check)
-            results[check.id] = run(check)
+            unit = ready(0)[0]
+            pending.remove(unit)
+            results.update((r.id, r) for r in run(unit))
     else:
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dlgrade-check") as pool:
             running: dict = {}
             try:
                 while pending or running:
-                    for check in ready(len(running))[:jobs - len(running)]:
-                        pending.remove(check)
-                        running[pool.submit(run, check)] = check
+                    for unit in ready(len(running))[:jobs - len(running)]:
+                        pending.remove(unit)
+                        running[pool.submit(run, unit)] = unit
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
-                        results[running.pop(future).id] = future.result()
+                        running.pop(future)
+                        results.update((r.id, r) for r in future.result())
             except BaseException:
                 for future in running:
                     future.cancel()
                 raise
     for check in without_code:
-        results[check.id] = run(check)
+        results[check.id] = run((check,))[0]
     return results
 
 

@@ -1,0 +1,116 @@
+"""Red team: checks of one ``process_group`` share a process (grader/runner/groups.py); what must still hold.
+
+Each check imports the submission afresh and sees only its own output; a check that hangs or ends
+the process costs that check alone, and the next one gets a new process; the group runs in the same
+order whatever ``--jobs`` is. The a4 structure checks are such a group (tests/redteam/test_redteam_a4.py
+grades hostile LeNets through it).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from grader import api
+from grader.assignment import Assignment, CheckFailed, register
+
+pytestmark = pytest.mark.usefixtures("full_sandbox")
+
+ACTIONS: dict[str, str] = {}  # check id -> the function of the submission it calls (set by ``grade``)
+GROUPED = register(Assignment(id="test-groups", title="process groups", files=("m.py",), default_wall_s=5.0))
+
+
+def _record(ctx, name: str):
+    """Record the process and the module's import count, then do what the test asked of check ``name``."""
+    module = ctx.student.module("m")
+    ctx.details["pid"] = module.call("pid")
+    ctx.details["count"] = module.call("bump")
+    if name in ACTIONS:
+        module.call(ACTIONS[name])
+    if ctx.details["count"] != 1:
+        raise CheckFailed(f"module state carried over: count {ctx.details['count']}")
+
+
+@GROUPED.check("1", "first", points=1, process_group="g")
+def first(ctx):
+    _record(ctx, "first")
+
+
+@GROUPED.check("1", "second", points=1, process_group="g")
+def second(ctx):
+    _record(ctx, "second")
+
+
+@GROUPED.check("1", "third", points=1, process_group="g")
+def third(ctx):
+    _record(ctx, "")
+
+
+@GROUPED.check("1", "alone", points=1)
+def alone(ctx):
+    _record(ctx, "")
+
+
+SOURCE = """
+import os, sys, time
+count = 0
+def bump():
+    global count
+    count += 1
+    return count
+def pid():
+    return os.getpid()
+def hang():
+    while True:
+        pass
+def die():
+    os._exit(0)
+def shout():
+    print("only in this check's output")
+def mess():
+    sys.modules["json"] = None      # breaks a module the next check's driver code might use
+    open("/tmp/left-behind", "w").write("x")
+"""
+
+
+def grade(tmp_path, zygote, jobs: int = 1, **actions):
+    folder = tmp_path / "sub"
+    folder.mkdir(exist_ok=True)
+    (folder / "m.py").write_text(SOURCE)
+    ACTIONS.clear()
+    ACTIONS.update(actions)
+    report = api.check(GROUPED, folder, zygote=zygote, jobs=jobs, seed=1)
+    return {c.id: c for c in report.checks}
+
+
+def test_the_group_shares_one_process_and_each_check_imports_afresh(tmp_path, zygote):
+    checks = grade(tmp_path, zygote)
+    assert all(c.status == "passed" for c in checks.values()), {c.id: c.message for c in checks.values()}
+    assert checks["first"].details["pid"] == checks["second"].details["pid"] == checks["third"].details["pid"]
+    assert checks["alone"].details["pid"] != checks["first"].details["pid"]  # not in the group: its own process
+
+
+def test_a_check_that_hangs_costs_only_itself(tmp_path, zygote):
+    checks = grade(tmp_path, zygote, first="hang")
+    assert checks["first"].status == "timeout"
+    assert checks["second"].status == checks["third"].status == "passed"
+    assert checks["second"].details["pid"] == checks["third"].details["pid"]  # a new process, shared again
+
+
+def test_a_check_that_ends_the_process_costs_only_itself(tmp_path, zygote):
+    checks = grade(tmp_path, zygote, second="die")
+    assert checks["first"].status == checks["third"].status == "passed"
+    assert checks["second"].status == "error" and "process ended" in checks["second"].message
+
+
+def test_each_check_reports_only_its_own_output(tmp_path, zygote):
+    checks = grade(tmp_path, zygote, first="shout")
+    assert "only in this check's output" in checks["first"].output
+    assert checks["second"].output == checks["third"].output == ""
+
+
+def test_the_group_runs_in_order_whatever_the_jobs(tmp_path, zygote):
+    one = grade(tmp_path, zygote, jobs=1, first="mess")
+    three = grade(tmp_path, zygote, jobs=3, first="mess")
+    strip = lambda checks: {i: (c.status, c.message) for i, c in checks.items()}  # noqa: E731
+    assert strip(one) == strip(three)
+    assert all(c.status == "passed" for c in one.values())  # the parent decides; the student's mess is its own
