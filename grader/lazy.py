@@ -10,6 +10,10 @@ class OnFirstUse:
 
     def __init__(self, name: str):
         self._name = name
+        self._module = None
 
     def __getattr__(self, attr: str):
-        return getattr(importlib.import_module(self._name), attr)
+        module = self._module
+        if module is None:  # import_module on every read cost ~20 us: thousands per a4 submission
+            module = self._module = importlib.import_module(self._name)
+        return getattr(module, attr)

@@ -376,10 +376,14 @@ def one_thread():
 
 
 _REFERENCES: dict[tuple, torch.nn.Module] = {}
+# Configuration -> the weights dict its reference instance carries, unchanged since it was loaded (a training-mode
+# forward moves the batch-norm statistics and drops the entry): the runs of one probe load their weights once.
+_LOADED: dict[tuple, dict] = {}
 
 
 def reference_model(kwargs: dict, weights: dict) -> torch.nn.Module:
-    """The reference LeNet carrying the student's weights (one instance per configuration, reloaded each time).
+    """The reference LeNet carrying the student's weights (one instance per configuration, loaded when its
+    weights differ from the last ones, or a training-mode forward moved them).
 
     The instance is shared: call this, and use the model, only while holding ``FORWARD_LOCK``."""
     key = tuple(sorted(kwargs.items()))
@@ -387,7 +391,9 @@ def reference_model(kwargs: dict, weights: dict) -> torch.nn.Module:
         if key not in _REFERENCES:
             _REFERENCES[key] = oracle.reference_class("a4", "lenet", "LeNet")(**kwargs)
         model = _REFERENCES[key]
-        model.load_state_dict(weights, strict=False)
+        if _LOADED.get(key) is not weights:
+            model.load_state_dict(weights, strict=False)
+            _LOADED[key] = weights
     return model
 
 
@@ -401,6 +407,8 @@ def reference_outputs(kwargs: dict, weights: dict, x: np.ndarray, train: bool, s
     with FORWARD_LOCK, torch.no_grad(), one_thread():
         model = reference_model(kwargs, weights)
         model.train(train)
+        if train:
+            _LOADED.pop(tuple(sorted(kwargs.items())), None)
         _seed(seed)
         return model(torch.from_numpy(x)).double().numpy()
 
