@@ -91,10 +91,10 @@ def _outcome(report: Report) -> str:
     return "failed"
 
 
-def _executor(name: str, jobs: int, scheduler: str | None):
+def _executor(name: str, jobs: int, scheduler: str | None, assignment):
     if name == "local":
         from grader.batch.local import LocalExecutor
-        return LocalExecutor(jobs)
+        return LocalExecutor(jobs, assignment)
     if name == "dask":
         from grader.batch.dask_executor import DaskExecutor
         return DaskExecutor(scheduler, jobs)
@@ -130,7 +130,10 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
     started = time.perf_counter()
     staging = Path(tempfile.mkdtemp(prefix="dlgrade-class-"))
     book = Gradebook(Path(gradebook))
+    runner = None
     try:
+        if executor == "local":  # its workers and zygote start now, while the submissions are read and hashed
+            runner = _executor(executor, jobs, scheduler, spec)
         root = submissions
         regrades: dict[str, Regrade] = {}
         if deadline is not None:
@@ -204,7 +207,6 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                       "timeout_scale": timeout_scale, "budget_s": budget_s, "check_jobs": check_jobs}
                      for e, _ in todo]
         status = "interrupted"
-        runner = None
         try:
             for student, r in sorted(regrades.items()):  # the repositories with nothing to run, first
                 if r.kind == NOT_CLONED:
@@ -217,8 +219,9 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                     graded[student] = report
                     counts[_outcome(report)] += 1
                     tell(student)
-            runner = _executor(executor, jobs, scheduler) if jobs_list else None
-            for result in (runner.run(jobs_list) if runner else ()):
+            if jobs_list and runner is None:
+                runner = _executor(executor, jobs, scheduler, spec)
+            for result in (runner.run(jobs_list) if jobs_list else ()):
                 student = result["student"]
                 if "report" in result:
                     report = Report.from_dict(result["report"])
@@ -237,6 +240,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         finally:
             if runner is not None:
                 runner.close()
+                runner = None
             try:
                 book.finish_run(run_id, status, isolation)
             except UsageError:
@@ -249,6 +253,8 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                            duration_s=round(time.perf_counter() - started, 3),
                            repositories={s: r.to_record() for s, r in regrades.items()})
     finally:
+        if runner is not None:
+            runner.close()
         book.close()
         shutil.rmtree(staging, ignore_errors=True)
 

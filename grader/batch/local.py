@@ -1,19 +1,29 @@
 """The local executor: N worker processes on this machine, results back to the parent as they finish.
 
-Workers are started with the ``spawn`` method (a fresh interpreter, nothing
-forked from the parent: no CUDA or thread state copied), each sets one BLAS
-thread and ignores Ctrl-C (the parent decides), and each dies with the parent.
-If a worker is killed, the pool breaks: the submissions still in flight are
-resubmitted to a fresh pool, at most ``MAX_ATTEMPTS`` times each.
+Start-up is paid once per machine, not once per worker:
+
+- the workers are forked by a ``forkserver`` (a fresh interpreter, nothing forked from the parent:
+  no CUDA or thread state copied) that imported the worker module, the assignment's checks and what
+  they need (a4: torch, imported, never initialised on a device or run), so each worker starts warm;
+- the workers share one zygote, started here (``Zygote(listen=True)``): each connects to it and
+  gets sessions of its own, exactly as from a zygote of its own (``Zygote.attach``).
+
+Each worker sets one BLAS thread and ignores Ctrl-C (the parent decides), and each dies with the
+parent. If a worker is killed, the pool breaks: the submissions still in flight are resubmitted to
+a fresh pool, at most ``MAX_ATTEMPTS`` times each.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+from multiprocessing import forkserver
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from grader.assignment import Assignment
+from grader.runner.sandbox import Zygote
 from grader.batch.worker import grade_one, init_process
 
 MAX_ATTEMPTS = 3
@@ -22,13 +32,21 @@ MAX_ATTEMPTS = 3
 class LocalExecutor:
     """Grade jobs in ``jobs`` worker processes; ``run`` yields each result dict as it arrives."""
 
-    def __init__(self, jobs: int):
+    def __init__(self, jobs: int, assignment: Assignment | None = None):
         self.jobs = max(1, int(jobs))
         self._pool: ProcessPoolExecutor | None = None
+        self._context = multiprocessing.get_context("forkserver")
+        preload = ["grader.batch.worker"]
+        self.zygote: Zygote | None = None
+        if assignment is not None:
+            preload += [*assignment.check_modules, *assignment.requires]
+            self.zygote = Zygote(preload=assignment.preload, wait=False, listen=True)
+        self._context.set_forkserver_preload(preload)  # a forkserver started earlier keeps its own
+        forkserver.ensure_running()  # its imports start now, beside the zygote's
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=init_process)
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=self._context, initializer=init_process,
+                                   initargs=(os.getpid(),))
 
     def run(self, jobs: list[dict]) -> Iterator[dict]:
         attempts = {job["student"]: 0 for job in jobs}
@@ -39,7 +57,8 @@ class LocalExecutor:
                 futures = {}
                 for job in waiting:
                     attempts[job["student"]] += 1
-                    futures[self._pool.submit(grade_one, job)] = job
+                    sent = {**job, "zygote": self.zygote.address} if self.zygote is not None else job
+                    futures[self._pool.submit(grade_one, sent)] = job
                 waiting = []
                 pending = set(futures)
                 while pending:
@@ -67,3 +86,6 @@ class LocalExecutor:
                 if process.is_alive():
                     process.kill()
             self._pool = None
+        if self.zygote is not None:
+            self.zygote.close()
+            self.zygote = None

@@ -13,6 +13,7 @@ import atexit
 import ctypes
 import inspect
 import os
+import select
 import signal
 import sys
 import threading
@@ -26,17 +27,37 @@ BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "N
 _local = threading.local()
 
 
-def init_process(die_with_parent: bool = True) -> None:
-    """Worker set-up: one BLAS thread, Ctrl-C handled by the parent only, exit when the parent dies."""
+def init_process(grader_pid: int | None = None) -> None:
+    """Worker set-up: one BLAS thread, Ctrl-C handled by the parent only, exit when ``grader_pid`` (the
+    process that started the pool; by default this one's parent) dies."""
     for name in BLAS_THREADS:
         os.environ[name] = "1"
+    if "torch" in sys.modules:  # imported by the forkserver before this process existed; no thread pool yet
+        sys.modules["torch"].set_num_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     atexit.register(_exit_without_teardown)  # registered last, so it runs first when the pool lets the worker go
-    if die_with_parent and hasattr(os, "getppid"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: the forkserver's death
+    except (OSError, AttributeError):
+        pass
+    _die_with(grader_pid or os.getppid())
+
+
+def _die_with(pid: int) -> None:
+    """SIGKILL this process as soon as ``pid`` ends. A forkserver's workers are its children, not the
+    grader's, and hold the pipe that would tell it the grader died: only this wakes them."""
+    try:
+        watched = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfds (not Linux 5.3+): the parent-death signal above remains
+        return
+
+    def watch() -> None:
+        select.select([watched], [], [])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="dlgrade-die-with-grader", daemon=True).start()
 
 
 def _exit_without_teardown() -> None:
@@ -51,12 +72,15 @@ def _exit_without_teardown() -> None:
     os._exit(0)
 
 
-def _zygote(assignment) -> api.Zygote:
+def _zygote(assignment, address: str | None = None) -> api.Zygote:
+    """This worker's zygote for ``assignment``: its connection to the one the local executor shares
+    (``address``), or (Dask workers) one of its own."""
     zygotes = getattr(_local, "zygotes", None)
     if zygotes is None:
         zygotes = _local.zygotes = {}
     if assignment.id not in zygotes:
-        zygotes[assignment.id] = api.Zygote(preload=assignment.preload)
+        zygotes[assignment.id] = (api.Zygote.attach(address, preload=assignment.preload) if address
+                                  else api.Zygote(preload=assignment.preload))
     return zygotes[assignment.id]
 
 
@@ -88,7 +112,7 @@ def grade_one(job: dict) -> dict:
     out = {"student": job["student"], "pid": os.getpid()}
     for attempt in (1, 2):
         try:
-            report = api.check(assignment, job["path"], zygote=_zygote(assignment), **kwargs)
+            report = api.check(assignment, job["path"], zygote=_zygote(assignment, job.get("zygote")), **kwargs)
         except SubmissionError as exc:
             report = unreadable_report(assignment, job["path"], str(exc), job.get("tasks"))
         except GraderError as exc:

@@ -107,6 +107,18 @@ def _wait_exit(process: subprocess.Popen, timeout: float) -> None:
         os.close(fd)
 
 
+def _listen(address: str) -> socket.socket:
+    """A Unix socket only this user may connect to (mode 0600; the zygote also checks each peer's uid)."""
+    old = os.umask(0o177)
+    try:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(address)
+    finally:
+        os.umask(old)
+    listener.listen(64)
+    return listener
+
+
 class Zygote:
     """A preloaded worker interpreter that forks sessions on request.
 
@@ -115,9 +127,12 @@ class Zygote:
     as on a machine that offers none: the degraded sandbox, reported as such.
     """
 
-    def __init__(self, preload: tuple[str, ...] = ("numpy",), namespaces: bool = True, wait: bool = True):
+    def __init__(self, preload: tuple[str, ...] = ("numpy",), namespaces: bool = True, wait: bool = True,
+                 listen: bool = False):
         """Start the worker interpreter. ``wait=False`` returns at once, so the caller's own imports
-        overlap the worker's; the first ``spawn`` then waits for it to be ready."""
+        overlap the worker's; the first ``spawn`` then waits for it to be ready. ``listen=True``: other
+        processes of this user may share it through ``Zygote.attach(zygote.address)`` (the workers of
+        ``dlgrade grade``, so that its imports, torch's among them, are paid once per machine)."""
         self.preload = preload
         self.namespaces = namespaces and os.environ.get("DLGRADE_SANDBOX", "") != "minimal"
         self._lock = threading.Lock()
@@ -125,11 +140,14 @@ class Zygote:
         self._hello: dict | None = None
         self._root = Path(tempfile.mkdtemp(prefix="dlgrade-"))
         os.chmod(self._root, 0o711)
+        self.address = str(self._root / "zygote.sock") if listen else ""
+        listener = _listen(self.address) if listen else None
         ours, theirs = socket.socketpair()
         self._started = time.perf_counter()
-        self._process = subprocess.Popen(
-            [sys.executable, "-I", str(WORKER_SCRIPT), str(theirs.fileno()), str(self._root)],
-            pass_fds=[theirs.fileno()],
+        self._process: subprocess.Popen | None = subprocess.Popen(
+            [sys.executable, "-I", str(WORKER_SCRIPT), str(theirs.fileno()), str(self._root),
+             *([str(listener.fileno())] if listener else [])],
+            pass_fds=[theirs.fileno(), *([listener.fileno()] if listener else [])],
             env=scrubbed_environment(preload),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -138,12 +156,43 @@ class Zygote:
             start_new_session=True,
         )
         theirs.close()
+        if listener is not None:
+            listener.close()  # the zygote holds it now
         self._control = ours
         self._control.settimeout(120)
         self._counter = 0
         self.startup_s = 0.0
         if wait:
             self.ready()
+
+    @classmethod
+    def attach(cls, address: str, preload: tuple[str, ...] = ("numpy",), namespaces: bool = True) -> Zygote:
+        """This process's own connection to a zygote another process started with ``listen=True``.
+
+        Spawning works as on the zygote itself; ``close`` ends only the sessions of this connection
+        (as does this process's death), never the zygote, which its owner closes."""
+        self = cls.__new__(cls)
+        self.preload = preload
+        self.namespaces = namespaces and os.environ.get("DLGRADE_SANDBOX", "") != "minimal"
+        self._lock = threading.Lock()
+        self._closed = False
+        self._hello = None
+        self._process = None
+        self.address = ""
+        self._started = time.perf_counter()
+        self.startup_s = 0.0
+        self._counter = 0
+        self._root = Path(tempfile.mkdtemp(prefix=f"c{os.getpid()}-", dir=Path(address).parent))
+        os.chmod(self._root, 0o711)
+        self._control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._control.settimeout(120)
+        try:
+            self._control.connect(address)
+        except OSError as exc:
+            self._control.close()
+            remove_tree(self._root)
+            raise RuntimeError(f"cannot reach the shared worker interpreter at {address}: {exc}") from None
+        return self
 
     def ready(self) -> None:
         """Wait until the worker has done its imports (once); raise ``RuntimeError`` if it failed to start."""
@@ -155,7 +204,10 @@ class Zygote:
             try:
                 hello, _ = wire.recv_message(self._control)
             except (EOFError, OSError, wire.WireError) as exc:
-                log = (self._root / "zygote.log").read_text(errors="replace")[-2000:]
+                try:
+                    log = (self._root / "zygote.log").read_text(errors="replace")[-2000:]
+                except OSError:  # attached: the log is the owner's
+                    log = ""
                 self.close()
                 raise RuntimeError(f"the worker interpreter failed to start: {exc}\n{log}") from None
             self.startup_s = time.perf_counter() - self._started
@@ -223,6 +275,9 @@ class Zygote:
             self._control.close()  # the zygote sees EOF: it stops each session and removes its cgroups
         except OSError:
             pass
+        if self._process is None:  # attached: the zygote and its cgroups belong to another process
+            remove_tree(self._root)
+            return
         try:
             _wait_exit(self._process, timeout=10)
         except (subprocess.TimeoutExpired, OSError, RuntimeError):

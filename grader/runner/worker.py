@@ -30,9 +30,11 @@ import importlib.util
 import json
 import os
 import resource
+import selectors
 import shutil
 import signal
 import socket
+import struct
 import sys
 import traceback
 
@@ -46,12 +48,16 @@ from isolation.level import isolation_level  # noqa: E402
 # ------------------------------------------------------------------- zygote
 
 
-def zygote_main(control_fd: int, home: str) -> None:
+def zygote_main(control_fd: int, home: str, listener: socket.socket | None = None) -> None:
     """Serve spawn requests from the parent until it closes the control socket (or dies), then end
-    every session it started and remove its folder and cgroups: even a SIGKILLed parent leaves nothing."""
+    every session it started and remove its folder and cgroups: even a SIGKILLed parent leaves nothing.
+
+    With a ``listener``, also serve other processes of the same user that connect to its Unix socket
+    (``dlgrade grade``'s workers share one zygote): each connection's sessions end when it closes."""
     control = socket.socket(fileno=control_fd)
     prefix = f"{cgroups.PREFIX}{os.getpid()}-"
     sessions: set[int] = set()
+    clients: dict[socket.socket, set[int]] = {control: set()}  # connection -> the sessions it asked for
 
     def stop(signum, frame):
         raise SystemExit(0)
@@ -60,29 +66,51 @@ def zygote_main(control_fd: int, home: str) -> None:
     syscalls.die_with_parent(signal.SIGTERM)
     plan = filesystem.plan()
     program = seccomp.compile_filter()
-    wire.send_message(control, {"ready": True, "pid": os.getpid(), "seccomp": program is not None})
+    hello = {"ready": True, "pid": os.getpid(), "seccomp": program is not None}
+    selector = selectors.DefaultSelector()
+    for sock in (control, listener):
+        if sock is not None:
+            selector.register(sock, selectors.EVENT_READ)
+    wire.send_message(control, hello)
     try:
         while os.getppid() != 1:
-            try:
-                msg, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
-            except OSError:
-                return
-            _reap(sessions, block=False)
-            if not msg or not fds:
-                return
-            request = json.loads(msg)
-            channel = fds[0]
-            pid = os.fork()
-            if pid == 0:
+            for key, _ in selector.select():
+                _reap(sessions, block=False)
+                sock = key.fileobj
+                if sock is listener:
+                    _accept(listener, selector, clients, hello)
+                    continue
                 try:
-                    control.close()
-                    _session_parent(channel, request, plan, prefix, program)
-                except BaseException:
-                    traceback.print_exc()  # lands in the zygote's log, for the staff
-                finally:
-                    os._exit(0)
-            sessions.add(pid)
-            os.close(channel)
+                    msg, fds, _, _ = socket.recv_fds(sock, 1 << 16, 1)
+                except OSError:
+                    msg, fds = b"", []
+                if not msg or not fds:
+                    for fd in fds:
+                        os.close(fd)
+                    if sock is control:
+                        return
+                    _drop_client(sock, selector, clients, sessions)
+                    continue
+                try:
+                    request = json.loads(msg)
+                except ValueError:
+                    os.close(fds[0])
+                    continue
+                channel = fds[0]
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        for other in [*clients, listener]:
+                            if other is not None:
+                                other.close()
+                        _session_parent(channel, request, plan, prefix, program)
+                    except BaseException:
+                        traceback.print_exc()  # lands in the zygote's log, for the staff
+                    finally:
+                        os._exit(0)
+                sessions.add(pid)
+                clients[sock].add(pid)
+                os.close(channel)
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for pid in sessions:
@@ -91,6 +119,33 @@ def zygote_main(control_fd: int, home: str) -> None:
         cgroups.remove_leftovers(prefix)
         if os.path.basename(home).startswith("dlgrade-"):
             filesystem.remove_tree(home)
+
+
+def _accept(listener: socket.socket, selector, clients: dict, hello: dict) -> None:
+    try:
+        conn, _ = listener.accept()
+    except OSError:
+        return
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _, uid, _ = struct.unpack("3i", creds)
+    if uid != os.getuid():  # a session (uid 65534) or another user: refused
+        conn.close()
+        return
+    try:
+        wire.send_message(conn, hello)
+    except OSError:
+        conn.close()
+        return
+    clients[conn] = set()
+    selector.register(conn, selectors.EVENT_READ)
+
+
+def _drop_client(conn: socket.socket, selector, clients: dict, sessions: set[int]) -> None:
+    """A worker closed its connection (or died): end the sessions it started, as at shutdown."""
+    selector.unregister(conn)
+    for pid in clients.pop(conn) & sessions:  # only children not yet reaped: their pids cannot be reused
+        _signal(pid, signal.SIGTERM)
+    conn.close()
 
 
 def _reap(pids: set[int], block: bool) -> None:
@@ -524,7 +579,10 @@ class Session:
         self.forbidden_seen.clear()
         scratch = self.request["scratch"].rstrip("/") + "/"
         for name, module in list(sys.modules.items()):
-            file = getattr(module, "__file__", None)
+            try:  # the module's own dict, not getattr: torch's modules have __getattr__ hooks that import
+                file = object.__getattribute__(module, "__dict__").get("__file__")
+            except (AttributeError, TypeError):
+                continue
             if isinstance(file, str) and file.startswith(scratch):
                 sys.modules.pop(name, None)
         for stream in (sys.stdout, sys.stderr):
@@ -582,6 +640,8 @@ class Session:
 
 
 if __name__ == "__main__":
+    # A listening socket the parent bound (so that workers may connect at once; they are answered once ready).
+    shared = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None
     preload = [m for m in os.environ.get("DLGRADE_PRELOAD", "").split(",") if m]
     for module_name in preload:
         try:
@@ -594,7 +654,7 @@ if __name__ == "__main__":
         torch = sys.modules["torch"]
         torch.nn.functional.conv2d(torch.empty(1, 3, 8, 8, device="meta"), torch.empty(2, 3, 3, 3, device="meta"))
     try:
-        zygote_main(int(sys.argv[1]), sys.argv[2])
+        zygote_main(int(sys.argv[1]), sys.argv[2], shared)
     finally:
         # Everything is cleaned up by now; skip the interpreter's own teardown (about 40 ms with NumPy
         # loaded), which the parent would otherwise wait for at the end of every run.
