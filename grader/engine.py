@@ -125,6 +125,7 @@ class _Grading:
         self.blocked: dict[str, tuple[str, str, str]] = {}  # file -> (status, message, hint)
         self.isolation: dict = {}
         self.results: dict[str, CheckResult] = {}  # check id -> result, as checks finish
+        self.groups: dict[str, SharedProcess] = {}  # process group -> its process (grader.runner.groups)
         # Each check still gets a fresh process, forked from a sandbox built once for this submission.
         self.hosts = HostPool(zygote, submission.files, Limits(wall_s=PROBE_WALL_S, cpu_s=HOST_CPU_S,
                                                                memory_mb=assignment.memory_mb),
@@ -171,11 +172,20 @@ class _Grading:
                                  self.assignment.forbidden_imports, self.assignment.drivers, group or self.hosts)
 
     def shared_process(self, checks: list[Check]) -> SharedProcess:
-        """The one process of a group's ``checks``, whose CPU limit is the sum of theirs."""
-        return SharedProcess(self.hosts, sum(int(c.wall_s * self.timeout_scale) + 5 for c in checks))
+        """The one process of a group's ``checks`` (the same object for the same group), whose CPU limit is
+        the sum of theirs."""
+        name = checks[0].process_group
+        if name not in self.groups:
+            self.groups[name] = SharedProcess(self.hosts, sum(int(c.wall_s * self.timeout_scale) + 5
+                                                              for c in checks))
+        return self.groups[name]
 
-    def probe(self) -> None:
-        """Block files that are missing, use forbidden imports, or fail to import."""
+    def probe(self, group: SharedProcess | None = None) -> None:
+        """Block files that are missing, use forbidden imports, or fail to import.
+
+        The imports run in ``group``'s process when given (the first process group's checks then start
+        in the process that imported the submission, which each of them imports afresh anyway), else in
+        a process of their own."""
         a = self.assignment
         for name in a.files:
             if not self.submission.has(name):
@@ -194,11 +204,12 @@ class _Grading:
         for name in a.files:
             if name in self.blocked or not name.endswith(".py"):
                 continue
-            student = self.student(PROBE_WALL_S)
+            student = self.student(PROBE_WALL_S, group)
             self._running.add(student)
             try:
-                session = student.session  # asked before any student code runs in it:
-                self.isolation = {**session.isolation, **session.request("isolation")}
+                session = student.session
+                if not self.isolation:  # asked before any student code runs in the process
+                    self.isolation = {**session.isolation, **session.request("isolation")}
                 student.module(name[:-3])
             except StudentCodeError as exc:
                 self.blocked[name] = describe_student_error(exc, self.submission.origins)
@@ -498,10 +509,15 @@ def grade(assignment: Assignment, submission: Submission, *, tasks: list[str] | 
                 if jobs > 1 and assignment.parallel_checks:  # the hosts of the checks side by side, meanwhile
                     threading.Thread(target=grading.hosts.prepare, args=(jobs - 1,), daemon=True,
                                      name="dlgrade-hosts").start()
-                grading.probe()
+                grouped = [c for c in selected if c.process_group]
+                grading.probe(grading.shared_process([c for c in selected
+                                                      if c.process_group == grouped[0].process_group])
+                              if grouped else None)
             try:
                 ran = run_checks(grading, selected, jobs)
             finally:
+                for group in grading.groups.values():
+                    group.close()
                 grading.hosts.close()
             results = [ran[c.id] if c.id in ran else
                        CheckResult(c.id, c.task, c.name, "skipped", 0.0, c.points, message="not selected with --task")

@@ -343,7 +343,9 @@ class Host:
                 _COMPILED[path] = (data, compile(data, path, "exec", dont_inherit=True))
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 pass  # the check's own import reports it
-        sys.meta_path.insert(0, _CompiledFinder(scratch))
+        global _FINDER
+        _FINDER = _CompiledFinder(scratch)
+        sys.meta_path.insert(0, _FINDER)
 
     def serve(self) -> None:
         # Children are reaped by the kernel; a child's memory cannot be read or written by its siblings
@@ -448,16 +450,28 @@ class _CompiledOnce(importlib.machinery.SourceFileLoader):
 
 
 class _CompiledFinder(importlib.abc.MetaPathFinder):
-    """Finds the submission's modules in scratch (as the path finder would) with ``_CompiledOnce``."""
+    """Finds the submission's modules in scratch (as the path finder would) with ``_CompiledOnce``.
+
+    First on ``sys.meta_path``, it is asked about every module not imported yet, so it also notes
+    which of them come from scratch (``from_scratch``): what a process group's ``begin`` forgets,
+    without walking every module torch loaded (which copies their pages in each child)."""
 
     def __init__(self, scratch: str):
         self.scratch = scratch
+        self.from_scratch: set[str] = set()
 
     def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
         file = os.path.join(self.scratch, f"{name}.py")
+        if top in self.from_scratch or os.path.exists(os.path.join(self.scratch, top)) or os.path.exists(
+                os.path.join(self.scratch, f"{top}.py")):
+            self.from_scratch.add(name)
         if "." in name or file not in _COMPILED:
             return None
         return importlib.util.spec_from_file_location(name, file, loader=_CompiledOnce(name, file))
+
+
+_FINDER: _CompiledFinder | None = None  # installed by a host: its children import through it
 
 
 def _kill_all_others() -> None:
@@ -577,14 +591,19 @@ class Session:
         self.objects.clear()
         self.modules.clear()
         self.forbidden_seen.clear()
-        scratch = self.request["scratch"].rstrip("/") + "/"
-        for name, module in list(sys.modules.items()):
-            try:  # the module's own dict, not getattr: torch's modules have __getattr__ hooks that import
-                file = object.__getattribute__(module, "__dict__").get("__file__")
-            except (AttributeError, TypeError):
-                continue
-            if isinstance(file, str) and file.startswith(scratch):
+        if _FINDER is not None and _FINDER in sys.meta_path:  # a host's child: the finder noted them
+            for name in _FINDER.from_scratch:
                 sys.modules.pop(name, None)
+            _FINDER.from_scratch.clear()
+        else:
+            scratch = self.request["scratch"].rstrip("/") + "/"
+            for name, module in list(sys.modules.items()):
+                try:  # the module's own dict, not getattr: torch's modules have __getattr__ hooks that import
+                    file = object.__getattribute__(module, "__dict__").get("__file__")
+                except (AttributeError, TypeError):
+                    continue
+                if isinstance(file, str) and file.startswith(scratch):
+                    sys.modules.pop(name, None)
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

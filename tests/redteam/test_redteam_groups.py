@@ -114,3 +114,15 @@ def test_the_group_runs_in_order_whatever_the_jobs(tmp_path, zygote):
     strip = lambda checks: {i: (c.status, c.message) for i, c in checks.items()}  # noqa: E731
     assert strip(one) == strip(three)
     assert all(c.status == "passed" for c in one.values())  # the parent decides; the student's mess is its own
+
+
+def test_without_a_pid_namespace_the_group_still_imports_afresh(tmp_path):
+    """The degraded sandbox has no hosts: the group's process is a session of its own, and ``begin`` finds the
+    submission's modules by walking them instead of through the host's import finder."""
+    from grader.runner.sandbox import Zygote
+
+    with Zygote(namespaces=False) as minimal:
+        checks = grade(tmp_path, minimal, first="hang")
+    assert checks["first"].status == "timeout"
+    assert checks["second"].status == checks["third"].status == "passed"
+    assert checks["second"].details["pid"] == checks["third"].details["pid"]
