@@ -10,8 +10,11 @@ dlgrade pays start-up once per worker and forks a sandboxed session per check.
 
 Prints the machine and core count, both wall times, their ratio, the wall time
 per submission (wall x N / students) of each, and the peer's start-up alone
-(``python -m pytest`` of an empty file), all measured in this one run.
-Usage: python bench/grade_class.py [--students 40] [--jobs 2] [--assignment a1|a4]
+(``python -m pytest`` of an empty file), all measured in this one run. With
+``--pairs P`` (default 1), each side runs P times in alternating order (a
+shared machine drifts: a lone pair can be off by 20%) and the medians, their
+ratio and the median of the per-pair ratios are printed.
+Usage: python bench/grade_class.py [--students 40] [--jobs 2] [--assignment a1|a4] [--pairs 1]
 """
 
 from __future__ import annotations
@@ -213,6 +216,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--assignment", choices=sorted(CONFIGS), default="a1",
                         help="a1 (tasks 1.1-1.5) or a4 (the structure checks, task 4.1; needs torch)")
+    parser.add_argument("--pairs", type=int, default=1, help="runs of each side, in alternating order")
     args = parser.parse_args()
     file, tasks, peer_tests, sources = CONFIGS[args.assignment]
     work = Path(tempfile.mkdtemp(prefix="dlgrade-bench-"))
@@ -232,12 +236,16 @@ def main() -> None:
         peer_codes: list[int] = []
 
         def peer_all() -> None:
+            peer_codes.clear()
             with ThreadPoolExecutor(args.jobs) as pool:
                 peer_codes.extend(pool.map(peer_one, sorted((work / "class").iterdir())))
 
         def dlgrade_all() -> None:
+            book = work / "gb.sqlite"
+            for stale in work.glob("gb.sqlite*"):  # each run grades everyone (a rerun would skip them all)
+                stale.unlink()
             command = [sys.executable, "-m", "grader.cli", "grade", args.assignment, str(work / "class"), "--jobs",
-                       str(args.jobs), "--gradebook", str(work / "gb.sqlite"), "--seed", "1"]
+                       str(args.jobs), "--gradebook", str(book), "--seed", "1"]
             for task in tasks:
                 command += ["--task", task]
             done = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -246,26 +254,36 @@ def main() -> None:
 
         startup = min(timed(lambda: subprocess.run([*pytest_cmd, str(work / "empty")], cwd=work,
                                                    stdout=subprocess.DEVNULL)) for _ in range(3))
-        ours = timed(dlgrade_all)
-        theirs = timed(peer_all)
+        walls: dict[str, list[float]] = {"dlgrade": [], "peer": []}
+        for i in range(max(1, args.pairs)):
+            sides = (("dlgrade", dlgrade_all), ("peer", peer_all))
+            for name, run in (sides if i % 2 == 0 else sides[::-1]):
+                walls[name].append(timed(run))
+        ours, theirs = statistics.median(walls["dlgrade"]), statistics.median(walls["peer"])
         per = lambda wall: wall * args.jobs / args.students * 1000  # noqa: E731
         print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python "
               f"{platform.python_version()}; {args.students} {args.assignment} submissions, tasks {', '.join(tasks)}, "
-              f"{args.jobs} at a time")
-        print(f"dlgrade grade --jobs {args.jobs}:        {ours:7.2f} s   {per(ours):7.0f} ms per submission")
-        print(f"pytest per submission x{args.jobs}:     {theirs:7.2f} s   {per(theirs):7.0f} ms per submission "
+              f"{args.jobs} at a time; {len(walls['dlgrade'])} run(s) of each side")
+        median = " (median)" if args.pairs > 1 else ""
+        print(f"dlgrade grade --jobs {args.jobs}:        {ours:7.2f} s{median}   {per(ours):7.0f} ms per submission")
+        print(f"pytest per submission x{args.jobs}:     {theirs:7.2f} s{median}   {per(theirs):7.0f} ms per submission "
               f"(of which python -m pytest start-up alone: {startup * 1000:.0f} ms)")
         print(f"ratio (peer / dlgrade): {theirs / ours:.2f}x")
+        if args.pairs > 1:
+            ratios = [p / d for d, p in zip(walls["dlgrade"], walls["peer"])]
+            print(f"per pair: dlgrade {', '.join(f'{w:.2f}' for w in walls['dlgrade'])} s; peer "
+                  f"{', '.join(f'{w:.2f}' for w in walls['peer'])} s; ratios {', '.join(f'{r:.2f}' for r in ratios)} "
+                  f"(median {statistics.median(ratios):.2f}x)")
         db = sqlite3.connect(work / "gb.sqlite")
         full = db.execute("SELECT COUNT(*) FROM submissions WHERE score = max_score").fetchone()[0]
         graded = [json.loads(r)["diagnostics"]["duration_s"] for (r,) in db.execute("SELECT report FROM submissions")]
         db.close()
-        if graded:  # where dlgrade's wall time goes: the workers' start-up, or grading the submissions
-            busy = sum(graded) / args.jobs
-            print(f"dlgrade split: grading {statistics.median(graded) * 1000:.0f} ms per submission in its worker "
-                  f"(median; {args.jobs} side by side), {busy:.2f} s of the wall time; the other "
-                  f"{ours - busy:.2f} s is start-up (CLI, {args.jobs} workers, their zygotes and imports) and "
-                  "scheduling")
+        if graded:  # where dlgrade's wall time goes: start-up, or grading the submissions (its last run)
+            busy, last = sum(graded) / args.jobs, walls["dlgrade"][-1]
+            print(f"dlgrade split (last run, {last:.2f} s): grading {statistics.median(graded) * 1000:.0f} ms per "
+                  f"submission in its worker (median; {args.jobs} side by side), {busy:.2f} s of the wall time; the "
+                  f"other {last - busy:.2f} s is start-up (the CLI, the shared zygote, the forkserver and its "
+                  f"{args.jobs} workers) and scheduling")
         print(f"sanity: all checks passed for {full} submissions in dlgrade, {peer_codes.count(0)} in the peer "
               f"(the correct ones: {sum(correct)})")
     finally:
