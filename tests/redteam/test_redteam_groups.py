@@ -126,3 +126,23 @@ def test_without_a_pid_namespace_the_group_still_imports_afresh(tmp_path):
     assert checks["first"].status == "timeout"
     assert checks["second"].status == checks["third"].status == "passed"
     assert checks["second"].details["pid"] == checks["third"].details["pid"]
+
+
+def test_a_check_that_breaks_begin_costs_the_next_one_nothing(tmp_path, zygote):
+    """Student code that makes the worker's ``begin`` raise: the next check gets a fresh process, never a grader
+    error (exit 3)."""
+    ACTIONS.clear()
+    ACTIONS["first"] = "sabotage"
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text(SOURCE + (
+        "def sabotage():\n"
+        "    import gc\n"
+        "    for obj in gc.get_objects():\n"
+        "        if isinstance(obj, dict) and 'begin' in obj and callable(obj.get('begin')):\n"
+        "            obj['begin'] = None\n"
+        "    for obj in gc.get_objects():\n"
+        "        if type(obj).__name__ == 'Session' and hasattr(obj, 'op_begin'):\n"
+        "            obj.op_begin = lambda: 1 / 0\n"))
+    checks = {c.id: c for c in api.check(GROUPED, folder, zygote=zygote, jobs=1, seed=1).checks}
+    assert checks["second"].status == checks["third"].status == "passed"
