@@ -203,9 +203,11 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         tell("")
         # The cores go to submissions side by side first; what is left, to each submission's own checks.
         check_jobs = 1 if executor == "dask" else max(1, default_jobs() // max(1, jobs))
+        scratch = staging / "scratch"  # the workers' staging folders: removed below even if a worker was killed
+        scratch.mkdir()
         jobs_list = [{"assignment": spec.id, "student": e.student, "path": str(e.path), "tasks": tasks, "seed": seed,
-                      "timeout_scale": timeout_scale, "budget_s": budget_s, "check_jobs": check_jobs}
-                     for e, _ in todo]
+                      "timeout_scale": timeout_scale, "budget_s": budget_s, "check_jobs": check_jobs,
+                      "scratch": str(scratch)} for e, _ in todo]
         status = "interrupted"
         try:
             for student, r in sorted(regrades.items()):  # the repositories with nothing to run, first
