@@ -192,6 +192,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         errors: dict[str, str] = {}
         isolation: dict = {}
         hashes = {e.student: d for e, d in todo}
+        layouts = {e.student: e.layout for e, _ in todo}
         total = len(entries) + len(regrades) - sum(1 for r in regrades.values() if r.snapshot)
 
         def tell(last: str) -> None:
@@ -230,6 +231,8 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                     if student in regrades:  # name the commit, not the staging folder that is gone after the run
                         snap = regrades[student].snapshot
                         report = replace(report, submission=f"{snap.source} @ {snap.commit[:12]}")
+                    elif Path(report.submission).is_relative_to(staging):  # regrouped or unzipped: name the student
+                        report = replace(report, submission=f"{layouts[student]} submission of {student}")
                     book.record(run_id, student, hashes[student], version, selection, report,
                                 regrades[student].to_record() if student in regrades else None)
                     graded[student] = report
