@@ -435,9 +435,9 @@ def gradebook_list(gradebook: Path) -> None:
     Example:
       dlgrade gradebook list --gradebook gradebook.sqlite
     """
-    from grader.batch.api import flagged_repositories, list_runs
-
     from rich import box
+
+    from grader.batch.api import flagged_repositories, list_runs
 
     # Fits 80 columns: a seed or a date is copied from here, so nothing is cut; the machine and the isolation
     # layers (15 names: a column 15 rows tall) go on one line per distinct set under the table.
