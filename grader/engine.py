@@ -190,7 +190,11 @@ class _Grading:
         for name in a.files:
             if not self.submission.has(name):
                 guess = self.submission.did_you_mean(name)
+                others = [n for n in self.submission.seen if n not in self.submission.files
+                          and n.endswith(name[name.rfind("."):])]  # e.g. model.py where lenet.py was expected
                 hint = (f"Did you mean {guess}? Rename it to {name}." if guess else
+                        f"The submission holds {others[0]} but no {name}: rename it to {name} (the handout's "
+                        f"file name)." if len(others) == 1 else
                         f"The submission must contain {', '.join(a.files)} at its top level.")
                 self.blocked[name] = ("failed", f"missing: {name} was not found in the submission.", hint)
                 continue
