@@ -306,6 +306,12 @@ def student_history(gradebook: str | Path, student: str) -> list[dict]:
     """Every graded submission of ``student``, oldest first, each with its ``report``."""
     with Gradebook(Path(gradebook), create=False) as book:
         history = book.history(student)
+        rosters = [(a, n[student]) for (a,) in book.db.execute("SELECT DISTINCT assignment FROM students")
+                   if student in (n := book.names(a))] if not history else []
+    if rosters:  # on a roster, never graded: not a typo
+        assignment, name = rosters[0]
+        raise UsageError(f"no grades for student {student!r} ({name}, on the roster of {assignment}): no submission "
+                         f"was found for them, so the exports give them 0 as missing")
     if not history:
         raise UsageError(f"no grades for student {student!r} in the gradebook {gradebook}")
     return history
