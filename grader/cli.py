@@ -435,17 +435,29 @@ def gradebook_list(gradebook: Path) -> None:
     Example:
       dlgrade gradebook list --gradebook gradebook.sqlite
     """
+    from rich import box
+
     from grader.batch.api import flagged_repositories, list_runs
 
-    table = Table("Run", "Assignment", "Started", "Status", "Version", "Seed", "Machine", "Isolation", "Graded")
+    # Fits 80 columns: a seed or a date is copied from here, so nothing is cut; the machine and the isolation
+    # layers (15 names: a column 15 rows tall) go on one line per distinct set under the table.
+    table = Table("Run", "Assignment", "Started (UTC)", "Status", "Version", "Seed", "Isolation", "Graded",
+                  box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), show_edge=False)
+    for index in (2, 3, 5):
+        table.columns[index].no_wrap = True
+    details: dict[str, list[str]] = {}
     for run in list_runs(gradebook):
-        isolation = ", ".join(k for k, v in run["isolation"].items() if v is True) or "-"
+        layers = ", ".join(k for k, v in run["isolation"].items() if v is True) or "-"
         machine = f"{run['machine'].get('node', '?')} ({run['machine'].get('cpus', '?')} cpus)"
+        details.setdefault(f"on {machine}, isolation layers: {layers}", []).append(str(run["id"]))
         status = "unfinished" if run["status"] == "running" else run["status"]  # running now, or killed
-        table.add_row(str(run["id"]), escape(run["assignment"]), run["started_at"], status,
-                      escape(run["dlgrade_version"]), str(run["seed"]), escape(machine), escape(isolation),
-                      str(run["graded"]))
-    Console().print(table)
+        table.add_row(str(run["id"]), escape(run["assignment"]), run["started_at"].replace("T", " ")[:16], status,
+                      escape(run["dlgrade_version"]), str(run["seed"]),
+                      escape(str(run["isolation"].get("level", "-"))), str(run["graded"]))
+    console = Console()
+    console.print(table)
+    for detail, runs in details.items():
+        console.print(f"run {', '.join(runs)}: {escape(detail)}")
     flagged = flagged_repositories(gradebook)
     if flagged:
         marks = Table("Assignment", "Student", "Run", "Commit", "Flags", title="Repositories flagged")

@@ -39,7 +39,7 @@ from grader.runner import wire
 from grader.runner.groups import SharedProcess
 from grader.runner.hosts import HostPool
 from grader.runner.remote import LoadError, MissingName, Student, StudentCodeError
-from grader.runner.sandbox import CallTimeout, Limits, WorkerDied, Zygote
+from grader.runner.sandbox import OUTPUT_CUT, CallTimeout, Limits, WorkerDied, Zygote
 from grader.submission import Submission
 
 PROBE_WALL_S = 10.0
@@ -190,7 +190,11 @@ class _Grading:
         for name in a.files:
             if not self.submission.has(name):
                 guess = self.submission.did_you_mean(name)
+                others = [n for n in self.submission.seen if n not in self.submission.files
+                          and n.endswith(name[name.rfind("."):])]  # e.g. model.py where lenet.py was expected
                 hint = (f"Did you mean {guess}? Rename it to {name}." if guess else
+                        f"The submission holds {others[0]} but no {name}: rename it to {name} (the handout's "
+                        f"file name)." if len(others) == 1 else
                         f"The submission must contain {', '.join(a.files)} at its top level.")
                 self.blocked[name] = ("failed", f"missing: {name} was not found in the submission.", hint)
                 continue
@@ -241,7 +245,7 @@ class _Grading:
             return CheckResult(id=check.id, task=check.task, name=check.name, status=status, score=round(score, 6),
                                max_score=check.points, message=message, hint=hint,
                                duration_s=round(time.perf_counter() - started, 4),
-                               output=output[:OUTPUT_IN_RESULT], details=dict(context.details) if context else {})
+                               output=_kept(output), details=dict(context.details) if context else {})
 
         if check.id in oracle.hidden_checks(self.assignment.id):  # the student build cannot grade it
             return result("hidden", 0.0, oracle.HIDDEN_MESSAGE, oracle.hidden_checks(self.assignment.id)[check.id])
@@ -309,6 +313,14 @@ class _Grading:
 
 
 FAILING = ("failed", "error", "timeout")
+
+
+def _kept(output: str) -> str:
+    """The first ``OUTPUT_IN_RESULT`` characters of what the student printed, in whole lines, ending with the
+    sandbox's "output truncated" line when anything was dropped (so that no report counts what it never saw)."""
+    if len(output) <= OUTPUT_IN_RESULT:
+        return output
+    return output[:OUTPUT_IN_RESULT - len(OUTPUT_CUT)].rsplit("\n", 1)[0] + OUTPUT_CUT
 
 
 def failed_components(assignment: Assignment, check: Check, done: dict[str, CheckResult]) -> tuple[str, ...]:

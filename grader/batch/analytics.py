@@ -22,6 +22,7 @@ from grader.report.plot import figure_png, new_figure
 from grader.result import Report
 
 BAR, FAIL = "#4c72b0", "#c44e52"
+WHO_SHOWN = 30  # students named per reason in "Submissions where nothing ran"
 
 
 def _text(value) -> str:
@@ -103,8 +104,10 @@ def render_page(assignment: str, reports: dict[str, Report], missing: list[str] 
     if whole:
         body.append("<h2>Submissions where nothing ran</h2><p>Every check failed the same way (counted once here, "
                     "not per check below).</p><table><tr><th>Students</th><th>Why</th></tr>")
-        for message, count in Counter(whole.values()).most_common():
-            body.append(f"<tr><td>{count}</td><td><pre>{_text(message[:600])}</pre></td></tr>")
+        for message, count in Counter(whole.values()).most_common():  # who, so that the TA knows whom to write to
+            who = sorted(s for s, m in whole.items() if m == message)
+            names = ", ".join(who[:WHO_SHOWN]) + (f" and {len(who) - WHO_SHOWN} more" if len(who) > WHO_SHOWN else "")
+            body.append(f"<tr><td>{count}: {_text(names)}</td><td><pre>{_text(message[:600])}</pre></td></tr>")
         body.append("</table>")
     mistakes = common_mistakes({s: r for s, r in reports.items() if s not in whole})
     body.append("<h2>Most common wrong outcomes per check</h2>")

@@ -192,6 +192,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         errors: dict[str, str] = {}
         isolation: dict = {}
         hashes = {e.student: d for e, d in todo}
+        layouts = {e.student: e.layout for e, _ in todo}
         total = len(entries) + len(regrades) - sum(1 for r in regrades.values() if r.snapshot)
 
         def tell(last: str) -> None:
@@ -203,9 +204,11 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         tell("")
         # The cores go to submissions side by side first; what is left, to each submission's own checks.
         check_jobs = 1 if executor == "dask" else max(1, default_jobs() // max(1, jobs))
+        scratch = staging / "scratch"  # the workers' staging folders: removed below even if a worker was killed
+        scratch.mkdir()
         jobs_list = [{"assignment": spec.id, "student": e.student, "path": str(e.path), "tasks": tasks, "seed": seed,
-                      "timeout_scale": timeout_scale, "budget_s": budget_s, "check_jobs": check_jobs}
-                     for e, _ in todo]
+                      "timeout_scale": timeout_scale, "budget_s": budget_s, "check_jobs": check_jobs,
+                      "scratch": str(scratch)} for e, _ in todo]
         status = "interrupted"
         try:
             for student, r in sorted(regrades.items()):  # the repositories with nothing to run, first
@@ -228,6 +231,8 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                     if student in regrades:  # name the commit, not the staging folder that is gone after the run
                         snap = regrades[student].snapshot
                         report = replace(report, submission=f"{snap.source} @ {snap.commit[:12]}")
+                    elif Path(report.submission).is_relative_to(staging):  # regrouped or unzipped: name the student
+                        report = replace(report, submission=f"{layouts[student]} submission of {student}")
                     book.record(run_id, student, hashes[student], version, selection, report,
                                 regrades[student].to_record() if student in regrades else None)
                     graded[student] = report
@@ -301,6 +306,12 @@ def student_history(gradebook: str | Path, student: str) -> list[dict]:
     """Every graded submission of ``student``, oldest first, each with its ``report``."""
     with Gradebook(Path(gradebook), create=False) as book:
         history = book.history(student)
+        rosters = [(a, n[student]) for (a,) in book.db.execute("SELECT DISTINCT assignment FROM students")
+                   if student in (n := book.names(a))] if not history else []
+    if rosters:  # on a roster, never graded: not a typo
+        assignment, name = rosters[0]
+        raise UsageError(f"no grades for student {student!r} ({name}, on the roster of {assignment}): no submission "
+                         f"was found for them, so the exports give them 0 as missing")
     if not history:
         raise UsageError(f"no grades for student {student!r} in the gradebook {gradebook}")
     return history

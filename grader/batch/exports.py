@@ -105,7 +105,7 @@ def export_canvas(graded: list[Graded], missing: dict[str, str], path: Path, ass
 
 def gradescope_results(report: Report) -> dict:
     """One submission's results in Gradescope's autograder results.json layout."""
-    from grader.report.markdown import printed_lines
+    from grader.report.markdown import more_printed, printed_lines
 
     tests = []
     for check in report.checks:
@@ -114,7 +114,7 @@ def gradescope_results(report: Report) -> dict:
         text = "\n".join(part for part in (check.message, f"hint: {check.hint}" if check.hint else "") if part)
         if check.output.strip():
             lines, more = printed_lines(check.output)
-            text += "\nyour code printed:\n" + "\n".join(lines) + (f"\n... {more} more lines" if more else "")
+            text += "\nyour code printed:\n" + "\n".join(lines) + more_printed(check.output, more)
         tests.append({"name": f"{check.task} {check.name}", "number": check.id, "score": check.score,
                       "max_score": check.max_score, "status": "passed" if check.status == "passed" else "failed",
                       "output": visible(text), "visibility": "visible"})

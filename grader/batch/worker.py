@@ -10,12 +10,14 @@ grader (not the student) failed.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import inspect
 import os
 import select
 import signal
 import sys
+import tempfile
 import threading
 import time
 
@@ -100,6 +102,19 @@ def unreadable_report(assignment, source: str, reason: str, tasks) -> Report:
                              {"unreadable": reason})
 
 
+@contextlib.contextmanager
+def _scratch(folder: str | None):
+    """Stage the submission in ``folder`` (the run's own temporary folder, which the parent removes): a worker
+    killed mid-submission (Ctrl-C, a broken pool) cannot clean up after itself."""
+    saved = tempfile.tempdir
+    if folder and os.path.isdir(folder):  # a Dask worker on another machine may not see it: keep its default
+        tempfile.tempdir = folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved
+
+
 def grade_one(job: dict) -> dict:
     """Grade ``job`` (assignment, student, path, tasks, seed, timeout_scale, budget_s); return plain data."""
     started = time.perf_counter()
@@ -112,7 +127,8 @@ def grade_one(job: dict) -> dict:
     out = {"student": job["student"], "pid": os.getpid()}
     for attempt in (1, 2):
         try:
-            report = api.check(assignment, job["path"], zygote=_zygote(assignment, job.get("zygote")), **kwargs)
+            with _scratch(job.get("scratch")):
+                report = api.check(assignment, job["path"], zygote=_zygote(assignment, job.get("zygote")), **kwargs)
         except SubmissionError as exc:
             report = unreadable_report(assignment, job["path"], str(exc), job.get("tasks"))
         except GraderError as exc:

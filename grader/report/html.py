@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from grader.report import register_format
-from grader.report.markdown import SYMBOLS, points, printed_lines, problems, status_text, verdict, visible
+from grader.report.markdown import SYMBOLS, more_printed, points, printed_lines, problems, status_text, verdict, visible
 from grader.result import Report
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -52,7 +52,7 @@ def render_html(report: Report) -> str:
             out.append(f'<p class="hint"><b>hint:</b> {text(check.hint)}</p>')
         if check.output.strip():
             lines, more = printed_lines(check.output)
-            shown = escape("\n".join(lines) + (f"\n... {more} more lines" if more else ""))
+            shown = escape("\n".join(lines) + more_printed(check.output, more))
             out.append(f"<p>your code printed:</p><pre>{shown}</pre>")
     for note in report.diagnostics.get("submission_notes", []):
         out.append(f"<p><i>note: {text(note)}</i></p>")

@@ -36,10 +36,24 @@ def problems(report: Report) -> list:
     return [c for c in report.checks if c.status not in ("passed", "skipped")]
 
 
+OUTPUT_CUT_LINE = "[... output truncated]"  # the sandbox's last line when it kept only the first KiB
+
+
 def printed_lines(output: str) -> tuple[list[str], int]:
-    """The first lines the student's code printed (each cut to a width) and how many more there were."""
+    """The first lines the student's code printed (each cut to a width) and how many more the grader kept."""
     lines = visible(output).strip().splitlines()
+    if lines and lines[-1] == OUTPUT_CUT_LINE:
+        lines.pop()
     return [line[:OUTPUT_WIDTH] for line in lines[:OUTPUT_LINES]], max(len(lines) - OUTPUT_LINES, 0)
+
+
+def more_printed(output: str, more: int) -> str:
+    """The line after the shown ones: how many more lines, and whether the output went on past what was kept."""
+    cut = output.rstrip().endswith(OUTPUT_CUT_LINE)
+    if cut:
+        return f"\n... {more} more lines, then the output was cut (it went on)" if more else \
+            "\n... then the output was cut (it went on)"
+    return f"\n... {more} more lines" if more else ""
 
 
 def verdict(report: Report) -> str:
@@ -77,7 +91,7 @@ def render_markdown(report: Report) -> str:
             out += [f"**hint:** {_cell(check.hint)}", ""]
         if check.output.strip():
             lines, more = printed_lines(check.output)
-            out += ["your code printed:", "", _fence("\n".join(lines) + (f"\n... {more} more lines" if more else ""))]
+            out += ["your code printed:", "", _fence("\n".join(lines) + more_printed(check.output, more))]
     for note in report.diagnostics.get("submission_notes", []):
         out += ["", f"*note: {_cell(note)}*"]
     out += ["", f"**Score: {points(report.score)}/{points(report.max_score)}** ({verdict(report)})", ""]
