@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from grader.runner.sandbox import CallTimeout, Limits, Session, WorkerDied
+from grader.runner.sandbox import CallTimeout, Limits, RemoteError, Session, WorkerDied
 
 
 @dataclass
@@ -63,7 +63,9 @@ class SharedProcess:
             try:
                 view.request("begin")
                 return view
-            except (CallTimeout, WorkerDied):  # the last check left it unusable: a fresh one instead
+            except (CallTimeout, WorkerDied, RemoteError):
+                # The last check left it unusable (a hang, a crash, or student code that makes ``begin`` itself
+                # raise, e.g. a sys.stdout whose flush raises): a fresh process instead, as a lone check gets.
                 self.kill()
         # Its own wall limit only bounds ``begin``: each check's requests go through its view's deadline.
         self._process = self._source.session(replace(limits, cpu_s=self._cpu_s))

@@ -69,6 +69,13 @@ def shout():
 def mess():
     sys.modules["json"] = None      # breaks a module the next check's driver code might use
     open("/tmp/left-behind", "w").write("x")
+class Jam:
+    def write(self, text):
+        return len(text)
+    def flush(self):
+        raise RuntimeError("jammed")
+def jam():
+    sys.stdout = Jam()              # the group's ``begin`` flushes it before the next check: begin itself raises
 """
 
 
@@ -126,3 +133,12 @@ def test_without_a_pid_namespace_the_group_still_imports_afresh(tmp_path):
     assert checks["first"].status == "timeout"
     assert checks["second"].status == checks["third"].status == "passed"
     assert checks["second"].details["pid"] == checks["third"].details["pid"]
+
+
+def test_a_check_that_makes_begin_raise_costs_nothing(tmp_path, zygote):
+    """Student code that makes the next check's ``begin`` raise (a sys.stdout whose flush raises) leaves the
+    process unusable: the next check gets a fresh one, as a lone check would, instead of an error (or, for a check
+    whose first request is not an import, an internal grader error: a4's output_shapes, tests/redteam/
+    test_redteam_a4.py)."""
+    checks = grade(tmp_path, zygote, first="jam")
+    assert all(c.status == "passed" for c in checks.values()), {c.id: c.message for c in checks.values()}
