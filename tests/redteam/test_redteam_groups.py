@@ -76,6 +76,14 @@ class Jam:
         raise RuntimeError("jammed")
 def jam():
     sys.stdout = Jam()              # the group's ``begin`` flushes it before the next check: begin itself raises
+def lurk():                         # a thread that waits for the next check's import, then holds the GIL for good
+    import threading
+    this = sys.modules["m"]
+    def wait():
+        while sys.modules.get("m", this) is this:
+            time.sleep(0.001)
+        10 ** (10 ** 9)
+    threading.Thread(target=wait, daemon=True).start()
 """
 
 
@@ -142,3 +150,36 @@ def test_a_check_that_makes_begin_raise_costs_nothing(tmp_path, zygote):
     test_redteam_a4.py)."""
     checks = grade(tmp_path, zygote, first="jam")
     assert all(c.status == "passed" for c in checks.values()), {c.id: c.message for c in checks.values()}
+
+
+def test_a_thread_left_by_a_check_costs_the_next_check_at_most(tmp_path, zygote):
+    """What a group's checks share (threads a check started) can only lower the submission's own results, and only
+    until a check of the group ends the process: a thread that hangs the next check times that check out; the one
+    after it gets a fresh process. Accepted (grader/runner/groups.py, docs/security.md)."""
+    checks = grade(tmp_path, zygote, first="lurk")
+    assert checks["first"].status == "passed"
+    assert checks["second"].status == "timeout"
+    assert checks["third"].status == checks["alone"].status == "passed"
+
+
+def test_sigint_while_the_group_runs_stops_it_at_once(tmp_path, zygote):
+    """SIGINT mid-group (the first check hangs, 1 s into its 5 s limit): the group's process is killed and every
+    check of the group not yet finished is not_run (a check that ran to its limit would be a timeout)."""
+    import os
+    import signal
+    import threading
+
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text(SOURCE)
+    ACTIONS.clear()
+    ACTIONS.update(first="hang")
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        report = api.check(GROUPED, folder, zygote=zygote, jobs=1, seed=1)
+    finally:
+        timer.cancel()
+    assert report.diagnostics.get("interrupted") == "SIGINT"
+    statuses = {c.id: c.status for c in report.checks}
+    assert statuses["first"] == statuses["second"] == statuses["third"] == "not_run", statuses
