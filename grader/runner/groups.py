@@ -67,6 +67,8 @@ class SharedProcess:
                 # The last check left it unusable (a hang, a crash, or student code that makes ``begin`` itself
                 # raise, e.g. a sys.stdout whose flush raises): a fresh process instead, as a lone check gets.
                 self.kill()
+        if self._process is not None:  # ended by the last check: its host goes back to the pool (not a new one each)
+            self._process.close()
         # Its own wall limit only bounds ``begin``: each check's requests go through its view's deadline.
         self._process = self._source.session(replace(limits, cpu_s=self._cpu_s))
         self.started += 1

@@ -183,3 +183,27 @@ def test_sigint_while_the_group_runs_stops_it_at_once(tmp_path, zygote):
     assert report.diagnostics.get("interrupted") == "SIGINT"
     statuses = {c.id: c.status for c in report.checks}
     assert statuses["first"] == statuses["second"] == statuses["third"] == "not_run", statuses
+
+
+def test_each_timeout_in_a_group_reuses_the_submissions_host(tmp_path, zygote):
+    """A check of the group that times out ends the group's process; the next check's process is forked by the
+    same host, returned to the pool, instead of a new sandbox per timeout left alive until the submission ends."""
+    from grader.runner.groups import SharedProcess
+    from grader.runner.hosts import HostPool
+    from grader.runner.sandbox import CallTimeout, Limits
+
+    path = tmp_path / "m.py"
+    path.write_text(SOURCE)
+    pool = HostPool(zygote, {"m.py": path}, Limits(wall_s=10, cpu_s=100))
+    group = SharedProcess(pool, 100)
+    try:
+        for _ in range(3):
+            session = group.session(Limits(wall_s=0.5))
+            session.request("load", "module", "m", "")
+            with pytest.raises(CallTimeout):
+                session.request("call", "m", "hang", [], {})
+            session.close()
+        assert group.started == 3 and len(pool._all) == 1
+    finally:
+        group.close()
+        pool.close()
