@@ -76,6 +76,8 @@ def zygote_main(control_fd: int, home: str, listener: socket.socket | None = Non
         while os.getppid() != 1:
             for key, _ in selector.select():
                 _reap(sessions, block=False)
+                for pids in clients.values():  # forget the reaped: the pid may come back as another worker's session
+                    pids &= sessions
                 sock = key.fileobj
                 if sock is listener:
                     _accept(listener, selector, clients, hello)

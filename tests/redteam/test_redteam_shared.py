@@ -183,3 +183,37 @@ def test_a_worker_killed_mid_check_leaves_no_session(shared, tmp_path):
     os.waitpid(pid, 0)
     assert _gone(pids[-1]), "the killed worker's student process is still running"
     assert _gone(pids[0]), "the killed worker's session parent is still running"
+
+
+def test_a_closed_connection_never_signals_a_reused_pid(shared, tmp_path):
+    """A connection's sessions are signalled by pid when it closes. The pid of one of its sessions that already
+    ended may be reused by another worker's session (pid_max is often 32768: a long batch wraps): that session
+    must survive. The reuse is forced through /proc/sys/kernel/ns_last_pid."""
+    if os.getuid() != 0 or not os.access("/proc/sys/kernel/ns_last_pid", os.W_OK):
+        pytest.skip("forcing a pid needs root")
+    path = tmp_path / "m.py"
+    path.write_text("x = 1\n")
+    first, second = Zygote.attach(shared.address), Zygote.attach(shared.address)
+    try:
+        for _ in range(20):  # another process of the machine may take the pid first: try again
+            ended = first.spawn({"m.py": path}, Limits(wall_s=20))
+            reused = ended.pids[0]  # its session parent, a child of the zygote
+            ended.close()
+            time.sleep(0.3)
+            second.spawn({"m.py": path}, Limits(wall_s=20)).close()  # the zygote reaps it at its next request
+            with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+                f.write(str(reused - 1))
+            victim = second.spawn({"m.py": path}, Limits(wall_s=20))
+            if victim.pids[0] == reused:
+                break
+            victim.close()
+        else:
+            pytest.skip("could not get the pid reused (a busy machine)")
+        assert victim.request("load", "module", "m", "") is True
+        first.close()
+        time.sleep(0.5)  # the zygote handles the closed connection
+        assert victim.request("get", "m", "x") == 1, "another worker's session was ended"
+        victim.close()
+    finally:
+        first.close()
+        second.close()
