@@ -154,11 +154,13 @@ def test_a_check_that_makes_begin_raise_costs_nothing(tmp_path, zygote):
 
 def test_a_thread_left_by_a_check_costs_the_next_check_at_most(tmp_path, zygote):
     """What a group's checks share (threads a check started) can only lower the submission's own results, and only
-    until a check of the group ends the process: a thread that hangs the next check times that check out; the one
-    after it gets a fresh process. Accepted (grader/runner/groups.py, docs/security.md)."""
+    until a check of the group ends the process: a thread that hangs the next check times that check out (or hangs
+    the ``begin`` after it, which then gets a fresh process). Accepted (grader/runner/groups.py, docs/security.md)."""
     checks = grade(tmp_path, zygote, first="lurk")
     assert checks["first"].status == "passed"
-    assert checks["second"].status == "timeout"
+    # The thread wakes at the second check's import: it times the second check out, or (if that check's few calls
+    # win the race) hangs the third one's begin, which then gets a fresh process. Either way the rest pass.
+    assert checks["second"].status in ("timeout", "passed")
     assert checks["third"].status == checks["alone"].status == "passed"
 
 
