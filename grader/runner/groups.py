@@ -10,8 +10,9 @@ submission's host, like the tests of one pytest module:
   handle and every module it imported from the submission (the worker's ``begin``), so
   module-level state starts over, and the check's output starts from empty;
 - each check keeps its own time limit, measured here in the parent, and its own output;
-- a check that times out or ends the process (a crash, ``os._exit``, the memory limit) ends it
-  for itself only: the next check of the group gets a freshly forked process;
+- a check that times out or ends the process (a crash, ``os._exit``, the memory limit), or leaves it
+  unable to ``begin`` the next check (a thread holding the GIL, a ``sys.stdout`` whose flush raises),
+  ends it for itself only: the next check of the group gets a freshly forked process, from the same host;
 - what the group's checks do share is what a process keeps beyond its modules: threads or
   processes a check started, changes to other modules (monkey-patching torch), files written to
   ``/scratch`` or ``/tmp``. Only the submission's own results can depend on them, never another
@@ -63,8 +64,12 @@ class SharedProcess:
             try:
                 view.request("begin")
                 return view
-            except SessionError:  # the last check left it unusable (hung, dead, or begin broken): a fresh one
+            except SessionError:
+                # The last check left it unusable (a hang, a crash, or student code that makes ``begin`` itself
+                # raise, e.g. a sys.stdout whose flush raises): a fresh process instead, as a lone check gets.
                 self.kill()
+        if self._process is not None:  # ended by the last check: its host goes back to the pool (not a new one each)
+            self._process.close()
         # Its own wall limit only bounds ``begin``: each check's requests go through its view's deadline.
         self._process = self._source.session(replace(limits, cpu_s=self._cpu_s))
         self.started += 1

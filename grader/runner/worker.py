@@ -76,6 +76,8 @@ def zygote_main(control_fd: int, home: str, listener: socket.socket | None = Non
         while os.getppid() != 1:
             for key, _ in selector.select():
                 _reap(sessions, block=False)
+                for pids in clients.values():  # forget the reaped: the pid may come back as another worker's session
+                    pids &= sessions
                 sock = key.fileobj
                 if sock is listener:
                     _accept(listener, selector, clients, hello)
@@ -93,7 +95,7 @@ def zygote_main(control_fd: int, home: str, listener: socket.socket | None = Non
                     continue
                 try:
                     request = json.loads(msg)
-                except ValueError:
+                except (ValueError, RecursionError):  # e.g. "[" * 60000: never end the zygote of every worker
                     os.close(fds[0])
                     continue
                 channel = fds[0]
@@ -127,8 +129,11 @@ def _accept(listener: socket.socket, selector, clients: dict, hello: dict) -> No
     except OSError:
         return
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    _, uid, _ = struct.unpack("3i", creds)
-    if uid != os.getuid():  # a session (uid 65534) or another user: refused
+    pid, uid, _ = struct.unpack("3i", creds)
+    # A session (uid 65534) or another user: refused. So is a session that kept the grader's uid (the partial level,
+    # or root where the interpreter is closed to others) yet can reach the socket (no allowlist root): a peer may
+    # have any file copied or bound into a session it asks for, as this user.
+    if uid != os.getuid() or not _same_namespaces(pid):
         conn.close()
         return
     try:
@@ -140,10 +145,26 @@ def _accept(listener: socket.socket, selector, clients: dict, hello: dict) -> No
     selector.register(conn, selectors.EVENT_READ)
 
 
+def _same_namespaces(pid: int) -> bool:
+    """Whether process ``pid`` shares this process's mount and network namespaces, as ``dlgrade grade``'s workers
+    do and a session never does where namespaces exist. Without /proc to tell, only the uid check remains."""
+    for kind in ("mnt", "net"):
+        try:
+            ours = os.readlink(f"/proc/self/ns/{kind}")
+        except OSError:
+            continue
+        try:
+            if os.readlink(f"/proc/{pid}/ns/{kind}") != ours:
+                return False
+        except OSError:  # gone already, or hidden from us: refused
+            return False
+    return True
+
+
 def _drop_client(conn: socket.socket, selector, clients: dict, sessions: set[int]) -> None:
     """A worker closed its connection (or died): end the sessions it started, as at shutdown."""
     selector.unregister(conn)
-    for pid in clients.pop(conn) & sessions:  # only children not yet reaped: their pids cannot be reused
+    for pid in clients.pop(conn) & sessions:  # only children not yet reaped (see the loop): their pids are not reused
         _signal(pid, signal.SIGTERM)
     conn.close()
 

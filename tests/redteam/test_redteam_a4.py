@@ -62,3 +62,35 @@ def test_training_never_sees_test_labels(grade4, monkeypatch):
     assert digest(images.train_y) in check.output  # the scan works: it finds the training labels it was sent
     assert digest(images.test_y) not in check.output
     assert check.details["curves"]["test_accuracy"]  # measured in the parent
+
+
+JAM = """
+
+import sys as _sys
+
+
+class _Jam:
+    \"\"\"A stdout whose flush raises: the structure group's ``begin`` flushes it before the next check.\"\"\"
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def write(self, text):
+        return self.inner.write(text)
+
+    def flush(self):
+        raise RuntimeError("jammed")
+
+
+if not isinstance(_sys.stdout, _Jam):
+    _sys.stdout = _Jam(_sys.stdout)
+"""
+
+
+def test_a_lenet_that_jams_the_groups_begin_is_graded_as_alone(grade4):
+    """A correct LeNet that makes the structure group's ``begin`` raise used to crash the grader (exit 3: output_shapes
+    asks for the drivers first, and the raw RemoteError escaped). Each check now gets a fresh process instead."""
+    source = (Path(__file__).parents[2] / "reference" / "a4" / "lenet.py").read_text() + JAM
+    report = grade4({"lenet.py": source}, tasks=["4.1"], seed=11)
+    assert all(c.status == "passed" for c in report.checks if c.task == "4.1"), \
+        [(c.id, c.status, c.message) for c in report.checks]

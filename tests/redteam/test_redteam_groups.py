@@ -69,6 +69,21 @@ def shout():
 def mess():
     sys.modules["json"] = None      # breaks a module the next check's driver code might use
     open("/tmp/left-behind", "w").write("x")
+class Jam:
+    def write(self, text):
+        return len(text)
+    def flush(self):
+        raise RuntimeError("jammed")
+def jam():
+    sys.stdout = Jam()              # the group's ``begin`` flushes it before the next check: begin itself raises
+def lurk():                         # a thread that waits for the next check's import, then holds the GIL for good
+    import threading
+    this = sys.modules["m"]
+    def wait():
+        while sys.modules.get("m", this) is this:
+            time.sleep(0.001)
+        10 ** (10 ** 9)
+    threading.Thread(target=wait, daemon=True).start()
 """
 
 
@@ -146,3 +161,71 @@ def test_a_check_that_breaks_begin_costs_the_next_one_nothing(tmp_path, zygote):
         "            obj.op_begin = lambda: 1 / 0\n"))
     checks = {c.id: c for c in api.check(GROUPED, folder, zygote=zygote, jobs=1, seed=1).checks}
     assert checks["second"].status == checks["third"].status == "passed"
+
+
+def test_a_check_that_makes_begin_raise_costs_nothing(tmp_path, zygote):
+    """Student code that makes the next check's ``begin`` raise (a sys.stdout whose flush raises) leaves the
+    process unusable: the next check gets a fresh one, as a lone check would, instead of an error (or, for a check
+    whose first request is not an import, an internal grader error: a4's output_shapes, tests/redteam/
+    test_redteam_a4.py)."""
+    checks = grade(tmp_path, zygote, first="jam")
+    assert all(c.status == "passed" for c in checks.values()), {c.id: c.message for c in checks.values()}
+
+
+def test_a_thread_left_by_a_check_costs_the_next_check_at_most(tmp_path, zygote):
+    """What a group's checks share (threads a check started) can only lower the submission's own results, and only
+    until a check of the group ends the process: a thread that hangs the next check times that check out (or hangs
+    the ``begin`` after it, which then gets a fresh process). Accepted (grader/runner/groups.py, docs/security.md)."""
+    checks = grade(tmp_path, zygote, first="lurk")
+    assert checks["first"].status == "passed"
+    # The thread wakes at the second check's import: it times the second check out, or (if that check's few calls
+    # win the race) hangs the third one's begin, which then gets a fresh process. Either way the rest pass.
+    assert checks["second"].status in ("timeout", "passed")
+    assert checks["third"].status == checks["alone"].status == "passed"
+
+
+def test_sigint_while_the_group_runs_stops_it_at_once(tmp_path, zygote):
+    """SIGINT mid-group (the first check hangs, 1 s into its 5 s limit): the group's process is killed and every
+    check of the group not yet finished is not_run (a check that ran to its limit would be a timeout)."""
+    import os
+    import signal
+    import threading
+
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text(SOURCE)
+    ACTIONS.clear()
+    ACTIONS.update(first="hang")
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        report = api.check(GROUPED, folder, zygote=zygote, jobs=1, seed=1)
+    finally:
+        timer.cancel()
+    assert report.diagnostics.get("interrupted") == "SIGINT"
+    statuses = {c.id: c.status for c in report.checks}
+    assert statuses["first"] == statuses["second"] == statuses["third"] == "not_run", statuses
+
+
+def test_each_timeout_in_a_group_reuses_the_submissions_host(tmp_path, zygote):
+    """A check of the group that times out ends the group's process; the next check's process is forked by the
+    same host, returned to the pool, instead of a new sandbox per timeout left alive until the submission ends."""
+    from grader.runner.groups import SharedProcess
+    from grader.runner.hosts import HostPool
+    from grader.runner.sandbox import CallTimeout, Limits
+
+    path = tmp_path / "m.py"
+    path.write_text(SOURCE)
+    pool = HostPool(zygote, {"m.py": path}, Limits(wall_s=10, cpu_s=100))
+    group = SharedProcess(pool, 100)
+    try:
+        for _ in range(3):
+            session = group.session(Limits(wall_s=0.5))
+            session.request("load", "module", "m", "")
+            with pytest.raises(CallTimeout):
+                session.request("call", "m", "hang", [], {})
+            session.close()
+        assert group.started == 3 and len(pool._all) == 1
+    finally:
+        group.close()
+        pool.close()
