@@ -70,7 +70,7 @@ class SharedProcess:
                 self.kill()
         if self._process is not None:  # ended by the last check: its host goes back to the pool (not a new one each)
             self._process.close()
-        # Its own wall limit only bounds ``begin``: each check's requests go through its view's deadline.
+        # Its wall limit is never used: every request, ``begin`` included, goes through a view's deadline.
         self._process = self._source.session(replace(limits, cpu_s=self._cpu_s))
         self.started += 1
         return self._view(limits)

@@ -134,17 +134,10 @@ class Zygote:
         overlap the worker's; the first ``spawn`` then waits for it to be ready. ``listen=True``: other
         processes of this user may share it through ``Zygote.attach(zygote.address)`` (the workers of
         ``dlgrade grade``, so that its imports, torch's among them, are paid once per machine)."""
-        self.preload = preload
-        self.namespaces = namespaces and os.environ.get("DLGRADE_SANDBOX", "") != "minimal"
-        self._lock = threading.Lock()
-        self._closed = False
-        self._hello: dict | None = None
-        self._root = Path(tempfile.mkdtemp(prefix="dlgrade-"))
-        os.chmod(self._root, 0o711)
+        self._setup(preload, namespaces, Path(tempfile.mkdtemp(prefix="dlgrade-")))
         self.address = str(self._root / "zygote.sock") if listen else ""
         listener = _listen(self.address) if listen else None
         ours, theirs = socket.socketpair()
-        self._started = time.perf_counter()
         self._process: subprocess.Popen | None = subprocess.Popen(
             [sys.executable, "-I", str(WORKER_SCRIPT), str(theirs.fileno()), str(self._root),
              *([str(listener.fileno())] if listener else [])],
@@ -161,10 +154,21 @@ class Zygote:
             listener.close()  # the zygote holds it now
         self._control = ours
         self._control.settimeout(120)
-        self._counter = 0
-        self.startup_s = 0.0
         if wait:
             self.ready()
+
+    def _setup(self, preload: tuple[str, ...], namespaces: bool, root: Path) -> None:
+        """The state an owned and an attached zygote share; ``root`` holds the sessions' folders."""
+        self.preload = preload
+        self.namespaces = namespaces and os.environ.get("DLGRADE_SANDBOX", "") != "minimal"
+        self._lock = threading.Lock()
+        self._closed = False
+        self._hello: dict | None = None
+        self._counter = 0
+        self.startup_s = 0.0
+        self._root = root
+        os.chmod(root, 0o711)
+        self._started = time.perf_counter()
 
     @classmethod
     def attach(cls, address: str, preload: tuple[str, ...] = ("numpy",), namespaces: bool = True) -> Zygote:
@@ -173,18 +177,9 @@ class Zygote:
         Spawning works as on the zygote itself; ``close`` ends only the sessions of this connection
         (as does this process's death), never the zygote, which its owner closes."""
         self = cls.__new__(cls)
-        self.preload = preload
-        self.namespaces = namespaces and os.environ.get("DLGRADE_SANDBOX", "") != "minimal"
-        self._lock = threading.Lock()
-        self._closed = False
-        self._hello = None
+        self._setup(preload, namespaces, Path(tempfile.mkdtemp(prefix=f"c{os.getpid()}-", dir=Path(address).parent)))
         self._process = None
         self.address = ""
-        self._started = time.perf_counter()
-        self.startup_s = 0.0
-        self._counter = 0
-        self._root = Path(tempfile.mkdtemp(prefix=f"c{os.getpid()}-", dir=Path(address).parent))
-        os.chmod(self._root, 0o711)
         self._control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._control.settimeout(120)
         try:

@@ -43,7 +43,9 @@ def test_an_attached_process_gets_sandboxed_sessions(shared, tmp_path):
         session.close()
     finally:
         client.close()
-    session = _session(shared, tmp_path)
+    assert not client._root.exists()  # the connection's own folder goes with it
+    session = _session(shared, tmp_path)  # the zygote outlives its clients and still serves its owner
+    assert session.request("call", "m", "pid", [], {}) > 0
     session.close()
 
 

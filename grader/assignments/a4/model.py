@@ -381,12 +381,16 @@ _REFERENCES: dict[tuple, torch.nn.Module] = {}
 _LOADED: dict[tuple, dict] = {}
 
 
+def _config(kwargs: dict) -> tuple:
+    return tuple(sorted(kwargs.items()))
+
+
 def reference_model(kwargs: dict, weights: dict) -> torch.nn.Module:
     """The reference LeNet carrying the student's weights (one instance per configuration, loaded when its
     weights differ from the last ones, or a training-mode forward moved them).
 
     The instance is shared: call this, and use the model, only while holding ``FORWARD_LOCK``."""
-    key = tuple(sorted(kwargs.items()))
+    key = _config(kwargs)
     with FORWARD_LOCK:
         if key not in _REFERENCES:
             _REFERENCES[key] = oracle.reference_class("a4", "lenet", "LeNet")(**kwargs)
@@ -408,7 +412,7 @@ def reference_outputs(kwargs: dict, weights: dict, x: np.ndarray, train: bool, s
         model = reference_model(kwargs, weights)
         model.train(train)
         if train:
-            _LOADED.pop(tuple(sorted(kwargs.items())), None)
+            _LOADED.pop(_config(kwargs), None)
         _seed(seed)
         return model(torch.from_numpy(x)).double().numpy()
 

@@ -62,3 +62,16 @@ def test_a_well_formed_state_is_split_by_shape():
     claimed = ref.claimed_state(_state())
     assert claimed.tensors["a.weight"].tolist() == [[0, 1, 2], [3, 4, 5]]
     assert claimed.tensors["a.bias"].tolist() == [6, 7] and claimed.parameter_count == 8
+
+
+def test_the_cached_reference_is_reloaded_after_a_training_forward():
+    """The reference LeNet keeps its weights between runs of the same weights, but a training-mode forward moves
+    its batch-norm statistics: the next run must see the weights as drawn, not the moved statistics."""
+    kwargs = {"batch_norm": True}
+    model = ref.oracle.reference_class("a4", "lenet", "LeNet")(**kwargs)
+    claimed = ref.claimed_state(_drivers().state(model))
+    weights, _ = ref.fresh_weights(ref.match(claimed, kwargs), np.random.default_rng(0))
+    x = np.random.default_rng(1).standard_normal((7, 3, 32, 32)).astype(np.float32)
+    before = ref.reference_outputs(kwargs, weights, x, False, 0)
+    ref.reference_outputs(kwargs, weights, x * 3 + 1, True, 0)  # moves running_mean and running_var
+    assert np.array_equal(ref.reference_outputs(kwargs, weights, x, False, 0), before)
