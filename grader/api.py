@@ -48,7 +48,8 @@ def list_assignments(load_checks: bool = True) -> list[Assignment]:
 def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | None = None,
           seed: int | None = None, zygote: Zygote | None = None, timeout_scale: float = 1.0,
           data: dict[str, str | Path] | None = None, progress: Callable[[str], None] | None = None,
-          budget_s: float | None = None, jobs: int | None = None) -> Report:
+          budget_s: float | None = None, jobs: int | None = None,
+          staging_dir: str | Path | None = None) -> Report:
     """Grade the submission at ``path`` (folder, .zip or .ipynb) and return its report.
 
     Pass a ``zygote`` to reuse one preloaded worker across many submissions, and
@@ -58,6 +59,8 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
     whole grading in wall-clock seconds (default: the assignment's ``budget_s`` times
     ``timeout_scale``); checks it leaves no time for are reported with status ``not_run``.
     ``jobs`` sessions run at once (default: the cores available; 1 runs the checks one after another).
+    The submission is unpacked into a new folder inside ``staging_dir`` (default: the system's temporary
+    folder), removed when grading ends.
     """
     if isinstance(assignment, str):
         assignment = get_assignment(assignment, load_checks=False)
@@ -81,7 +84,8 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
         zygote = launched = Zygote(preload=assignment.preload, wait=False)
     try:
         report = _grade(assignment.load_checks(), path, tasks=tasks, seed=seed, zygote=zygote,
-                        timeout_scale=timeout_scale, data=data, progress=progress, budget_s=budget_s, jobs=jobs)
+                        timeout_scale=timeout_scale, data=data, progress=progress, budget_s=budget_s, jobs=jobs,
+                        staging_dir=staging_dir)
     finally:
         if launched is not None:
             launched.close()
@@ -99,10 +103,10 @@ def validate_tasks(assignment: Assignment, tasks: list[str] | None) -> None:
                          f"{', '.join(assignment.tasks)}")
 
 
-def _grade(assignment: Assignment, path: str | Path, *, tasks, zygote, **options) -> Report:
+def _grade(assignment: Assignment, path: str | Path, *, tasks, zygote, staging_dir, **options) -> Report:
     """Stage the submission and grade it (``check`` has validated the options)."""
     validate_tasks(assignment, tasks)
-    staging = Path(tempfile.mkdtemp(prefix="dlgrade-submission-"))
+    staging = Path(tempfile.mkdtemp(prefix="dlgrade-submission-", dir=staging_dir))
     try:
         submission = load_submission(path, assignment.files, staging, assignment.notebook_statements)
         from grader import engine  # NumPy and the sandbox's wire format: imported when there is something to grade

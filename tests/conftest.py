@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _process_wide_tempdir_untouched():
+    """No test may leave ``tempfile.tempdir`` changed: every later test would stage into that folder (a race in
+    the batch worker once did, and 146 tests failed after it in CI)."""
+    before = tempfile.gettempdir()  # which also fixes it once for the process, as any first caller would
+    yield
+    assert tempfile.tempdir == before, f"tempfile.tempdir left at {tempfile.tempdir!r}"
 
 
 @pytest.fixture(scope="session")

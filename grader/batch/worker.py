@@ -10,14 +10,12 @@ grader (not the student) failed.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import ctypes
 import inspect
 import os
 import select
 import signal
 import sys
-import tempfile
 import threading
 import time
 
@@ -102,17 +100,12 @@ def unreadable_report(assignment, source: str, reason: str, tasks) -> Report:
                              {"unreadable": reason})
 
 
-@contextlib.contextmanager
-def _scratch(folder: str | None):
-    """Stage the submission in ``folder`` (the run's own temporary folder, which the parent removes): a worker
-    killed mid-submission (Ctrl-C, a broken pool) cannot clean up after itself."""
-    saved = tempfile.tempdir
-    if folder and os.path.isdir(folder):  # a Dask worker on another machine may not see it: keep its default
-        tempfile.tempdir = folder
-    try:
-        yield
-    finally:
-        tempfile.tempdir = saved
+def _staging_dir(folder: str | None) -> str | None:
+    """Where to stage the submission: the run's own temporary folder, which the parent removes, since a worker
+    killed mid-submission (Ctrl-C, a broken pool) cannot clean up after itself. A Dask worker on another machine
+    may not see that folder: it keeps the system's default. Passed to ``check`` rather than set in
+    ``tempfile.tempdir``, which is one for the whole process and so raced between a Dask worker's threads."""
+    return folder if folder and os.path.isdir(folder) else None
 
 
 def grade_one(job: dict) -> dict:
@@ -127,8 +120,8 @@ def grade_one(job: dict) -> dict:
     out = {"student": job["student"], "pid": os.getpid()}
     for attempt in (1, 2):
         try:
-            with _scratch(job.get("scratch")):
-                report = api.check(assignment, job["path"], zygote=_zygote(assignment, job.get("zygote")), **kwargs)
+            report = api.check(assignment, job["path"], zygote=_zygote(assignment, job.get("zygote")),
+                               staging_dir=_staging_dir(job.get("scratch")), **kwargs)
         except SubmissionError as exc:
             report = unreadable_report(assignment, job["path"], str(exc), job.get("tasks"))
         except GraderError as exc:
