@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -200,10 +201,11 @@ class Assignment:
         The checks are kept in the order of ``check_modules`` (and of registration within a module),
         whichever module was imported first: a report's order never depends on import order.
         """
-        for module in self.check_modules:
-            importlib.import_module(module)
-        rank = {module: i for i, module in enumerate(self.check_modules)}
-        self.checks.sort(key=lambda c: rank.get(getattr(c.func, "__module__", None), len(rank)))
+        with _LOADING:
+            for module in self.check_modules:
+                importlib.import_module(module)
+            rank = {module: i for i, module in enumerate(self.check_modules)}
+            self.checks.sort(key=lambda c: rank.get(getattr(c.func, "__module__", None), len(rank)))
         return self
 
     @property
@@ -229,6 +231,11 @@ _registry: dict[str, Assignment] = {}
 _unavailable: dict[str, str] = {}  # assignment id -> why it could not be loaded
 _loaded = False
 _plugins_loaded = False
+# Held while assignments and their checks are imported and registered. A Dask worker grades several
+# submissions at once in threads of one process: unguarded, one thread could look an assignment up while
+# another was half-way through registering it ("unknown assignment"), or two threads importing the
+# assignments' modules in different orders met in Python's import deadlock detection.
+_LOADING = threading.RLock()
 
 
 def register(assignment: Assignment) -> Assignment:
@@ -270,6 +277,11 @@ def _load_all() -> None:
 
 def all_assignments(load_checks: bool = True) -> list[Assignment]:
     """Every assignment; ``load_checks=False`` leaves lazily declared checks unimported (for listings)."""
+    with _LOADING:
+        return _all_assignments(load_checks)
+
+
+def _all_assignments(load_checks: bool) -> list[Assignment]:
     _load_all()
     listed = [_registry[k] for k in sorted(_registry)]
     if load_checks:
@@ -295,6 +307,11 @@ def get_assignment(name: str, load_checks: bool = True) -> Assignment:
     ``load_checks=False`` returns it before its ``check_modules`` are imported (its spec is enough to
     start a worker while they are).
     """
+    with _LOADING:
+        return _get_assignment(name, load_checks)
+
+
+def _get_assignment(name: str, load_checks: bool) -> Assignment:
     builtin = {module.rsplit(".", 1)[-1]: module for module in DEFAULT_ASSIGNMENTS}
     if name in builtin and name not in _registry:
         _load_builtin(builtin[name])
