@@ -45,3 +45,45 @@ def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="cannot reach the Dask scheduler"):
         grade_class("a1", tmp_path / "class", gradebook=tmp_path / "gb.sqlite", executor="dask",
                     scheduler="tcp://127.0.0.1:1")
+
+
+def test_a_worker_with_several_threads_grades_like_check_alone(tmp_path, zygote):
+    """``dask worker`` runs as many tasks at once as it has threads (one per core by default): several
+    ``grade_one`` in one fresh process, which must neither share a submission's staging nor race on the
+    registry of assignments."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "dask"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen([*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"], **quiet)
+    worker = subprocess.Popen([*dask, "worker", address, "--nthreads", "3", "--nworkers", "1", "--no-dashboard",
+                               "--local-directory", str(tmp_path / "worker")], **quiet)
+    try:
+        with distributed.Client(address, timeout="60s") as client:
+            deadline = time.monotonic() + 60
+            while not client.scheduler_info()["workers"] and time.monotonic() < deadline:
+                time.sleep(0.2)
+        root = tmp_path / "class"
+        made = make_class(root, 6)
+        on_dask = grade_class("a1", root, gradebook=tmp_path / "dask.sqlite", tasks=TASKS, seed=11,
+                              timeout_scale=0.3, executor="dask", scheduler=address)
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+        for process in (worker, scheduler):
+            process.wait(timeout=30)
+    assert set(on_dask.graded) == set(made) and not on_dask.errors
+    for student, (kind, path) in made.items():
+        if kind == "malformed":
+            continue
+        alone = api.check("a1", path, tasks=TASKS, seed=11, timeout_scale=0.3, zygote=zygote)
+        assert [(c.id, c.status, c.score) for c in on_dask.graded[student].checks] == \
+            [(c.id, c.status, c.score) for c in alone.checks], student
