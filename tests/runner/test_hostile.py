@@ -127,6 +127,15 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
+def _survivors(marker: str, within_s: float = 10.0) -> list[int]:
+    """Processes with ``marker`` still there after the kernel has had ``within_s`` to finish tearing the
+    session down (a busy machine takes longer than a quiet one; surviving is what counts, not how fast)."""
+    deadline = time.monotonic() + within_s
+    while (found := _processes_with(marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
 def test_spawned_children_do_not_survive(grade):
     marker = "777.123"
     source = with_forward(
@@ -136,8 +145,7 @@ def test_spawned_children_do_not_survive(grade):
         "        return x @ self.W + self.b\n")
     report = grade("a1", {"mlp.py": source}, tasks=["linear_forward"])
     assert by_id(report)["linear_forward"].status == "passed"  # spawning is not wrong; surviving is
-    time.sleep(0.2)
-    assert _processes_with(marker) == []
+    assert _survivors(marker) == []
 
 
 def test_fork_bomb_is_contained(grade):
@@ -148,8 +156,7 @@ def test_fork_bomb_is_contained(grade):
                           "            except OSError:\n                break\n        return x @ self.W + self.b\n")
     report = grade("a1", {"mlp.py": source}, tasks=["linear_forward", "softmax_values"], timeout_scale=0.5)
     assert by_id(report)["softmax_values"].status == "passed"
-    time.sleep(0.2)
-    assert _processes_with("432.1") == []
+    assert _survivors("432.1") == []
 
 
 def test_importing_torch_is_a_violation(grade):
