@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -27,12 +28,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _process_wide_tempdir_untouched():
-    """No test may leave ``tempfile.tempdir`` changed: every later test would stage into that folder (a race in
-    the batch worker once did, and 146 tests failed after it in CI)."""
-    before = tempfile.gettempdir()  # which also fixes it once for the process, as any first caller would
+def _process_wide_state_untouched():
+    """No test may leave process-wide state changed: the temporary folder (every later test would stage
+    into it; a race in the batch worker once did, and 146 tests failed after it in CI), the working folder,
+    or the handlers of the signals that stop a grading."""
+    before = _process_wide_state()
     yield
-    assert tempfile.tempdir == before, f"tempfile.tempdir left at {tempfile.tempdir!r}"
+    assert _process_wide_state() == before, "a test left process-wide state changed"
+
+
+def _process_wide_state() -> dict:
+    return {"tempdir": tempfile.gettempdir(),  # which also fixes it once for the process, as any first caller would
+            "cwd": os.getcwd(),
+            "signals": {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}}
 
 
 @pytest.fixture(scope="session")
