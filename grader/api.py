@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader import oracle
+from grader import oracle, tempfolders
 from grader.assignment import Assignment, all_assignments, get_assignment
 from grader.errors import UsageError
 from grader.result import Report
@@ -82,6 +81,7 @@ def check(assignment: str | Assignment, path: str | Path, *, tasks: list[str] | 
         from grader.runner.sandbox import Zygote
 
         zygote = launched = Zygote(preload=assignment.preload, wait=False)
+        tempfolders.remove_abandoned()  # what earlier gradings killed outright left behind (a batch does it once)
     try:
         report = _grade(assignment.load_checks(), path, tasks=tasks, seed=seed, zygote=zygote,
                         timeout_scale=timeout_scale, data=data, progress=progress, budget_s=budget_s, jobs=jobs,
@@ -106,14 +106,14 @@ def validate_tasks(assignment: Assignment, tasks: list[str] | None) -> None:
 def _grade(assignment: Assignment, path: str | Path, *, tasks, zygote, staging_dir, **options) -> Report:
     """Stage the submission and grade it (``check`` has validated the options)."""
     validate_tasks(assignment, tasks)
-    staging = Path(tempfile.mkdtemp(prefix="dlgrade-submission-", dir=staging_dir))
+    staging = tempfolders.TempFolder("dlgrade-submission-", dir=staging_dir)
     try:
-        submission = load_submission(path, assignment.files, staging, assignment.notebook_statements)
+        submission = load_submission(path, assignment.files, staging.path, assignment.notebook_statements)
         from grader import engine  # NumPy and the sandbox's wire format: imported when there is something to grade
 
         return engine.grade(assignment, submission, tasks=tasks, zygote=zygote, **options)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        staging.remove()
 
 
 INSTALL_HINTS = {"torch": "PyTorch (pip install 'dlgrade[torch]')"}

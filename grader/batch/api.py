@@ -15,8 +15,6 @@ import hashlib
 import os
 import platform
 import secrets
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -24,7 +22,7 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
-from grader import api
+from grader import api, tempfolders
 from grader.batch.discover import Entry, discover, extract_zip, submission_hash
 from grader.batch.gradebook import Gradebook
 from grader.batch.repositories import NOT_CLONED, Regrade, check_branch, read_sources, regrade_class, zero_report
@@ -128,7 +126,9 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
     names = read_roster(Path(roster)) if roster else {}
     version, selection = dlgrade_version(), ",".join(sorted(tasks)) if tasks else "*"
     started = time.perf_counter()
-    staging = Path(tempfile.mkdtemp(prefix="dlgrade-class-"))
+    tempfolders.remove_abandoned()  # what earlier runs killed outright (SIGKILL, out of memory) left behind
+    staging_folder = tempfolders.TempFolder("dlgrade-class-")
+    staging = staging_folder.path
     book = Gradebook(Path(gradebook))
     runner = None
     try:
@@ -261,7 +261,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         if runner is not None:
             runner.close()
         book.close()
-        shutil.rmtree(staging, ignore_errors=True)
+        staging_folder.remove()
 
 
 def _looks_like_a_list(path: Path) -> bool:

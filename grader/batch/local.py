@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from multiprocessing import forkserver
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
 
 from grader.assignment import Assignment
-from grader.runner.sandbox import Zygote
 from grader.batch.worker import grade_one, init_process
+from grader.runner.sandbox import Zygote
 
 MAX_ATTEMPTS = 3
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from grader.lazy import OnFirstUse
 from grader.runner.isolation import cgroups
 from grader.runner.isolation.filesystem import remove_tree
+from grader.tempfolders import TempFolder
 
 # The wire format needs NumPy; launching the worker does not, so the parent can start it before that import.
 wire = OnFirstUse("grader.runner.wire")
@@ -134,7 +135,8 @@ class Zygote:
         overlap the worker's; the first ``spawn`` then waits for it to be ready. ``listen=True``: other
         processes of this user may share it through ``Zygote.attach(zygote.address)`` (the workers of
         ``dlgrade grade``, so that its imports, torch's among them, are paid once per machine)."""
-        self._setup(preload, namespaces, Path(tempfile.mkdtemp(prefix="dlgrade-")))
+        self._folder = TempFolder("dlgrade-zygote-")  # locked while we live: a later run removes it if we are killed
+        self._setup(preload, namespaces, self._folder.path)
         self.address = str(self._root / "zygote.sock") if listen else ""
         listener = _listen(self.address) if listen else None
         ours, theirs = socket.socketpair()
@@ -177,6 +179,7 @@ class Zygote:
         Spawning works as on the zygote itself; ``close`` ends only the sessions of this connection
         (as does this process's death), never the zygote, which its owner closes."""
         self = cls.__new__(cls)
+        self._folder = None  # inside the owner's folder, which its owner removes
         self._setup(preload, namespaces, Path(tempfile.mkdtemp(prefix=f"c{os.getpid()}-", dir=Path(address).parent)))
         self._process = None
         self.address = ""
@@ -283,7 +286,7 @@ class Zygote:
                 pass
         if os.getuid() == 0:
             cgroups.remove_leftovers(f"{cgroups.PREFIX}{self._process.pid}-")
-        remove_tree(self._root)
+        self._folder.remove()
 
     def __enter__(self) -> Zygote:
         return self

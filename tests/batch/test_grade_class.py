@@ -99,7 +99,10 @@ def test_killing_the_parent_mid_batch_then_rerun_grades_everyone_exactly_once(tm
     root = tmp_path / "class"
     made = make_class(root, 12)
     book = tmp_path / "gb.sqlite"
-    process = subprocess.Popen(_grade_command(book, root, "--timeout-scale", "0.5"), cwd=ROOT,
+    temp = tmp_path / "tmp"  # the runs' temporary folders, to see what a killed run leaves and who removes it
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    process = subprocess.Popen(_grade_command(book, root, "--timeout-scale", "0.5"), cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
                                preexec_fn=_as_from_a_terminal)
     deadline = time.monotonic() + 180
@@ -125,9 +128,17 @@ def test_killing_the_parent_mid_batch_then_rerun_grades_everyone_exactly_once(tm
             pass
     before, bad = _gradebook_state(book)
     assert 3 <= len(before) < 12 and not bad and len(set(before)) == len(before)
+    left = [p for p in temp.iterdir() if p.name.startswith("dlgrade-")]
+    if how == signal.SIGKILL:  # it could not remove its staging folder (the students' files): the rerun does
+        assert [p.name[:len("dlgrade-class-")] for p in left] == ["dlgrade-class-"], left
+        past = time.time() - 3600  # older than the grace a folder gets before its owner has locked it
+        os.utime(left[0], (past, past))
+    else:
+        assert left == []
     rerun = subprocess.run(_grade_command(book, root, "--timeout-scale", "0.5"), cwd=ROOT, capture_output=True,
-                           text=True, timeout=300)
+                           text=True, timeout=300, env=env)
     assert rerun.returncode == 0, rerun.stderr
+    assert [p.name for p in temp.iterdir() if p.name.startswith("dlgrade-")] == []
     after, bad = _gradebook_state(book)
     assert sorted(after) == sorted(made) and not bad  # every student exactly once
     assert f"{len(before)} already graded" in rerun.stderr

@@ -210,7 +210,8 @@ def structure_batch_norm(ctx: CheckContext) -> None:
     verify(probe(ctx, BN), "bn")
 
 
-@A4.check("4.1", "Dropout after the first two fully connected layers", points=1, process_group=STRUCTURE, wall_s=STRUCTURE_WALL_S)
+@A4.check("4.1", "Dropout after the first two fully connected layers", points=1,
+          process_group=STRUCTURE, wall_s=STRUCTURE_WALL_S)
 def structure_dropout(ctx: CheckContext) -> None:
     """LeNet(dropout=0.3) and LeNet(dropout=0.5) in training mode: Dropout(p) after fc1's and fc2's ReLU only."""
     for kwargs in DROPOUTS:
@@ -253,7 +254,8 @@ def output_shapes(ctx: CheckContext) -> None:
             ref.outputs_shape_check(label, got, np.zeros((batch, classes)), batch)
 
 
-@A4.check("4.1", "Logits out (no softmax before CrossEntropyLoss)", points=1, process_group=STRUCTURE, wall_s=STRUCTURE_WALL_S)
+@A4.check("4.1", "Logits out (no softmax before CrossEntropyLoss)", points=1,
+          process_group=STRUCTURE, wall_s=STRUCTURE_WALL_S)
 def returns_logits(ctx: CheckContext) -> None:
     """The last layer is the 84 -> num_classes linear layer; no softmax (or ReLU) after it."""
     result = probe(ctx, PLAIN, modes=(("eval", 7), ("eval", 1)))
