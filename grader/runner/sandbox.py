@@ -12,6 +12,7 @@ parent, by SIGKILL of the session's process group and PID-namespace init.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -109,12 +110,31 @@ def _wait_exit(process: subprocess.Popen, timeout: float) -> None:
         os.close(fd)
 
 
+# A Unix socket's path must fit in 108 bytes; a long TMPDIR (a cluster job's, say) can make ours longer.
+SOCKET_PATH_MAX = 107
+
+
+@contextlib.contextmanager
+def _short_path(address: str):
+    """``address``, or where it is too long for a Unix socket, the same file reached through a descriptor of
+    its folder (``/proc/self/fd/N/zygote.sock``), which the kernel resolves like any path."""
+    if len(os.fsencode(address)) <= SOCKET_PATH_MAX:
+        yield address
+        return
+    folder = os.open(os.path.dirname(address), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{folder}/{os.path.basename(address)}"
+    finally:
+        os.close(folder)
+
+
 def _listen(address: str) -> socket.socket:
     """A Unix socket only this user may connect to (mode 0600; the zygote also checks each peer's uid)."""
     old = os.umask(0o177)
     try:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(address)
+        with _short_path(address) as path:
+            listener.bind(path)
     finally:
         os.umask(old)
     listener.listen(64)
@@ -186,7 +206,8 @@ class Zygote:
         self._control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._control.settimeout(120)
         try:
-            self._control.connect(address)
+            with _short_path(address) as path:
+                self._control.connect(path)
         except OSError as exc:
             self._control.close()
             remove_tree(self._root)

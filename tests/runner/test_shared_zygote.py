@@ -109,3 +109,24 @@ def test_a_peer_of_another_user_is_refused_even_if_it_reaches_the_socket(shared)
         assert os.waitstatus_to_exitcode(status) == 0
     finally:
         os.chmod(shared.address, 0o600)
+
+
+def test_a_long_temporary_folder_still_shares_the_zygote(tmp_path, monkeypatch):
+    """A Unix socket's path must fit in 108 bytes; a cluster job's TMPDIR can be longer than that leaves."""
+    import tempfile
+
+    long = tmp_path / ("t" * 60) / ("m" * 60)
+    long.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(long))
+    path = tmp_path / "m.py"
+    path.write_text("x = 41\n")
+    with Zygote(listen=True) as shared:
+        assert len(shared.address) > 108
+        worker = Zygote.attach(shared.address)
+        try:
+            session = worker.spawn({"m.py": path}, Limits(wall_s=20))
+            assert session.request("load", "module", "m", "") is True
+            assert session.request("get", "m", "x") == 41
+            session.close()
+        finally:
+            worker.close()
