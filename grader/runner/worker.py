@@ -63,16 +63,15 @@ def zygote_main(control_fd: int, home: str, listener: socket.socket | None = Non
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    syscalls.die_with_parent(signal.SIGTERM)
-    plan = filesystem.plan()
-    program = seccomp.compile_filter()
-    hello = {"ready": True, "pid": os.getpid(), "seccomp": program is not None}
-    selector = selectors.DefaultSelector()
-    for sock in (control, listener):
-        if sock is not None:
-            selector.register(sock, selectors.EVENT_READ)
-    wire.send_message(control, hello)
-    try:
+    try:  # from here on, however it ends (the parent gone mid-start-up included), the folder goes
+        plan = filesystem.plan()
+        program = seccomp.compile_filter()
+        hello = {"ready": True, "pid": os.getpid(), "seccomp": program is not None}
+        selector = selectors.DefaultSelector()
+        for sock in (control, listener):
+            if sock is not None:
+                selector.register(sock, selectors.EVENT_READ)
+        wire.send_message(control, hello)
         while os.getppid() != 1:
             for key, _ in selector.select():
                 _reap(sessions, block=False)
@@ -679,24 +678,35 @@ class Session:
         }
 
 
+def _end_start_up(signum, frame):
+    raise SystemExit(0)
+
+
 if __name__ == "__main__":
-    # A listening socket the parent bound (so that workers may connect at once; they are answered once ready).
-    shared = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None
-    preload = [m for m in os.environ.get("DLGRADE_PRELOAD", "").split(",") if m]
-    for module_name in preload:
-        try:
-            importlib.import_module(module_name)
-        except ImportError:
-            pass
-    if "numpy" in sys.modules:  # NumPy loads its random module on first use: once here, not in every check (~12 ms)
-        importlib.import_module("numpy.random")
-    if "torch" in sys.modules:  # load the lazy meta-device kernels once, not in every session (about 2 s)
-        torch = sys.modules["torch"]
-        torch.nn.functional.conv2d(torch.empty(1, 3, 8, 8, device="meta"), torch.empty(2, 3, 3, 3, device="meta"))
+    # The parent may die (or give up) while the imports below run, which take seconds with torch: from the
+    # first instruction its death ends this process through the ``finally`` below, which removes the folder.
+    signal.signal(signal.SIGTERM, _end_start_up)
+    syscalls.die_with_parent(signal.SIGTERM)
+    home = sys.argv[2]
     try:
-        zygote_main(int(sys.argv[1]), sys.argv[2], shared)
+        # A listening socket the parent bound (so that workers may connect at once; they are answered once ready).
+        shared = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None
+        preload = [m for m in os.environ.get("DLGRADE_PRELOAD", "").split(",") if m]
+        for module_name in preload:
+            try:
+                importlib.import_module(module_name)
+            except ImportError:
+                pass
+        if "numpy" in sys.modules:  # NumPy loads its random module on first use: once here, not in every check
+            importlib.import_module("numpy.random")
+        if "torch" in sys.modules:  # load the lazy meta-device kernels once, not in every session (about 2 s)
+            torch = sys.modules["torch"]
+            torch.nn.functional.conv2d(torch.empty(1, 3, 8, 8, device="meta"), torch.empty(2, 3, 3, 3, device="meta"))
+        zygote_main(int(sys.argv[1]), home, shared)
     finally:
-        # Everything is cleaned up by now; skip the interpreter's own teardown (about 40 ms with NumPy
-        # loaded), which the parent would otherwise wait for at the end of every run.
+        if os.path.basename(home).startswith("dlgrade-"):  # gone already unless start-up was cut short
+            filesystem.remove_tree(home)
+        # Skip the interpreter's own teardown (about 40 ms with NumPy loaded), which the parent would
+        # otherwise wait for at the end of every run.
         sys.stderr.flush()
         os._exit(0)

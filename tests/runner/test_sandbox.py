@@ -100,3 +100,23 @@ def test_each_session_starts_fresh(student, zygote, tmp_path):
     first, second = student(source), student(source)
     assert first.module("m").call("push") == 1 and first.module("m").call("push") == 2
     assert second.module("m").call("push") == 1
+
+
+@pytest.mark.parametrize("preload", [("numpy",), ("numpy", "torch")], ids=["numpy", "torch"])
+def test_a_parent_gone_during_the_zygotes_start_up_leaves_no_folder(tmp_path, preload):
+    """dlgrade failing (or killed) while its zygote still imports: the zygote ends and removes its folder."""
+    import subprocess
+    import sys
+
+    if "torch" in preload:
+        pytest.importorskip("torch")
+    quit_early = ("import os, sys\nfrom grader.runner.sandbox import Zygote\n"
+                  f"z = Zygote(preload={preload!r}, wait=False)\nprint(z._root, flush=True)\nos._exit(1)\n")
+    run = subprocess.run([sys.executable, "-c", quit_early], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "TMPDIR": str(tmp_path)})
+    folder = run.stdout.strip()
+    assert folder.startswith(str(tmp_path)), run.stderr
+    deadline = time.monotonic() + 30
+    while os.path.exists(folder) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(folder)
