@@ -4,7 +4,8 @@ Start-up is paid once per machine, not once per worker:
 
 - the workers are forked by a ``forkserver`` (a fresh interpreter, nothing forked from the parent:
   no CUDA or thread state copied) that imported the worker module, the assignment's checks and what
-  they need (a4: torch, imported, never initialised on a device or run), so each worker starts warm;
+  they need (a4: torch, imported, never initialised on a device or run), so each worker starts warm
+  (where the forkserver cannot start, as under a very long TMPDIR, each worker is a fresh interpreter);
 - the workers share one zygote, started here (``Zygote(listen=True)``): each connects to it and
   gets sessions of its own, exactly as from a zygote of its own (``Zygote.attach``).
 
@@ -42,7 +43,12 @@ class LocalExecutor:
             preload += [*assignment.check_modules, *assignment.requires]
             self.zygote = Zygote(preload=assignment.preload, wait=False, listen=True)
         self._context.set_forkserver_preload(preload)  # a forkserver started earlier keeps its own
-        forkserver.ensure_running()  # its imports start now, beside the zygote's
+        try:
+            forkserver.ensure_running()  # its imports start now, beside the zygote's
+        except OSError:
+            # multiprocessing puts the forkserver's socket under TMPDIR, and a long one (a cluster job's) makes
+            # its path too long for a Unix socket: start each worker afresh instead (slower to start, same work).
+            self._context = multiprocessing.get_context("spawn")
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.jobs, mp_context=self._context, initializer=init_process,

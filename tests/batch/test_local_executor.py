@@ -37,3 +37,25 @@ def test_a_killed_worker_loses_no_submission(make_submission):
     assert set(results) == {"slow", "correct"}
     assert all("report" in r for r in results.values()), results
     assert all(r["pid"] != killed[0] for r in results.values())
+
+
+def test_a_very_long_tmpdir_still_grades_and_leaves_nothing(tmp_path):
+    """A cluster job's TMPDIR can be too long for the Unix sockets of the shared zygote and of
+    multiprocessing's forkserver: the class is graded all the same, and the folder is left empty."""
+    import subprocess
+    import sys
+
+    from tests.batch.conftest import ROOT
+
+    temp = tmp_path / ("t" * 60) / ("m" * 60)
+    temp.mkdir(parents=True)
+    root = tmp_path / "class"
+    for name in ("alice", "bob"):
+        (root / name).mkdir(parents=True)
+        (root / name / "mlp.py").write_text(REFERENCE_A1)
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "grade", "a1", str(root), "--jobs", "2", "--task", "1.1",
+                          "--gradebook", str(tmp_path / "gb.sqlite")], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "TMPDIR": str(temp)})
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert "2 graded" in run.stderr
+    assert list(temp.iterdir()) == []
