@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from grader.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED, GraderError, UsageError
+from grader.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PASSED, GraderError, UsageError
 from grader.lazy import OnFirstUse
 from grader.report import formats, render
 from grader.report.sanitize import visible
@@ -112,6 +112,28 @@ class _Group(click.Group):
         except KeyboardInterrupt:  # a second SIGINT/SIGTERM while the first was being handled
             click.echo("dlgrade: stopped at once by a second signal; no report was written.", err=True)
             sys.exit(EXIT_INTERRUPTED["SIGINT"])
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own: usage errors and exits, which it reports itself
+        except Exception as exc:  # noqa: BLE001 - a bug in dlgrade: exit 3, never the 1 that means "checks failed"
+            what = visible(f"{type(exc).__name__}: {exc}", keep_newlines=False)[:300]
+            click.echo(f"dlgrade: internal grader error: {what}. This is not a problem with the submission; "
+                       f"please report it to the course staff ({_save_traceback()}).", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+
+def _save_traceback() -> str:
+    """Write the current exception's traceback to a file for the staff; say where (or why not)."""
+    import tempfile
+    import traceback
+
+    try:
+        fd, path = tempfile.mkstemp(prefix="dlgrade-crash-", suffix=".txt")
+        with os.fdopen(fd, "w") as f:
+            traceback.print_exc(file=f)
+        return f"the details are in {path}"
+    except OSError:  # no temporary folder to write to: the details go to stderr, above the sentence
+        traceback.print_exc()
+        return "the details are above"
 
 
 @click.group(cls=_Group)

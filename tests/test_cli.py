@@ -118,3 +118,22 @@ def test_checking_one_assignment_imports_only_its_own_modules():
             "'torch' in sys.modules, 'sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['a1'] False False"
+
+
+def test_an_unexpected_exception_outside_the_checks_exits_three_not_one(tmp_path, monkeypatch):
+    """Exit 1 means "graded, some check failed" to a CI runner: a crash of dlgrade itself must never look like it."""
+    import tempfile
+
+    from grader import api
+
+    def crash(*args, **kwargs):
+        raise OSError("AF_UNIX path too long")
+
+    monkeypatch.setattr(api, "check", crash)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = CliRunner().invoke(main, ["check", "a1", str(REFERENCE)])
+    assert result.exit_code == 3, result.output
+    assert "internal grader error: OSError: AF_UNIX path too long" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    saved = list(tmp_path.glob("dlgrade-crash-*.txt"))
+    assert len(saved) == 1 and "Traceback" in saved[0].read_text() and str(saved[0]) in result.output
