@@ -112,6 +112,12 @@ class _Group(click.Group):
         except KeyboardInterrupt:  # a second SIGINT/SIGTERM while the first was being handled
             click.echo("dlgrade: stopped at once by a second signal; no report was written.", err=True)
             sys.exit(EXIT_INTERRUPTED["SIGINT"])
+        except BrokenPipeError:  # `dlgrade ... | head`: the reader left; end as a program killed by SIGPIPE would
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the final flush must not raise again
+            except (OSError, ValueError):
+                pass
+            sys.exit(128 + 13)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own: usage errors and exits, which it reports itself
         except Exception as exc:  # noqa: BLE001 - a bug in dlgrade: exit 3, never the 1 that means "checks failed"

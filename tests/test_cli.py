@@ -137,3 +137,15 @@ def test_an_unexpected_exception_outside_the_checks_exits_three_not_one(tmp_path
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     saved = list(tmp_path.glob("dlgrade-crash-*.txt"))
     assert len(saved) == 1 and "Traceback" in saved[0].read_text() and str(saved[0]) in result.output
+
+
+def test_a_reader_that_leaves_the_pipe_is_not_a_crash():
+    """`dlgrade ... | head`: the end of the pipe went away, as for any command killed by SIGPIPE (141)."""
+    import subprocess
+    import sys
+
+    code = ("from grader import api, cli\n"
+            "def gone(*a, **k):\n    raise BrokenPipeError(32, 'Broken pipe')\n"
+            "api.check = gone\ncli.main(['check', 'a1', '.'])\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 141 and run.stderr == "", run.stderr
