@@ -6,7 +6,7 @@ folders stay behind. So each folder is locked (``flock`` on the folder itself) f
 holds it open; the kernel releases the lock when the owner dies, however it dies. ``remove_abandoned``,
 called as ``dlgrade check`` and ``dlgrade grade`` start, removes this user's folders of these kinds whose
 lock it can take: their owner is gone. A folder younger than a minute is left alone, since its owner may not
-have locked it yet.
+have locked it yet, and so is everything on a network file system, where another machine's lock may not show.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from grader.runner.isolation.filesystem import remove_tree
 # doctor's or a student build's, are not locked, so an unlocked one could be in use).
 KINDS = ("dlgrade-class-", "dlgrade-submission-", "dlgrade-zygote-")
 GRACE_S = 60.0  # between creating a folder and locking it, it is not yet anyone's
+# File systems whose locks are this machine's own. On a network one (NFS mounted without its lock manager, a
+# cluster's shared scratch) another machine's lock may be invisible here, so nothing there is ever removed.
+LOCAL_FILE_SYSTEMS = {"tmpfs", "ext2", "ext3", "ext4", "xfs", "btrfs", "overlay", "zfs", "f2fs", "ramfs"}
 
 
 class TempFolder:
@@ -57,8 +60,11 @@ def remove_abandoned(folder: str | Path | None = None, grace_s: float = GRACE_S)
     """Remove the dlgrade folders in ``folder`` (default: the temporary folder) that belong to this user,
     are older than ``grace_s`` and are locked by no one; return their names. Never raises."""
     removed = []
+    folder = os.path.realpath(folder or tempfile.gettempdir())
+    if file_system(folder) not in LOCAL_FILE_SYSTEMS:
+        return removed
     try:
-        entries = list(os.scandir(folder or tempfile.gettempdir()))
+        entries = list(os.scandir(folder))
     except OSError:
         return removed
     now = time.time()
@@ -82,3 +88,22 @@ def remove_abandoned(folder: str | Path | None = None, grace_s: float = GRACE_S)
         finally:
             os.close(fd)
     return removed
+
+
+def file_system(path: str) -> str:
+    """The type of the file system ``path`` is on (``ext4``, ``nfs4``...), from the deepest mount point above it
+    in ``/proc/self/mounts``; "" where that cannot be read."""
+    best, kind = "", ""
+    try:
+        with open("/proc/self/mounts") as mounts:
+            for line in mounts:
+                fields = line.split()
+                if len(fields) < 3:
+                    continue
+                point = fields[1].replace("\\040", " ")
+                inside = path == point or path.startswith(point.rstrip("/") + "/")
+                if inside and len(point) >= len(best):
+                    best, kind = point, fields[2]
+    except OSError:
+        return ""
+    return kind
