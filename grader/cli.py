@@ -28,7 +28,14 @@ _rich_console, _rich_table, _rich_markup = (OnFirstUse(f"rich.{m}") for m in ("c
 
 
 def Console(**kwargs):  # noqa: N802 - rich's Console, imported on first use
-    return _rich_console.Console(**kwargs)
+    console = _rich_console.Console(**kwargs)
+    console.on_broken_pipe = _reader_left  # rich would exit 1, which means "checks failed"
+    return console
+
+
+def _reader_left() -> None:
+    """The reader of our output went away (``| head``): the command's handler ends it as SIGPIPE would."""
+    raise BrokenPipeError(32, "the reader of the output went away")
 
 
 def Table(*columns, **kwargs):  # noqa: N802 - rich's Table, imported on first use

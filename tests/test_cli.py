@@ -149,3 +149,17 @@ def test_a_reader_that_leaves_the_pipe_is_not_a_crash():
             "api.check = gone\ncli.main(['check', 'a1', '.'])\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 141 and run.stderr == "", run.stderr
+
+
+def test_a_closed_pipe_ends_a_rich_report_the_same_way():
+    """rich's own handler would exit 1 ("checks failed"); ours ends the command as SIGPIPE would."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    process = subprocess.Popen([sys.executable, "-m", "grader.cli", "show", "a1"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.close()  # the reader leaves before anything is written
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 141 and stderr == "", stderr
