@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.errors import UsageError
 from grader.runner.isolation.filesystem import remove_tree
 
 # The kinds of folder made here, the only ones ``remove_abandoned`` touches (other dlgrade- folders, such as a
@@ -34,7 +35,12 @@ class TempFolder:
     def __init__(self, prefix: str, dir: str | Path | None = None):
         if prefix not in KINDS:
             raise ValueError(f"not a kind of folder that remove_abandoned knows: {prefix!r}")
-        self.path = Path(tempfile.mkdtemp(prefix=prefix, dir=dir))
+        try:
+            self.path = Path(tempfile.mkdtemp(prefix=prefix, dir=dir))
+        except OSError as exc:  # the grader's disk (full, read-only): said plainly, never a student's zero
+            where = dir or tempfile.gettempdir()
+            raise UsageError(f"cannot make a temporary folder in {where} ({exc.strerror or exc}): free some space "
+                             f"there, or set TMPDIR to a writable folder that has room") from None
         self._fd: int | None = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

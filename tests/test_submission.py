@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import zipfile
 
@@ -124,3 +125,38 @@ def test_oversized_file(tmp_path):
     (tmp_path / "sub" / "mlp.py").write_bytes(b"#" * (6 * 1024 * 1024))
     with pytest.raises(SubmissionError, match="larger than"):
         load_submission(tmp_path / "sub", EXPECTED, tmp_path / "stage")
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT, errno.EROFS], ids=["full", "quota", "read-only"])
+def test_a_full_staging_disk_is_the_graders_problem_not_the_students(tmp_path, monkeypatch, code):
+    """Copying the submission fails because the grader's disk is full: no grade (exit 2, or "not graded" in a
+    batch), never the zero an unreadable submission gets."""
+    from grader import submission as module
+    from grader.batch import worker
+    from grader.errors import UsageError
+
+    def full(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(module, "_from_folder", full)
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "mlp.py").write_text("x = 1\n")
+    with pytest.raises(UsageError, match="cannot be copied into") as caught:
+        module.load_submission(folder, ("mlp.py",), tmp_path / "staging")
+    assert not isinstance(caught.value, SubmissionError)
+    monkeypatch.setattr(worker, "_zygote", lambda assignment, address=None: object())
+    result = worker.grade_one({"assignment": "a1", "student": "s", "path": str(folder), "seed": 1})
+    assert "report" not in result and "cannot be copied into" in result["internal_error"]
+
+
+def test_a_file_that_cannot_be_read_is_still_the_submissions_problem(tmp_path, monkeypatch):
+    from grader import submission as module
+
+    def unreadable(*args, **kwargs):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(module, "_from_folder", unreadable)
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(SubmissionError, match="cannot be read"):
+        module.load_submission(tmp_path / "sub", ("mlp.py",), tmp_path / "staging")

@@ -119,3 +119,12 @@ def test_nothing_is_removed_on_a_network_file_system(tmp_path, monkeypatch):
 def test_the_file_system_is_read_from_the_deepest_mount_point():
     assert file_system("/proc/self") == "proc"
     assert file_system("/") != ""
+
+
+def test_a_temporary_folder_that_cannot_be_made_is_one_plain_sentence(tmp_path):
+    from grader.errors import SubmissionError, UsageError
+
+    missing = tmp_path / "gone"
+    with pytest.raises(UsageError, match="cannot make a temporary folder in .*gone") as caught:
+        TempFolder("dlgrade-submission-", dir=missing)
+    assert not isinstance(caught.value, SubmissionError)  # the grader's problem: no grade, never a zero
