@@ -15,7 +15,16 @@ from pathlib import Path
 
 import click
 
-from grader.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PASSED, GraderError, UsageError
+from grader.errors import (
+    DISK_FULL,
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_PASSED,
+    EXIT_USAGE,
+    GraderError,
+    UsageError,
+)
 from grader.lazy import OnFirstUse
 from grader.report import formats, render
 from grader.report.sanitize import visible
@@ -128,6 +137,11 @@ class _Group(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own: usage errors and exits, which it reports itself
         except Exception as exc:  # noqa: BLE001 - a bug in dlgrade: exit 3, never the 1 that means "checks failed"
+            if isinstance(exc, OSError) and exc.errno in DISK_FULL:  # the machine's state, not a bug
+                where = f" ({visible(str(exc.filename), keep_newlines=False)})" if exc.filename else ""
+                click.echo(f"dlgrade: a disk is full or read-only{where}: {exc.strerror}. Free some space, or set "
+                           f"TMPDIR to a writable folder that has room, and run the command again.", err=True)
+                sys.exit(EXIT_USAGE)
             what = visible(f"{type(exc).__name__}: {exc}", keep_newlines=False)[:300]
             click.echo(f"dlgrade: internal grader error: {what}. This is not a problem with the submission; "
                        f"please report it to the course staff ({_save_traceback()}).", err=True)

@@ -8,11 +8,15 @@ student as their zero.
 
 from __future__ import annotations
 
+import errno
+
 EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = {"SIGINT": 130, "SIGTERM": 143}  # 128 + the signal number, as shells report it
+# What writing to a full or read-only disk raises: the machine's state, never the submission's fault.
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
 
 class GraderError(Exception):

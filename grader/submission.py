@@ -24,13 +24,11 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from grader.errors import SubmissionError, UsageError
+from grader.errors import DISK_FULL, SubmissionError, UsageError
 from grader.notebook import notebook_module
 
 ANSWERS_FILE = "answers.toml"
 MAX_FILE_BYTES = 5 * 1024 * 1024
-# Errors that only writing the staging copy can raise: the grader's disk is full or read-only.
-STAGING_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 MAX_ARCHIVE_BYTES = 50 * 1024 * 1024
 MAX_ARCHIVE_ENTRIES = 2000
 MAX_CENTRAL_DIRECTORY_BYTES = 2 * 1024 * 1024
@@ -298,7 +296,7 @@ def load_submission(path: str | Path, expected: tuple[str, ...], staging: Path,
     except RecursionError:
         raise SubmissionError(f"{path} is nested too deeply to be read") from None
     except OSError as exc:
-        if exc.errno in STAGING_FAILURES:  # the grader's own disk, not the student's files: no grade, not a zero
+        if exc.errno in DISK_FULL:  # the grader's own disk, not the student's files: no grade, not a zero
             raise UsageError(f"the submission cannot be copied into {staging.parent} ({exc.strerror}): free some "
                              f"space there, or set TMPDIR to a folder that has room") from None
         raise SubmissionError(f"{path} cannot be read ({exc.strerror or exc})") from None

@@ -163,3 +163,19 @@ def test_a_closed_pipe_ends_a_rich_report_the_same_way():
     process.stdout.close()  # the reader leaves before anything is written
     stderr = process.stderr.read()
     assert process.wait(timeout=60) == 141 and stderr == "", stderr
+
+
+def test_a_full_disk_anywhere_is_a_plain_sentence_and_exit_two(monkeypatch):
+    """Unpacking a class's zip into a full TMPDIR, say: the machine's state, not a bug (3) and not a grade (1)."""
+    import errno
+
+    from grader import api
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "/tmp/dlgrade-class-x/download/a/mlp.py")
+
+    monkeypatch.setattr(api, "check", full)
+    result = CliRunner().invoke(main, ["check", "a1", str(REFERENCE)])
+    assert result.exit_code == 2, result.output
+    assert "a disk is full or read-only (/tmp/dlgrade-class-x/download/a/mlp.py): No space left" in result.output
+    assert "Traceback" not in result.output
