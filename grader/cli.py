@@ -1,8 +1,9 @@
 """The ``dlgrade`` command: parse, one ``grader.api`` call, render, exit code.
 
-Exit codes: 0 every check passed, 1 some check did not, 2 usage error,
-3 the grader itself failed (never the student's zero), 130 / 143 ``check`` was
-stopped by SIGINT / SIGTERM (the report of what finished is still written).
+Exit codes: 0 every check passed, 1 some check did not, 2 usage error (a full
+disk included), 3 the grader itself failed (never the student's zero), 130 / 143
+``check`` was stopped by SIGINT / SIGTERM (the report of what finished is still
+written), 141 the reader of the output went away.
 """
 
 from __future__ import annotations
