@@ -70,7 +70,9 @@ def test_a_worker_with_several_threads_grades_like_check_alone(tmp_path, zygote)
         with distributed.Client(address, timeout="60s") as client:
             deadline = time.monotonic() + 60
             while not client.scheduler_info()["workers"] and time.monotonic() < deadline:
+                assert worker.poll() is None, "the dask worker command ended"
                 time.sleep(0.2)
+            assert client.scheduler_info()["workers"], "no worker joined the scheduler within 60 s"
         root = tmp_path / "class"
         made = make_class(root, 6)
         on_dask = grade_class("a1", root, gradebook=tmp_path / "dask.sqlite", tasks=TASKS, seed=11,
