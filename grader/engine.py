@@ -34,12 +34,12 @@ from grader.assignment import ALWAYS_FORBIDDEN, Assignment, Check, CheckContext,
 from grader.checks.imports import forbidden_imports
 from grader.errors import GraderError, InternalError, UsageError
 from grader.notebook import locate
-from grader.result import CheckResult, Report
+from grader.result import OUTPUT_CUT_LINE, CheckResult, Report
 from grader.runner import wire
 from grader.runner.groups import SharedProcess
 from grader.runner.hosts import HostPool
 from grader.runner.remote import LoadError, MissingName, Student, StudentCodeError
-from grader.runner.sandbox import OUTPUT_CUT, CallTimeout, Limits, WorkerDied, Zygote
+from grader.runner.sandbox import CallTimeout, Limits, WorkerDied, Zygote
 from grader.submission import Submission
 
 PROBE_WALL_S = 10.0
@@ -320,7 +320,8 @@ def _kept(output: str) -> str:
     sandbox's "output truncated" line when anything was dropped (so that no report counts what it never saw)."""
     if len(output) <= OUTPUT_IN_RESULT:
         return output
-    return output[:OUTPUT_IN_RESULT - len(OUTPUT_CUT)].rsplit("\n", 1)[0] + OUTPUT_CUT
+    cut = "\n" + OUTPUT_CUT_LINE
+    return output[:OUTPUT_IN_RESULT - len(cut)].rsplit("\n", 1)[0] + cut
 
 
 def failed_components(assignment: Assignment, check: Check, done: dict[str, CheckResult]) -> tuple[str, ...]:

@@ -12,6 +12,8 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 STATUSES = ("passed", "failed", "error", "timeout", "skipped", "undecided", "not_run", "hidden")
+# The last line of a check's ``output`` when the rest of what the student printed was dropped.
+OUTPUT_CUT_LINE = "[... output truncated]"
 UNSCORED = ("skipped", "hidden")  # not counted in max_score: not run, or graded only by the staff's build
 
 

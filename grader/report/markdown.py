@@ -8,7 +8,7 @@ code spans and fenced blocks carry it, table cells escape ``|``.
 from __future__ import annotations
 
 from grader.report import register_format
-from grader.result import Report
+from grader.result import OUTPUT_CUT_LINE, Report
 
 try:  # added by the report-sanitizing work; the fallback below keeps this module independent of it
     from grader.report.sanitize import visible
@@ -34,9 +34,6 @@ def status_text(check) -> str:
 
 def problems(report: Report) -> list:
     return [c for c in report.checks if c.status not in ("passed", "skipped")]
-
-
-OUTPUT_CUT_LINE = "[... output truncated]"  # the sandbox's last line when it kept only the first KiB
 
 
 def printed_lines(output: str) -> tuple[list[str], int]:

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from grader.report import register_format
-from grader.report.markdown import OUTPUT_CUT_LINE, more_printed
+from grader.report.markdown import more_printed, printed_lines
 from grader.report.sanitize import visible
 from grader.result import UNSCORED, Report
 
@@ -75,11 +75,9 @@ def print_report(report: Report, console: Console) -> None:
             console.print(f"  [cyan]hint:[/] {_block(check.hint)}")
         _print_root_cause(report, check, console)
         if check.output.strip():
-            lines = check.output.strip().splitlines()
-            if lines and lines[-1] == OUTPUT_CUT_LINE:
-                lines.pop()
-            shown = "\n    ".join(_text(line[:200]) for line in lines[:5])
-            tail = more_printed(check.output, max(len(lines) - 5, 0))
+            lines, more = printed_lines(check.output)
+            shown = "\n    ".join(_text(line) for line in lines)
+            tail = more_printed(check.output, more)
             more = f"\n    [dim]{tail.strip()}[/]" if tail else ""
             console.print(f"  [dim]your code printed:[/]\n    {shown}{more}")
     if not_run:

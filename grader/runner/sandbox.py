@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.lazy import OnFirstUse
+from grader.result import OUTPUT_CUT_LINE
 from grader.runner.isolation import cgroups
 from grader.runner.isolation.filesystem import remove_tree
 from grader.tempfolders import TempFolder
@@ -39,7 +40,6 @@ WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 # Folders a session must not read: the reference solutions (hidden when the OS allows).
 HIDDEN_FOLDERS = (Path(__file__).resolve().parents[2] / "reference",)
 STDOUT_KEEP_BYTES = 8192
-OUTPUT_CUT = "\n[... output truncated]"  # ends what a student printed when the rest was dropped
 
 
 @dataclass(frozen=True)
@@ -378,7 +378,7 @@ class Session:
             return ""
         text = data[:STDOUT_KEEP_BYTES].decode("utf-8", errors="replace")
         text = text.replace(f"{self.home}/scratch/", "").replace("/scratch/", "")
-        return text + (OUTPUT_CUT if len(data) > STDOUT_KEEP_BYTES else "")
+        return text + ("\n" + OUTPUT_CUT_LINE if len(data) > STDOUT_KEEP_BYTES else "")
 
     def kill(self) -> None:
         """Kill the student process: PID 1 of its namespace, so the kernel kills all it started
