@@ -48,9 +48,10 @@ from isolation.level import isolation_level  # noqa: E402
 # ------------------------------------------------------------------- zygote
 
 
-def zygote_main(control_fd: int, home: str, listener: socket.socket | None = None) -> None:
+def zygote_main(control_fd: int, listener: socket.socket | None = None) -> None:
     """Serve spawn requests from the parent until it closes the control socket (or dies), then end
-    every session it started and remove its folder and cgroups: even a SIGKILLed parent leaves nothing.
+    every session it started and remove their cgroups (the caller then removes the folder): even a SIGKILLed
+    parent leaves nothing.
 
     With a ``listener``, also serve other processes of the same user that connect to its Unix socket
     (``dlgrade grade``'s workers share one zygote): each connection's sessions end when it closes."""
@@ -63,7 +64,7 @@ def zygote_main(control_fd: int, home: str, listener: socket.socket | None = Non
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    try:  # from here on, however it ends (the parent gone mid-start-up included), the folder goes
+    try:  # however it ends, every session it started ends with it (the folder goes in the caller's ``finally``)
         plan = filesystem.plan()
         program = seccomp.compile_filter()
         hello = {"ready": True, "pid": os.getpid(), "seccomp": program is not None}
@@ -118,8 +119,6 @@ def zygote_main(control_fd: int, home: str, listener: socket.socket | None = Non
             _signal(pid, signal.SIGTERM)  # each session parent kills its student, removes its cgroup
         _reap(sessions, block=True)
         cgroups.remove_leftovers(prefix)
-        if os.path.basename(home).startswith("dlgrade-"):
-            filesystem.remove_tree(home)
 
 
 def _accept(listener: socket.socket, selector, clients: dict, hello: dict) -> None:
@@ -702,9 +701,9 @@ if __name__ == "__main__":
         if "torch" in sys.modules:  # load the lazy meta-device kernels once, not in every session (about 2 s)
             torch = sys.modules["torch"]
             torch.nn.functional.conv2d(torch.empty(1, 3, 8, 8, device="meta"), torch.empty(2, 3, 3, 3, device="meta"))
-        zygote_main(int(sys.argv[1]), home, shared)
+        zygote_main(int(sys.argv[1]), shared)
     finally:
-        if os.path.basename(home).startswith("dlgrade-"):  # gone already unless start-up was cut short
+        if os.path.basename(home).startswith("dlgrade-"):  # after the sessions in it have ended (zygote_main)
             filesystem.remove_tree(home)
         # Skip the interpreter's own teardown (about 40 ms with NumPy loaded), which the parent would
         # otherwise wait for at the end of every run.
