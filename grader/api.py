@@ -108,7 +108,9 @@ def _grade(assignment: Assignment, path: str | Path, *, tasks, zygote, staging_d
     validate_tasks(assignment, tasks)
     staging = tempfolders.TempFolder("dlgrade-submission-", dir=staging_dir)
     try:
-        submission = load_submission(path, assignment.files, staging.path, assignment.notebook_statements)
+        # A notebook's imports of forbidden modules stay, so that the import is reported as the violation it is.
+        submission = load_submission(path, assignment.files, staging.path, assignment.notebook_statements,
+                                     assignment.importable + assignment.forbidden_imports)
         from grader import engine  # NumPy and the sandbox's wire format: imported when there is something to grade
 
         return engine.grade(assignment, submission, tasks=tasks, zygote=zygote, **options)

@@ -113,6 +113,9 @@ class Assignment:
     template: Path | None = None
     # What a notebook submission runs: "definitions" (imports, functions, classes, constants) or "all".
     notebook_statements: str = "definitions"
+    # Packages a submission may import beyond the standard library (top-level names). Empty: the preloaded
+    # ones. A notebook's import of anything else (matplotlib, tqdm...) is left out with a note.
+    packages: tuple[str, ...] = ()
     # Whether checks may run side by side. False where the parent's own part of a check uses process-wide
     # state (a4: torch's global random generator and thread pool), so two checks would disturb each other.
     parallel_checks: bool = True
@@ -136,6 +139,12 @@ class Assignment:
         own = {name[:-3] for name in self.files if name.endswith(".py")}
         names = dict.fromkeys((*self.forbidden_imports, *ALWAYS_FORBIDDEN))
         self.forbidden_imports = tuple(n for n in names if n not in own)
+
+    @property
+    def importable(self) -> tuple[str, ...]:
+        """Top-level modules a submission can import besides the standard library: packages and its own files."""
+        own = [name[:-3] for name in self.files if name.endswith(".py")]
+        return tuple(dict.fromkeys([*(p.split(".")[0] for p in (self.packages or self.preload)), *own]))
 
     def check(self, task: str, name: str, points: float, files: tuple[str, ...] | None = None,
               wall_s: float | None = None, depends_on: tuple[str, ...] = (), exclusive: bool = False,

@@ -12,6 +12,11 @@ run before every check:
   assignments that a kept function or class refers to by name. Training runs,
   plots and prints stay out (with a note naming their cells) unless the
   assignment asks for every statement (``notebook_statements="all"``);
+- an import of a package the grader does not provide to submissions (matplotlib,
+  seaborn, tqdm, pandas... anything outside the standard library and the
+  assignment's ``importable`` packages) is left out with a note, so a notebook
+  that plots in a later cell still grades; where a kept definition uses the
+  name it binds, the note names the package, the definition and both cells;
 - every line of the generated module remembers its cell and line, so that a
   student's error is reported as "cell 4, line 2", not as a line of a file the
   student never wrote.
@@ -25,7 +30,9 @@ from __future__ import annotations
 
 import ast
 import json
+import sys
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,8 +140,61 @@ def _keep(statements: list[tuple[int, ast.stmt]], everything: bool) -> tuple[set
     return keep, dropped
 
 
-def notebook_module(path: Path, statements: str = "definitions") -> NotebookModule:
-    """Read the notebook at ``path`` and build the module its code cells define."""
+def _import_tops(statement: ast.stmt) -> list[tuple[str, str]]:
+    """(top-level package, name bound) for each name an import statement binds; [] for other statements."""
+    if isinstance(statement, ast.Import):
+        return [(a.name.split(".")[0], (a.asname or a.name).split(".")[0]) for a in statement.names]
+    if isinstance(statement, ast.ImportFrom) and statement.level == 0 and statement.module:
+        return [(statement.module.split(".")[0], a.asname or a.name) for a in statement.names]
+    return []
+
+
+def _unavailable_imports(body: list[tuple[int, ast.stmt, list[str]]], keep: set[int], importable: Collection[str],
+                         notes: list[str]) -> set[int]:
+    """Indexes of kept import statements whose packages the sandbox does not provide: to be left out, with notes.
+
+    Available are the standard library, ``importable`` (the assignment's packages and the submission's own
+    modules). An import that binds several names is left out whole when any of its packages is missing.
+    """
+    available = set(sys.stdlib_module_names) | set(importable) | {"__future__"}
+    missing: dict[int, list[tuple[str, str]]] = {}
+    for index in keep:
+        tops = _import_tops(body[index][1])
+        if any(top not in available for top, _ in tops):
+            missing[index] = tops
+    if not missing:
+        return set()
+    users: dict[str, list[tuple[str, int]]] = {}  # bound name -> (definition, cell) of kept statements using it
+    for index in keep - missing.keys():
+        cell, statement, _ = body[index]
+        label = getattr(statement, "name", None) or f"the statement at cell {cell}, line {statement.lineno}"
+        for name in _names_loaded(statement):
+            users.setdefault(name, []).append((label, cell))
+    for index, tops in sorted(missing.items()):
+        cell, statement, _ = body[index]
+        packages = sorted({top for top, _ in tops if top not in available})
+        package_text = " and ".join(packages)
+        where = f"cell {cell}"
+        uses = [(name, label, user_cell) for _, name in tops for label, user_cell in users.get(name, [])]
+        if uses:
+            name, label, user_cell = uses[0]
+            notes.append(f"{where}: the grader does not provide {package_text}, so its import was left out; but "
+                         f"`{label}` (cell {user_cell}) uses `{name}` from it and fails when a check calls it: keep "
+                         f"{package_text} out of the graded code (plots and progress bars belong in cells the "
+                         "grader does not run)")
+        else:
+            notes.append(f"{where}: the grader does not provide {package_text} and no graded code uses it, so its "
+                         "import was left out")
+    return set(missing)
+
+
+def notebook_module(path: Path, statements: str = "definitions",
+                    importable: Collection[str] | None = None) -> NotebookModule:
+    """Read the notebook at ``path`` and build the module its code cells define.
+
+    ``importable``: the top-level packages a submission may import beyond the standard library (the
+    assignment's); imports of anything else are left out as the module docstring says. None keeps every import.
+    """
     from grader.submission import read_regular  # (submission.py imports this module)
 
     notebook = _parse(path, read_regular(path, path.name, MAX_NOTEBOOK_BYTES))
@@ -163,6 +223,8 @@ def notebook_module(path: Path, statements: str = "definitions") -> NotebookModu
     if code_cells == 0:
         raise SubmissionError(f"{path.name} has no code cells.")
     keep, dropped = _keep([(c, s) for c, s, _ in body], statements == "all")
+    if importable is not None:
+        keep -= _unavailable_imports(body, keep, importable, notes)
     left_out = sorted({body[i][0] for i in dropped})
     if left_out:
         notes.append("not run by the grader (only imports, functions, classes and constants are): statements in "

@@ -259,14 +259,16 @@ def _from_zip(path: Path, expected: tuple[str, ...], staging: Path) -> tuple[dic
 
 
 def load_submission(path: str | Path, expected: tuple[str, ...], staging: Path,
-                    notebook_statements: str = "definitions") -> Submission:
+                    notebook_statements: str = "definitions", importable: tuple[str, ...] | None = None
+                    ) -> Submission:
     """Stage the submission at ``path``; raise ``SubmissionError`` if it cannot be read at all.
 
     ``path`` itself (chosen by whoever runs the grader) may be a link; what it
     names must be a folder or a regular file. Everything inside is read as
     described in the module docstring. ``path`` may also be one of the expected
     files (``mlp.py``): its folder is graded. ``notebook_statements`` is
-    ``"definitions"`` (a notebook's training runs and prints are left out) or ``"all"``.
+    ``"definitions"`` (a notebook's training runs and prints are left out) or ``"all"``; ``importable``
+    the packages a notebook may import (others are left out with a note; None keeps every import).
     """
     path = Path(path)
     try:
@@ -290,7 +292,7 @@ def load_submission(path: str | Path, expected: tuple[str, ...], staging: Path,
         elif path.suffix == ".zip":
             files, notes = _from_zip(path, expected, staging)
         elif path.suffix == ".ipynb":
-            files, notes, origins = _from_notebook(path, expected, staging, notebook_statements)
+            files, notes, origins = _from_notebook(path, expected, staging, notebook_statements, importable)
         else:
             raise SubmissionError(f"{path} is not a folder, a .zip or an .ipynb notebook")
     except RecursionError:
@@ -304,9 +306,10 @@ def load_submission(path: str | Path, expected: tuple[str, ...], staging: Path,
                       seen=_names_seen(path))
 
 
-def _from_notebook(path: Path, expected: tuple[str, ...], staging: Path, statements: str
+def _from_notebook(path: Path, expected: tuple[str, ...], staging: Path, statements: str,
+                   importable: tuple[str, ...] | None = None
                    ) -> tuple[dict[str, Path], list[str], dict[str, tuple[str, ...]]]:
-    module = notebook_module(path, statements)
+    module = notebook_module(path, statements, importable)
     code = module.code.encode()
     files = {name: _stage(code, name, staging) for name in expected if name.endswith(".py")}
     notes = [f"the notebook's code cells were graded as {', '.join(sorted(files))}", *module.notes]

@@ -127,3 +127,42 @@ def test_api_check_accepts_a_notebook(tmp_path, zygote):
     path = write(tmp_path, [new_code_cell("x = 1")])
     report = api.check("a1", path, tasks=["1.3"], seed=1, zygote=zygote)
     assert report.score == 0
+
+
+def test_a_plotting_notebook_gets_full_marks(tmp_path, grade):
+    """A correct notebook whose first cell imports matplotlib (absent from the sandbox) and plots later."""
+    path = write(tmp_path, [
+        new_code_cell("import numpy as np\nimport matplotlib.pyplot as plt\nfrom tqdm import tqdm"),
+        new_code_cell(REFERENCE_A1.replace("from __future__ import annotations\n", "")),
+        new_code_cell("plt.plot([1, 2, 3])\nplt.show()"),
+    ])
+    report = grade("a1", path, tasks=["1.1", "1.3"])
+    assert report.score == report.max_score > 0
+    notes = " ".join(report.diagnostics["submission_notes"])
+    assert "does not provide matplotlib" in notes and "does not provide tqdm" in notes
+
+
+def test_a_graded_function_that_plots_is_named_with_its_package_and_cells(tmp_path):
+    path = write(tmp_path, [
+        new_code_cell("import numpy as np\nimport pandas as pd"),
+        new_code_cell("def summary(x):\n    return pd.Series(x).mean()"),
+    ])
+    module = notebook_module(path, importable=("numpy", "mlp"))
+    assert "import pandas" not in module.code and "import numpy as np" in module.code
+    note = next(n for n in module.notes if "pandas" in n)
+    assert note.startswith("cell 1:") and "`summary` (cell 2) uses `pd`" in note
+
+
+def test_imports_are_kept_without_an_importable_list_and_for_the_assignment_packages(tmp_path):
+    path = write(tmp_path, [new_code_cell("import os\nimport numpy as np\nfrom scipy import signal\nimport mlp")])
+    assert "from scipy import signal" in notebook_module(path).code
+    module = notebook_module(path, importable=("numpy", "scipy", "mlp"))
+    assert all(line in module.code for line in ("import os", "import numpy as np", "from scipy import signal"))
+    assert not module.notes
+
+
+def test_a_forbidden_import_in_a_notebook_is_still_reported(tmp_path, grade):
+    path = write(tmp_path, [new_code_cell(REFERENCE_A1.replace("from __future__ import annotations\n", "")),
+                            new_code_cell("import torch")])
+    report = grade("a1", path, tasks=["1.3"])
+    assert report.score == 0 and "torch" in " ".join(c.message for c in report.checks)
