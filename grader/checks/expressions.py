@@ -36,6 +36,8 @@ FUNCTIONS = {
     "log": np.log,
     "sqrt": np.sqrt,
     "tanh": np.tanh,
+    "cosh": np.cosh,
+    "sinh": np.sinh,
     "abs": np.abs,
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
     "ones_like": np.ones_like,
@@ -47,7 +49,7 @@ BINARY_FUNCTIONS = {"dot": "@", "matmul": "@", "divide": "/", "true_divide": "/"
 UNARY_FUNCTIONS = {"square", "negative", "transpose", "positive"}
 NOT_IN_LANGUAGE = {
     "maximum": "answers have no comparisons, so np.maximum and np.where cannot be written; "
-               "use the questions' fprime(X) or the functions exp, log, sqrt, tanh, abs, sigmoid",
+               "use the questions' fprime(X) or the functions exp, log, sqrt, tanh, cosh, sinh, abs, sigmoid",
     "minimum": "answers have no comparisons, so np.minimum cannot be written",
     "where": "answers have no comparisons, so np.where cannot be written; use fprime(X) where the question offers it",
 }
@@ -96,7 +98,7 @@ def parse(text: str, symbols: Mapping[str, object], functions: tuple[str, ...] =
         from grader.checks.latex import latex_to_python
 
         try:
-            text = latex_to_python(text.strip("$"))
+            text = latex_to_python(text.strip("$"), tuple(functions))
         except RecursionError:
             raise ExpressionError("the LaTeX is nested too deeply") from None
     if not text:
@@ -109,7 +111,7 @@ def parse(text: str, symbols: Mapping[str, object], functions: tuple[str, ...] =
         raise ExpressionError("the expression is nested too deeply") from None
     if sum(1 for _ in ast.walk(tree)) > 3 * MAX_NODES:  # iterative: counts before any recursion
         raise ExpressionError(f"the expression has more than {MAX_NODES} parts")
-    builder = _Builder(set(symbols) | {ONES}, set(functions) | set(FUNCTIONS))
+    builder = _Builder(set(symbols) | {ONES}, set(functions) | set(FUNCTIONS), latex)
     try:
         node = builder.build(tree.body, 0)
     except RecursionError:
@@ -139,9 +141,23 @@ def _number(value) -> Fraction:
     return Fraction(repr(value))
 
 
+INDEX_LETTERS = set("ijklmn")
+
+
 class _Builder:
-    def __init__(self, symbols: set[str], functions: set[str]):
-        self.symbols, self.functions, self.count = symbols, functions, 0
+    def __init__(self, symbols: set[str], functions: set[str], latex: bool = False):
+        self.symbols, self.functions, self.count, self.latex = symbols, functions, 0, latex
+
+    def _indexed(self, name: str) -> Node:
+        """``G_ij`` (LaTeX ``G_{ij}``): in index notation the element of G, so G itself, element-wise."""
+        base, _, index = name.partition("_")
+        if base in self.symbols and index and set(index.replace(",", "")) <= INDEX_LETTERS:
+            if self.latex:
+                return Node("sym", base)
+            raise ExpressionError(f"{name!r} looks like an element of {base}: write {base} itself (answers are "
+                                  f"element-wise; sum over an index with np.sum({base}, axis=...), or in LaTeX "
+                                  f"$\\sum_j {base}_{{{index}}}$)")
+        raise KeyError(name)
 
     def build(self, node: ast.AST, depth: int) -> Node:
         self.count += 1
@@ -155,6 +171,10 @@ class _Builder:
         if isinstance(node, ast.Name):
             if node.id in self.symbols:
                 return Node("sym", node.id)
+            try:
+                return self._indexed(node.id)
+            except KeyError:
+                pass
             allowed = ", ".join(sorted(self.symbols - {ONES}))
             if node.id in ("np", "numpy"):
                 raise ExpressionError(f"{node.id} alone is not a value; use it as in np.sum(G, axis=0)")
@@ -380,6 +400,7 @@ class Precise:
         self._convert = wrap(ctx.mpf)
         exp = wrap(ctx.exp)
         self.functions = {"exp": exp, "log": wrap(ctx.log), "sqrt": wrap(ctx.sqrt), "tanh": wrap(ctx.tanh),
+                          "cosh": wrap(ctx.cosh), "sinh": wrap(ctx.sinh),
                           "abs": np.abs, "sigmoid": lambda x: one / (one + exp(-x)),
                           "ones_like": lambda x: np.full(np.shape(x), one, dtype=object) if np.ndim(x) else one}
 
@@ -477,6 +498,7 @@ def to_sympy(node: Node, symbols: Mapping[str, object], functions: Mapping[str, 
         return -args[0]
     if kind == "call":
         builtin = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "tanh": sympy.tanh, "abs": sympy.Abs,
+                   "cosh": sympy.cosh, "sinh": sympy.sinh,
                    "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)), "ones_like": lambda x: sympy.Integer(1)}
         return {**builtin, **functions}[node.value](args[0])
     if kind != "bin" or node.value in ("@", "outer"):

