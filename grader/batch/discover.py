@@ -25,11 +25,12 @@ import shutil
 import stat
 import zipfile
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from grader.batch import yamlish
 from grader.errors import UsageError
+from grader.text import from_os
 
 MAX_ARCHIVE_BYTES = 2 << 30
 MAX_ARCHIVE_ENTRIES = 100_000
@@ -64,7 +65,10 @@ def _unwrap(path: Path, expected: tuple[str, ...]) -> Path:
     """A student folder that holds only one zip or notebook (and none of the expected files) is that file."""
     if not path.is_dir() or path.is_symlink():
         return path
-    inside = _visible(path)
+    try:
+        inside = _visible(path)
+    except OSError:  # unreadable: this student's folder as it is, and grading it says why
+        return path
     if any(p.name in expected for p in inside):
         return path
     candidates = [p for p in inside if p.is_file() and not p.is_symlink() and p.suffix.lower() in SUBMISSION_SUFFIXES]
@@ -178,11 +182,15 @@ def discover(root: Path, staging: Path, expected: tuple[str, ...]) -> list[Entry
         entries = _repositories(root)
     else:
         entries = _plain(root, expected)
+    # Ids, names and notes come from file names (not always UTF-8: a Windows zip) and LMS files: made encodable here,
+    # once, so that a gradebook row, a summary line or an export never meets a lone surrogate. Paths stay as they are.
+    entries = [replace(e, student=from_os(e.student), name=from_os(e.name), notes=tuple(from_os(n) for n in e.notes))
+               for e in entries]
     seen: dict[str, Entry] = {}
     for entry in entries:
         if entry.student in seen:
-            raise UsageError(f"two submissions for student {entry.student}: {seen[entry.student].path.name} and "
-                             f"{entry.path.name}; keep one and rerun")
+            raise UsageError(f"two submissions for student {entry.student}: {from_os(seen[entry.student].path.name)} "
+                             f"and {from_os(entry.path.name)}; keep one and rerun")
         seen[entry.student] = entry
     return sorted(entries, key=lambda e: e.student)
 
@@ -200,7 +208,7 @@ def submission_hash(path: Path) -> str:
             continue
         if not stat.S_ISREG(info.st_mode):
             continue
-        digest.update(str(item.relative_to(path) if item != path else item.name).encode() + b"\0")
+        digest.update(os.fsencode(item.relative_to(path) if item != path else item.name) + b"\0")  # any name's bytes
         with open(item, "rb") as f:
             data = f.read(max(budget, 0))
         budget -= len(data)

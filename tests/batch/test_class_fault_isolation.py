@@ -1,0 +1,195 @@
+"""One student's hostile input never stops or changes another's grade in `dlgrade grade` (issue 21, point 1).
+
+Each hostile student below carries one input of a different kind: a lone surrogate in an exception message, one
+printed, a folder name and a file name that are not UTF-8 (what `unzip` makes of a Windows zip), a zip that is
+not a zip, and a crash of the grader's own code for one student (injected while hashing, and while saving).
+Every other student must get exactly what `dlgrade check` gives them alone; the hostile ones are graded where
+their input is only text to escape, and "not graded: <one sentence>" where the grader failed them; a rerun
+grades the rest without losing or doubling a grade.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader import api
+from grader.batch import api as batch_api
+from grader.batch import worker
+from grader.batch.api import export_grades, grade_class
+from grader.batch.gradebook import Gradebook
+from grader.cli import main
+from grader.errors import SubmissionError
+from tests.batch.conftest import ROOT, TASKS
+from tests.conftest import REFERENCE_A1, with_prelude
+
+SEED, SCALE = 7, 0.3
+BUGGY = (ROOT / "examples" / "a1" / "dw_divided_by_in_features" / "mlp.py").read_text()
+LONE = "\ud800"
+JORG = os.fsdecode(b"j\xf6rg")  # a Latin-1 folder name, as Python holds it (surrogateescape)
+CRASH_FILE = re.compile(r"the details are in (\S+\.txt)")
+
+
+def _folder(root: Path, name: str, source: str) -> Path:
+    path = root / name
+    path.mkdir()
+    (path / "mlp.py").write_text(source)
+    return path
+
+
+def hostile_class(root: Path) -> dict[str, Path]:
+    """{student id the gradebook will hold: path} for a class with one hostile input per hostile student."""
+    root.mkdir()
+    made = {"ann": _folder(root, "ann", REFERENCE_A1), "bob": _folder(root, "bob", BUGGY)}
+    with zipfile.ZipFile(root / "cat.zip", "w") as z:
+        z.writestr("cat/mlp.py", REFERENCE_A1)
+    made["cat"] = root / "cat.zip"
+    # An exception message and printed output holding a lone surrogate: only text to escape, graded as usual.
+    made["raiser"] = _folder(root, "raiser", with_prelude("raise ValueError('bad \\ud800 here')\n"))
+    made["printer"] = _folder(root, "printer", with_prelude(
+        "import sys\nsys.stdout.reconfigure(errors='surrogatepass')\n"
+        "print('out \\ud800 put')\nsys.stdout.flush()\nsys.stdout.buffer.write(b'raw \\xff\\xfe\\n')\n"))
+    made["j\\xf6rg"] = _folder(root, JORG, REFERENCE_A1)  # its id: the name, the byte written out visibly
+    made["latin"] = _folder(root, "latin", REFERENCE_A1)
+    with open(os.fsencode(made["latin"]) + b"/caf\xe9 notes.py", "wb") as f:  # a file name that is not UTF-8
+        f.write(b"notes = 1\n")
+    (root / "broken.zip").write_bytes(b"PK\x03\x04 not a zip at all")
+    made["broken"] = root / "broken.zip"
+    made["crash_hash"] = _folder(root, "crash_hash", REFERENCE_A1)
+    made["crash_save"] = _folder(root, "crash_save", REFERENCE_A1)
+    return made
+
+
+def alone(zygote, path: Path):
+    """What `dlgrade check` gives this submission alone: its report, or None where it exits 2."""
+    try:
+        return api.check("a1", path, tasks=TASKS, seed=SEED, zygote=zygote, timeout_scale=SCALE)
+    except SubmissionError:
+        return None
+
+
+def outcome(report) -> list[tuple[str, str, float]]:
+    return [(c.id, c.status, c.score) for c in report.checks]
+
+
+def _no_lone_surrogate(value) -> None:
+    json.dumps(value, ensure_ascii=False).encode("utf-8")  # raises on a lone surrogate anywhere inside
+
+
+@pytest.fixture
+def injected_crashes(monkeypatch):
+    """A bug of the grader's own for one student each: while hashing crash_hash, while saving crash_save."""
+    real_hash, real_record = batch_api.submission_hash, Gradebook.record
+
+    def hash_or_crash(path):
+        if Path(path).name == "crash_hash":
+            raise RuntimeError("injected: hashing crashed")
+        return real_hash(path)
+
+    def record_or_crash(self, run_id, student, *args, **kwargs):
+        if student == "crash_save":
+            raise KeyError("injected: saving crashed")
+        return real_record(self, run_id, student, *args, **kwargs)
+
+    monkeypatch.setattr(batch_api, "submission_hash", hash_or_crash)
+    monkeypatch.setattr(Gradebook, "record", record_or_crash)
+
+
+def test_each_hostile_student_is_theirs_alone_and_a_rerun_completes_the_class(tmp_path, zygote, injected_crashes,
+                                                                              monkeypatch):
+    made = hostile_class(tmp_path / "class")
+    book = tmp_path / "gb.sqlite"
+    crash_files: list[str] = []
+    try:
+        run = CliRunner().invoke(main, ["grade", "a1", str(tmp_path / "class"), "--gradebook", str(book), "--jobs",
+                                        "2", "--seed", str(SEED), "--timeout-scale", str(SCALE),
+                                        *[arg for t in TASKS for arg in ("--task", t)]])
+        crash_files = CRASH_FILE.findall(run.output)
+        # Not graded is exit 1 (as any student's failure), never 3; the summary names each, in one sentence.
+        assert run.exit_code == 1, run.output
+        assert "8 graded, 0 already graded, 2 not graded" in run.output, run.output
+        lines = {line.split(":", 1)[0]: line for line in run.output.splitlines() if line.startswith("not graded ")}
+        assert set(lines) == {"not graded crash_hash", "not graded crash_save"}, run.output
+        assert "the grader crashed while reading the submission's files (RuntimeError: injected: hashing crashed)" \
+            in lines["not graded crash_hash"]
+        assert "while saving the grade (KeyError" in lines["not graded crash_save"]
+        assert len(crash_files) == 2  # each crash's traceback saved for the staff, as for a crash of the command
+        for path, gist in zip(sorted(crash_files, key=lambda p: p not in lines["not graded crash_hash"]),
+                              ("injected: hashing crashed", "injected: saving crashed")):
+            assert "Traceback" in Path(path).read_text() and gist in Path(path).read_text()
+
+        with Gradebook(book, create=False) as gb:
+            latest = {g.student: g.report for g in gb.latest("a1")}
+            not_graded = gb.not_graded("a1")
+        assert set(latest) == set(made) - {"crash_hash", "crash_save"}
+        assert set(not_graded) == {"crash_hash", "crash_save"}
+        assert not_graded["crash_hash"]["failure"] in lines["not graded crash_hash"]
+        for student, path in made.items():  # every other student exactly as `dlgrade check` grades them alone
+            if student in not_graded:
+                continue
+            single, batch = alone(zygote, path), latest[student]
+            _no_lone_surrogate(batch.to_dict())
+            if single is None:  # check refuses it (exit 2): in a class, a zero with the reason
+                assert student == "broken" and batch.score == 0
+                assert all("could not be read" in c.message for c in batch.checks if c.status != "skipped")
+                continue
+            assert outcome(batch) == outcome(single), student
+        full = latest["ann"].score
+        assert latest["j\\xf6rg"].score == latest["latin"].score == latest["printer"].score == full > 0
+        assert latest["raiser"].score == 0 and latest["bob"].score < full
+        raised = [c.message for c in latest["raiser"].checks if c.status == "error"]
+        assert raised and all("bad \\ud800 here" in m for m in raised)  # kept, escaped visibly
+
+        out = tmp_path / "grades.csv"
+        export_grades(book, "csv", out)
+        rows = {r["student"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+        assert {s for s, r in rows.items() if r["status"] == "not graded"} == {"crash_hash", "crash_save"}
+        assert rows["crash_hash"]["total"] == ""  # no grade, not a zero
+
+        # The rerun (the bug fixed): what is graded is skipped, the two not graded are graded, nothing doubled.
+        monkeypatch.undo()
+        again = grade_class("a1", tmp_path / "class", gradebook=book, jobs=2, tasks=TASKS, timeout_scale=SCALE)
+        assert set(again.skipped) == set(latest) and set(again.graded) == {"crash_hash", "crash_save"}
+        assert not again.errors and again.seed == SEED
+        for student in again.graded:
+            assert outcome(again.graded[student]) == outcome(latest["ann"])
+        db = sqlite3.connect(book)
+        students = [s for (s,) in db.execute("SELECT student FROM submissions")]
+        assert sorted(students) == sorted(made)  # each exactly once
+        assert db.execute("SELECT COUNT(*) FROM not_graded").fetchone()[0] == 2  # the history of the first run
+        db.close()
+        export_grades(book, "csv", out)
+        assert {r["status"] for r in csv.DictReader(out.open(encoding="utf-8"))} == {"graded"}
+    finally:
+        for path in crash_files:
+            Path(path).unlink(missing_ok=True)
+
+
+def test_a_crash_in_the_worker_is_one_sentence_with_its_traceback_saved(monkeypatch):
+    def crash(*args, **kwargs):
+        raise ZeroDivisionError(f"injected {LONE}")
+
+    monkeypatch.setattr(worker.api, "check", crash)
+    monkeypatch.setattr(worker, "_zygote", lambda assignment, address=None: None)
+    out = worker.grade_one({"assignment": "a1", "student": "s1", "path": "/nowhere", "seed": 1})
+    assert set(out) == {"student", "pid", "internal_error"} and out["student"] == "s1"
+    why = out["internal_error"]
+    _no_lone_surrogate(out)
+    assert why.startswith("the grader crashed while grading this submission (ZeroDivisionError: injected \\ud800)")
+    saved = CRASH_FILE.search(why)
+    assert saved, why
+    try:
+        assert "ZeroDivisionError" in Path(saved.group(1)).read_text()
+    finally:
+        Path(saved.group(1)).unlink()
+    missing = worker.grade_one({"student": "s2"})  # even a malformed job is this student's, never the pool's
+    assert "KeyError" in missing["internal_error"] and missing["student"] == "s2"
+    Path(CRASH_FILE.search(missing["internal_error"]).group(1)).unlink()
