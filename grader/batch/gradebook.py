@@ -16,8 +16,9 @@ Tables:
                ``repositories`` row), with the reason in one sentence. No grade, not a zero: a rerun tries
                again, and a later submission row supersedes it.
 
-Schema versions (``PRAGMA user_version``): 0 is the first layout; 1 adds ``repositories``; 2 adds ``not_graded``. Opening an older
-gradebook adds what is missing and keeps every row, so old gradebooks stay readable.
+Schema versions (``PRAGMA user_version``): 0 is the first layout; 1 adds ``repositories``; 2 adds
+``not_graded``. Opening an older gradebook adds what is missing and keeps every row, so old gradebooks stay
+readable.
 
 Each student's submission row and check rows are written in one transaction,
 so a run killed at any moment (SIGINT, SIGKILL, a full disk) leaves every
