@@ -11,10 +11,12 @@ grades the rest without losing or doubling a grade.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 import re
 import sqlite3
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from grader.batch import api as batch_api
 from grader.batch import worker
 from grader.batch.api import export_grades, grade_class
 from grader.batch.gradebook import Gradebook
+from grader.batch.repositories import read_date
 from grader.cli import main
 from grader.errors import SubmissionError
 from tests.batch.conftest import ROOT, TASKS
@@ -193,3 +196,125 @@ def test_a_crash_in_the_worker_is_one_sentence_with_its_traceback_saved(monkeypa
     missing = worker.grade_one({"student": "s2"})  # even a malformed job is this student's, never the pool's
     assert "KeyError" in missing["internal_error"] and missing["student"] == "s2"
     Path(CRASH_FILE.search(missing["internal_error"]).group(1)).unlink()
+
+
+# --- a staff regrade of repositories (`dlgrade grade a1 CLONES --deadline ...`) ---------------------------------
+
+DEADLINE = dt.datetime(2026, 11, 2, 12, tzinfo=dt.UTC)
+BEFORE = str(int(dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC).timestamp())).encode()
+
+
+def _git(repo: Path, *args: str, data: bytes | None = None) -> bytes:
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
+    return subprocess.run(["git", *args], cwd=repo, input=data, capture_output=True, check=True,
+                          env=env).stdout.strip()
+
+
+def _tree(repo: Path, files: dict[bytes, str]) -> bytes:
+    listing = b"".join(b"100644 blob " + _git(repo, "hash-object", "-w", "--stdin", data=text.encode()) + b"\t"
+                       + name + b"\n" for name, text in files.items())
+    return _git(repo, "mktree", data=listing)
+
+
+def _commit(repo: Path, tree: bytes, author: bytes, committer: bytes, parent: bytes | None = None) -> bytes:
+    """A commit object written as given (``author``/``committer``: what follows the email, maybe nothing)."""
+    raw = (b"tree " + tree + b"\n" + (b"parent " + parent + b"\n" if parent else b"")
+           + b"author s <s@x> " + author + b"\ncommitter s <s@x> " + committer + b"\n\nsubmitted\n")
+    sha = _git(repo, "hash-object", "-t", "commit", "-w", "--literally", "--stdin", data=raw)
+    _git(repo, "update-ref", "refs/heads/main", sha.decode())
+    return sha
+
+
+def hostile_repositories(root: Path) -> dict[str, dict]:
+    """Clones named like GitHub Classroom's, each with one oddity of git metadata; {student: facts}."""
+    facts = {}
+
+    def repo(name: bytes) -> Path:
+        path = Path(os.fsdecode(os.fsencode(root) + b"/a1-" + name))
+        path.mkdir(parents=True)
+        _git(path, "init", "-q", "-b", "main")
+        return path
+
+    good = {b"mlp.py": REFERENCE_A1}
+    path = repo(b"good")
+    _commit(path, _tree(path, good), BEFORE + b" +0000", BEFORE + b" +0000")
+    facts["good"] = {"source": REFERENCE_A1}
+    path = repo(b"future")  # graded before the deadline, then a commit dated in the year 5138: after it
+    first = _commit(path, _tree(path, good), BEFORE + b" +0000", BEFORE + b" +0000")
+    _commit(path, _tree(path, {b"mlp.py": BUGGY}), b"99999999999 +0000", b"99999999999 +0000", first)
+    facts["future"] = {"source": REFERENCE_A1, "commit": first.decode()}
+    path = repo(b"farauthor")  # an author date past the year 9999: recorded empty, flagged
+    _commit(path, _tree(path, good), b"1000000000000000 +0000", BEFORE + b" +0000")
+    facts["farauthor"] = {"source": REFERENCE_A1}
+    path = repo(b"zone")  # a time zone of +99:99: the instant is kept, shown in UTC
+    _commit(path, _tree(path, {b"mlp.py": BUGGY}), BEFORE + b" +9999", BEFORE + b" -9999")
+    facts["zone"] = {"source": BUGGY}
+    path = repo(b"nodate")  # no dates at all: git takes it as 1970, before any deadline; a person must look
+    _commit(path, _tree(path, good), b"", b"")
+    path = repo(b"latin")  # a tree holding a Latin-1 file name
+    _commit(path, _tree(path, {**good, b"caf\xe9 notes.txt": "notes\n"}), BEFORE + b" +0000", BEFORE + b" +0000")
+    facts["latin"] = {"source": REFERENCE_A1}
+    path = repo(b"j\xf6rg")  # a clone's folder name that is not UTF-8
+    _commit(path, _tree(path, good), BEFORE + b" +0100", BEFORE + b" +0100")
+    facts["j\\xf6rg"] = {"source": REFERENCE_A1}
+    return facts
+
+
+def test_odd_git_metadata_is_read_tolerantly_and_stops_no_other_repository(tmp_path, zygote):
+    facts = hostile_repositories(tmp_path / "clones")
+    book = tmp_path / "gb.sqlite"
+
+    def grade():
+        return grade_class("a1", tmp_path / "clones", gradebook=book, jobs=2, tasks=TASKS, seed=SEED,
+                           timeout_scale=SCALE, deadline=DEADLINE)
+
+    result = grade()
+    assert set(result.errors) == {"nodate"}
+    assert "the commit date of" in result.errors["nodate"] and "cannot be read (it has no date)" \
+        in result.errors["nodate"]
+    assert set(result.graded) == set(facts)
+    for student, fact in facts.items():  # each graded exactly as `dlgrade check` grades its tree alone
+        folder = tmp_path / "alone" / student
+        folder.mkdir(parents=True)
+        (folder / "mlp.py").write_text(fact["source"])
+        assert outcome(result.graded[student]) == outcome(alone(zygote, folder)), student
+        _no_lone_surrogate(result.graded[student].to_dict())
+    assert result.graded["good"].score == result.graded["latin"].score == result.graded["future"].score > 0
+    assert result.graded["zone"].score < result.graded["good"].score
+
+    records = result.repositories
+    assert records["future"]["commit"] == facts["future"]["commit"]
+    assert records["farauthor"]["authored"] == "" and records["farauthor"]["committed"].startswith("2026-11-02T10")
+    assert records["zone"]["committed"] == "2026-11-02T10:00:00+00:00"
+    assert records["j\\xf6rg"]["committed"] == "2026-11-02T11:00:00+01:00"
+    assert "a1-j\\xf6rg" in records["j\\xf6rg"]["source"]
+    assert records["nodate"]["kind"] == "unreadable-commit-date"
+    out = tmp_path / "grades.csv"
+    export_grades(book, "csv", out)
+    rows = {r["student"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert rows["nodate"]["status"] == "not graded" and rows["nodate"]["flags"] == "unreadable-commit-date"
+    assert rows["farauthor"]["flags"].split(";")[0] == "unreadable-author-date"  # then the missing CI files
+    assert rows["farauthor"]["status"] == rows["j\\xf6rg"]["status"] == "graded"
+
+    again = grade()  # a rerun: every grade kept once, the one not graded tried again
+    assert set(again.skipped) == set(facts) and not again.graded and set(again.errors) == {"nodate"}
+    db = sqlite3.connect(book)
+    assert sorted(s for (s,) in db.execute("SELECT student FROM submissions")) == sorted(facts)
+    db.close()
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("s <s@x> 1793613600 +0100", ("2026-11-02T11:00:00+01:00", 1793613600, "")),
+    ("s <s@x> 1793613600 -9999", ("2026-11-02T10:00:00+00:00", 1793613600, "")),  # zone out of range: UTC
+    ("s <s@x> 1793613600", ("2026-11-02T10:00:00+00:00", 1793613600, "")),
+    ("s <s@x> 99999999999 +0000", ("5138-11-16T09:46:39+00:00", 99999999999, "")),
+    ("s <s@x> 1000000000000000 +0000", ("", None, "past the year 9999")),
+    ("s <s@x> 99999999999999999999999999999999999999999999 +0000", ("", None, "past the year 9999")),
+    ("s <s@x>", ("", None, "it has no date")),
+    ("s <s@x> -5 +0000", ("", None, "is not a number of seconds")),
+    ("s <s@x> ١٢٣ +0000", ("", None, "is not a number of seconds")),  # digits, but not ASCII ones
+    (None, ("", None, "no such line")),
+])
+def test_read_date_never_raises(line, expected):
+    iso, seconds, why = read_date(line)
+    assert (iso, seconds) == expected[:2] and expected[2] in why
