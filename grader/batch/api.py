@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 from grader import api, tempfolders
-from grader.batch.discover import Entry, discover, extract_zip, submission_hash
+from grader.batch.discover import Entry, discover, extract_zip, owners, submission_hash
 from grader.batch.faults import crash_sentence, machine_wide
 from grader.batch.gradebook import Gradebook
 from grader.batch.repositories import (GRADER_FAILURE, Regrade, check_branch, read_sources, regrade_class,
@@ -139,6 +139,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
             runner = _executor(executor, jobs, scheduler, spec)
         root = submissions
         regrades: dict[str, Regrade] = {}
+        unpacked: dict[Path, str] = {}  # files of the class's zip that could not be extracted, and why
         if deadline is not None:
             sources = read_sources(submissions)
             cloned: list[str] = []
@@ -155,7 +156,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         elif submissions.is_file():
             if submissions.suffix.lower() != ".zip":
                 raise UsageError(f"{submissions} is not a folder or a .zip of submissions")
-            root = extract_zip(submissions, staging / "download")
+            root = extract_zip(submissions, staging / "download", unpacked)
             entries = discover(root, staging / "regrouped", spec.files)
         else:
             entries = discover(root, staging / "regrouped", spec.files)
@@ -181,8 +182,10 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                     skipped.append(student)
                 else:
                     hashes_zero[student] = digest
-        failed: dict[str, str] = {}  # student -> why they cannot be graded this run, found before any grading
+        failed = owners(unpacked, entries)  # student -> why they cannot be graded this run, found before grading
         for entry in entries:
+            if entry.student in failed:
+                continue
             try:
                 digest = submission_hash(entry.path)
             except Exception as exc:  # noqa: BLE001 - an unreadable file or our bug: this student only

@@ -18,18 +18,20 @@ bounded: no symlink is followed, archive paths are never used as paths, sizes ar
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
 import stat
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from grader.batch import yamlish
-from grader.errors import UsageError
+from grader.errors import DISK_FULL, UsageError
 from grader.text import from_os
 
 MAX_ARCHIVE_BYTES = 2 << 30
@@ -75,8 +77,13 @@ def _unwrap(path: Path, expected: tuple[str, ...]) -> Path:
     return candidates[0] if len(candidates) == 1 else path
 
 
-def extract_zip(archive: Path, into: Path) -> Path:
-    """Extract a class download zip safely (no path from the archive is trusted) and return its root."""
+def extract_zip(archive: Path, into: Path, failures: dict[Path, str] | None = None) -> Path:
+    """Extract a class download zip safely (no path from the archive is trusted) and return its root.
+
+    A member that cannot be extracted (corrupt, encrypted, an unsupported compression, a name the file system
+    refuses) is left as an empty file, so that its student is still found, and ``failures`` gets its path and
+    why: that student is "not graded" (``owners``), the rest of the class is not touched.
+    """
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -92,9 +99,18 @@ def extract_zip(archive: Path, into: Path) -> Path:
             if entry.is_dir() or not parts or (entry.external_attr >> 16) & 0o170000 == 0o120000:
                 continue  # folders are made as needed; symlinks are never created
             target = into.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(entry) as source, open(target, "wb") as sink:
-                shutil.copyfileobj(source, sink)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(entry) as source, open(target, "wb") as sink:
+                    shutil.copyfileobj(source, sink)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+                if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+                    raise
+                if failures is None:
+                    raise UsageError(f"{archive}: {from_os(entry.filename)} cannot be extracted ({exc})") from None
+                failures[target] = f"{from_os(entry.filename)} in {from_os(archive.name)} cannot be extracted ({exc})"
+                with contextlib.suppress(OSError):
+                    target.write_bytes(b"")
     roots = _visible(into)
     if len(roots) == 1 and roots[0].is_dir() and not roots[0].name.startswith("submission_"):
         inner = _visible(roots[0])
@@ -193,6 +209,19 @@ def discover(root: Path, staging: Path, expected: tuple[str, ...]) -> list[Entry
                              f"and {from_os(entry.path.name)}; keep one and rerun")
         seen[entry.student] = entry
     return sorted(entries, key=lambda e: e.student)
+
+
+def owners(failures: dict[Path, str], entries: list[Entry]) -> dict[str, str]:
+    """{student: why} for the students whose files are among ``failures`` (``extract_zip``): the file is their
+    submission or inside it, or (Canvas' flat files) its name carries their id."""
+    found: dict[str, str] = {}
+    for target, why in failures.items():
+        match = CANVAS.match(target.name)
+        for entry in entries:
+            if target == entry.path or target.is_relative_to(entry.path) or (
+                    match and entry.layout == "canvas" and from_os(match["id"]) == entry.student):
+                found.setdefault(entry.student, why)
+    return found
 
 
 def submission_hash(path: Path) -> str:

@@ -318,3 +318,34 @@ def test_odd_git_metadata_is_read_tolerantly_and_stops_no_other_repository(tmp_p
 def test_read_date_never_raises(line, expected):
     iso, seconds, why = read_date(line)
     assert (iso, seconds) == expected[:2] and expected[2] in why
+
+
+def test_a_corrupt_file_in_the_class_zip_is_its_students_alone(tmp_path):
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("ann/mlp.py", REFERENCE_A1)
+        z.writestr("bob/mlp.py", REFERENCE_A1.replace("import", "import ", 1) + "# bob's\n")
+        z.writestr("cat.zip", b"\x00" * 64)  # the whole of cat's submission, and it will be corrupt too
+    data = bytearray(archive.read_bytes())
+    for marker in (b"# bob's", b"\x00" * 64):  # flip a stored byte: the member's CRC no longer matches
+        at = data.index(marker)
+        data[at] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    result = grade_class("a1", archive, gradebook=tmp_path / "gb.sqlite", tasks=TASKS, seed=SEED,
+                         timeout_scale=SCALE)
+    assert set(result.graded) == {"ann"} and result.graded["ann"].score > 0
+    assert set(result.errors) == {"bob", "cat"}
+    assert result.errors["bob"].startswith("bob/mlp.py in download.zip cannot be extracted (Bad CRC-32")
+    with Gradebook(tmp_path / "gb.sqlite", create=False) as gb:
+        assert set(gb.not_graded("a1")) == {"bob", "cat"}
+
+
+def test_owners_finds_the_student_of_each_file_that_could_not_be_extracted(tmp_path):
+    from grader.batch.discover import Entry, owners
+
+    entries = [Entry("ann", tmp_path / "ann", "folder"), Entry("bob", tmp_path / "bob.zip", "folder"),
+               Entry("123", tmp_path / "regrouped" / "canvas-123", "canvas"), Entry("j\\xf6rg", tmp_path / JORG,
+                                                                                     "folder")]
+    failures = {tmp_path / "ann" / "sub" / "mlp.py": "a", tmp_path / "bob.zip": "b",
+                tmp_path / "lee_123_4_mlp.py": "c", tmp_path / JORG / "mlp.py": "d", tmp_path / "stray.txt": "e"}
+    assert owners(failures, entries) == {"ann": "a", "bob": "b", "123": "c", "j\\xf6rg": "d"}
