@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import zipfile
@@ -349,3 +350,68 @@ def test_owners_finds_the_student_of_each_file_that_could_not_be_extracted(tmp_p
     failures = {tmp_path / "ann" / "sub" / "mlp.py": "a", tmp_path / "bob.zip": "b",
                 tmp_path / "lee_123_4_mlp.py": "c", tmp_path / JORG / "mlp.py": "d", tmp_path / "stray.txt": "e"}
     assert owners(failures, entries) == {"ann": "a", "bob": "b", "123": "c", "j\\xf6rg": "d"}
+
+
+def test_on_dask_a_crash_in_one_students_worker_is_theirs_alone(tmp_path, zygote, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    made = hostile_class(tmp_path / "class")
+    for student in ("bob", "cat", "printer", "latin", "crash_hash", "crash_save"):  # a smaller class: Dask is slower
+        path = made.pop(student)
+        path.unlink() if path.is_file() else shutil.rmtree(path)
+    made["crash_worker"] = _folder(tmp_path / "class", "crash_worker", REFERENCE_A1)
+    real_check = api.check
+
+    def check_or_crash(assignment, path, **kwargs):  # the workers are threads here: they see this patch
+        if Path(path).name == "crash_worker":
+            raise RuntimeError("injected: the worker crashed")
+        return real_check(assignment, path, **kwargs)
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+    with cluster:
+        monkeypatch.setattr(worker.api, "check", check_or_crash)
+        result = grade_class("a1", tmp_path / "class", gradebook=tmp_path / "gb.sqlite", tasks=TASKS, seed=SEED,
+                             timeout_scale=SCALE, executor="dask", scheduler=cluster.scheduler_address)
+        monkeypatch.undo()
+    assert set(result.errors) == {"crash_worker"} and set(result.graded) == set(made) - {"crash_worker"}
+    why = result.errors["crash_worker"]
+    assert why.startswith("the grader crashed while grading this submission (RuntimeError: injected")
+    Path(CRASH_FILE.search(why).group(1)).unlink()
+    for student in result.graded:
+        single = alone(zygote, made[student])
+        if single is not None:
+            assert outcome(result.graded[student]) == outcome(single), student
+    assert "bad \\ud800 here" in result.graded["raiser"].checks[0].message
+
+
+def test_a_job_dask_refuses_is_its_students_alone(monkeypatch):
+    from types import SimpleNamespace
+
+    from grader.batch import dask_executor
+
+    class Future:
+        def __init__(self, job):
+            self.job = job
+
+        def result(self):
+            if self.job["student"] == "lost":
+                raise OSError("worker lost")
+            return {"student": self.job["student"], "report": {}}
+
+        def cancel(self):
+            pass
+
+    def submit(fn, job, key, pure, resources):
+        assert key.isascii() and job["student"] not in key  # a key never carries an LMS id
+        if job["student"] == "refused":
+            raise TypeError("cannot serialize")
+        return Future(job)
+
+    executor = object.__new__(dask_executor.DaskExecutor)
+    executor.client = SimpleNamespace(submit=submit, scheduler_info=lambda: {})
+    monkeypatch.setattr(dask_executor, "_import_distributed", lambda: SimpleNamespace(as_completed=iter))
+    jobs = [{"assignment": "a1", "student": s, "path": "/x"} for s in ("ok", "refused", "lost", f"x{LONE}")]
+    out = {r["student"]: r for r in executor.run(jobs)}
+    assert set(out) == {"ok", "refused", "lost", f"x{LONE}"} and "report" in out["ok"]
+    assert "TypeError: cannot serialize" in out["refused"]["internal_error"]
+    assert out["lost"]["internal_error"] == "the Dask worker failed: OSError: worker lost"
+    Path(CRASH_FILE.search(out["refused"]["internal_error"]).group(1)).unlink()
