@@ -356,6 +356,12 @@ def student_history(gradebook: str | Path, student: str) -> list[dict]:
         history = book.history(student)
         rosters = [(a, n[student]) for (a,) in book.db.execute("SELECT DISTINCT assignment FROM students")
                    if student in (n := book.names(a))] if not history else []
+        failures = [(a, f[student]["failure"]) for (a,) in book.db.execute("SELECT DISTINCT assignment FROM runs")
+                    if student in (f := book.not_graded(a))] if not history else []
+    if failures:  # tried, not graded: say why, and that a rerun tries again
+        assignment, why = failures[0]
+        raise UsageError(f"{student!r} was not graded for {assignment}: {why.rstrip('.')}; rerun `dlgrade grade` "
+                         f"to try again")
     if rosters:  # on a roster, never graded: not a typo
         assignment, name = rosters[0]
         raise UsageError(f"no grades for student {student!r} ({name}, on the roster of {assignment}): no submission "

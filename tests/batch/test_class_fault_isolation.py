@@ -415,3 +415,16 @@ def test_a_job_dask_refuses_is_its_students_alone(monkeypatch):
     assert "TypeError: cannot serialize" in out["refused"]["internal_error"]
     assert out["lost"]["internal_error"] == "the Dask worker failed: OSError: worker lost"
     Path(CRASH_FILE.search(out["refused"]["internal_error"]).group(1)).unlink()
+
+
+def test_the_history_of_a_student_not_graded_says_why(tmp_path):
+    from grader.batch.api import student_history
+    from grader.errors import UsageError
+
+    book = tmp_path / "gb.sqlite"
+    with Gradebook(book) as gb:
+        run = gb.start_run("a1", "1", 1, "*", {}, {})
+        gb.record_not_graded(run, "a1", "s1", "folder submission of s1", "x.py cannot be read (Permission denied).")
+    with pytest.raises(UsageError, match=r"'s1' was not graded for a1: x.py cannot be read \(Permission denied\); "
+                                         r"rerun `dlgrade grade` to try again"):
+        student_history(book, "s1")
