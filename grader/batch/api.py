@@ -140,6 +140,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         root = submissions
         regrades: dict[str, Regrade] = {}
         unpacked: dict[Path, str] = {}  # files of the class's zip that could not be extracted, and why
+        twice: dict[str, str] = {}  # students with two submissions: which to grade is the staff's call
         if deadline is not None:
             sources = read_sources(submissions)
             cloned: list[str] = []
@@ -157,13 +158,13 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
             if submissions.suffix.lower() != ".zip":
                 raise UsageError(f"{submissions} is not a folder or a .zip of submissions")
             root = extract_zip(submissions, staging / "download", unpacked)
-            entries = discover(root, staging / "regrouped", spec.files)
+            entries = discover(root, staging / "regrouped", spec.files, twice)
         else:
-            entries = discover(root, staging / "regrouped", spec.files)
-        if not entries and not regrades:
+            entries = discover(root, staging / "regrouped", spec.files, twice)
+        if not entries and not regrades and not twice:
             raise UsageError(f"no submissions found in {submissions} (expected folders, .zip or .ipynb files, "
                              f"or an LMS download)")
-        found = {e.student for e in entries} | set(regrades)
+        found = {e.student for e in entries} | set(regrades) | set(twice)
         if names:
             book.set_names(spec.id, names)
         found_names = {e.student: e.name for e in entries if e.name and e.student not in names}
@@ -182,7 +183,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                     skipped.append(student)
                 else:
                     hashes_zero[student] = digest
-        failed = owners(unpacked, entries)  # student -> why they cannot be graded this run, found before grading
+        failed = {**twice, **owners(unpacked, entries)}  # student -> why they cannot be graded, found before grading
         for entry in entries:
             if entry.student in failed:
                 continue
@@ -236,7 +237,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
             if not isolation:
                 isolation.update(graded_report.diagnostics.get("isolation") or {})
 
-        total = len(entries) + len(regrades) - sum(1 for r in regrades.values() if r.snapshot)
+        total = len(entries) + len(twice) + len(regrades) - sum(1 for r in regrades.values() if r.snapshot)
 
         def tell(last: str) -> None:
             if progress:

@@ -184,8 +184,13 @@ def _plain(root: Path, expected) -> list[Entry]:
             for p in _visible(root) if _is_submission(p)]
 
 
-def discover(root: Path, staging: Path, expected: tuple[str, ...]) -> list[Entry]:
-    """The students in ``root`` (an extracted folder), sorted by id; Canvas files are regrouped in ``staging``."""
+def discover(root: Path, staging: Path, expected: tuple[str, ...],
+             duplicates: dict[str, str] | None = None) -> list[Entry]:
+    """The students in ``root`` (an extracted folder), sorted by id; Canvas files are regrouped in ``staging``.
+
+    Two submissions for one id are a ``UsageError``, or, given ``duplicates``, that student's entry there (why, one
+    sentence) and neither submission in the list: the rest of the class is graded.
+    """
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder or a .zip of submissions")
     if (root / "submission_metadata.yml").is_file():
@@ -203,12 +208,18 @@ def discover(root: Path, staging: Path, expected: tuple[str, ...]) -> list[Entry
     entries = [replace(e, student=from_os(e.student), name=from_os(e.name), notes=tuple(from_os(n) for n in e.notes))
                for e in entries]
     seen: dict[str, Entry] = {}
+    clashes: dict[str, str] = {}
     for entry in entries:
         if entry.student in seen:
-            raise UsageError(f"two submissions for student {entry.student}: {from_os(seen[entry.student].path.name)} "
-                             f"and {from_os(entry.path.name)}; keep one and rerun")
+            why = (f"two submissions for student {entry.student}: {from_os(seen[entry.student].path.name)} and "
+                   f"{from_os(entry.path.name)}; keep one and rerun")
+            if duplicates is None:
+                raise UsageError(why)
+            clashes.setdefault(entry.student, why)
         seen[entry.student] = entry
-    return sorted(entries, key=lambda e: e.student)
+    if duplicates is not None:
+        duplicates.update(clashes)
+    return sorted((e for e in entries if e.student not in clashes), key=lambda e: e.student)
 
 
 def owners(failures: dict[Path, str], entries: list[Entry]) -> dict[str, str]:

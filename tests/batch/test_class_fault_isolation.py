@@ -69,6 +69,8 @@ def hostile_class(root: Path) -> dict[str, Path]:
     made["broken"] = root / "broken.zip"
     made["crash_hash"] = _folder(root, "crash_hash", REFERENCE_A1)
     made["crash_save"] = _folder(root, "crash_save", REFERENCE_A1)
+    made["dup"] = _folder(root, "dup", REFERENCE_A1)  # and dup.zip: two submissions, which one is the staff's call
+    (root / "dup.zip").write_bytes((root / "cat.zip").read_bytes())
     return made
 
 
@@ -119,9 +121,11 @@ def test_each_hostile_student_is_theirs_alone_and_a_rerun_completes_the_class(tm
         crash_files = CRASH_FILE.findall(run.output)
         # Not graded is exit 1 (as any student's failure), never 3; the summary names each, in one sentence.
         assert run.exit_code == 1, run.output
-        assert "8 graded, 0 already graded, 2 not graded" in run.output, run.output
+        assert "8 graded, 0 already graded, 3 not graded" in run.output, run.output
         lines = {line.split(":", 1)[0]: line for line in run.output.splitlines() if line.startswith("not graded ")}
-        assert set(lines) == {"not graded crash_hash", "not graded crash_save"}, run.output
+        assert set(lines) == {"not graded crash_hash", "not graded crash_save", "not graded dup"}, run.output
+        assert lines["not graded dup"] == "not graded dup: two submissions for student dup: dup and dup.zip; keep " \
+                                          "one and rerun"
         assert "the grader crashed while reading the submission's files (RuntimeError: injected: hashing crashed)" \
             in lines["not graded crash_hash"]
         assert "while saving the grade (KeyError" in lines["not graded crash_save"]
@@ -133,8 +137,8 @@ def test_each_hostile_student_is_theirs_alone_and_a_rerun_completes_the_class(tm
         with Gradebook(book, create=False) as gb:
             latest = {g.student: g.report for g in gb.latest("a1")}
             not_graded = gb.not_graded("a1")
-        assert set(latest) == set(made) - {"crash_hash", "crash_save"}
-        assert set(not_graded) == {"crash_hash", "crash_save"}
+        assert set(latest) == set(made) - {"crash_hash", "crash_save", "dup"}
+        assert set(not_graded) == {"crash_hash", "crash_save", "dup"}
         assert not_graded["crash_hash"]["failure"] in lines["not graded crash_hash"]
         for student, path in made.items():  # every other student exactly as `dlgrade check` grades them alone
             if student in not_graded:
@@ -155,20 +159,21 @@ def test_each_hostile_student_is_theirs_alone_and_a_rerun_completes_the_class(tm
         out = tmp_path / "grades.csv"
         export_grades(book, "csv", out)
         rows = {r["student"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
-        assert {s for s, r in rows.items() if r["status"] == "not graded"} == {"crash_hash", "crash_save"}
+        assert {s for s, r in rows.items() if r["status"] == "not graded"} == {"crash_hash", "crash_save", "dup"}
         assert rows["crash_hash"]["total"] == ""  # no grade, not a zero
 
-        # The rerun (the bug fixed): what is graded is skipped, the two not graded are graded, nothing doubled.
+        # The rerun (the bug fixed, dup.zip removed): what is graded is skipped, the rest graded, nothing doubled.
         monkeypatch.undo()
+        (tmp_path / "class" / "dup.zip").unlink()
         again = grade_class("a1", tmp_path / "class", gradebook=book, jobs=2, tasks=TASKS, timeout_scale=SCALE)
-        assert set(again.skipped) == set(latest) and set(again.graded) == {"crash_hash", "crash_save"}
+        assert set(again.skipped) == set(latest) and set(again.graded) == {"crash_hash", "crash_save", "dup"}
         assert not again.errors and again.seed == SEED
         for student in again.graded:
             assert outcome(again.graded[student]) == outcome(latest["ann"])
         db = sqlite3.connect(book)
         students = [s for (s,) in db.execute("SELECT student FROM submissions")]
         assert sorted(students) == sorted(made)  # each exactly once
-        assert db.execute("SELECT COUNT(*) FROM not_graded").fetchone()[0] == 2  # the history of the first run
+        assert db.execute("SELECT COUNT(*) FROM not_graded").fetchone()[0] == 3  # the history of the first run
         db.close()
         export_grades(book, "csv", out)
         assert {r["status"] for r in csv.DictReader(out.open(encoding="utf-8"))} == {"graded"}
@@ -355,9 +360,10 @@ def test_owners_finds_the_student_of_each_file_that_could_not_be_extracted(tmp_p
 def test_on_dask_a_crash_in_one_students_worker_is_theirs_alone(tmp_path, zygote, monkeypatch):
     distributed = pytest.importorskip("distributed")
     made = hostile_class(tmp_path / "class")
-    for student in ("bob", "cat", "printer", "latin", "crash_hash", "crash_save"):  # a smaller class: Dask is slower
+    for student in ("bob", "cat", "printer", "latin", "crash_hash", "crash_save", "dup"):  # Dask is slower
         path = made.pop(student)
         path.unlink() if path.is_file() else shutil.rmtree(path)
+    (tmp_path / "class" / "dup.zip").unlink()
     made["crash_worker"] = _folder(tmp_path / "class", "crash_worker", REFERENCE_A1)
     real_check = api.check
 
