@@ -434,3 +434,17 @@ def test_the_history_of_a_student_not_graded_says_why(tmp_path):
     with pytest.raises(UsageError, match=r"'s1' was not graded for a1: x.py cannot be read \(Permission denied\); "
                                          r"rerun `dlgrade grade` to try again"):
         student_history(book, "s1")
+
+
+def test_the_summary_of_those_not_graded_reaches_the_terminal_escaped(tmp_path):
+    root = tmp_path / "class"
+    root.mkdir()
+    evil = "evil\x1b]0;pwned\x07\x1b[2J"  # a window title and a screen clear, in a folder name
+    _folder(root, evil, REFERENCE_A1)
+    (root / f"{evil}.zip").write_bytes(b"PK")
+    run = CliRunner().invoke(main, ["grade", "a1", str(root), "--gradebook", str(tmp_path / "gb.sqlite"),
+                                    "--task", "1.1"])
+    assert run.exit_code == 1, run.output
+    assert "\x1b" not in run.output and "\x07" not in run.output
+    assert "0 graded, 0 already graded, 1 not graded" in run.output
+    assert "not graded evil" in run.output
