@@ -1,11 +1,12 @@
 """One student's failure stays that student's: what went wrong, in one sentence, and never the class's stop.
 
 Every stage of a class run that touches one student's input (discovery, hashing,
-cloning, unpacking, staging, grading, writing the row) runs under ``per_student``
-or calls ``crash_sentence``: an error that only this student's input caused
-becomes their "not graded: ..." row, and the rest of the class goes on. Only a
-machine-wide failure (a full disk, a gradebook that cannot be written, Ctrl-C)
-still ends the run, because it would fail every student the same way.
+cloning, unpacking, staging, grading, writing the row) catches what goes wrong
+there and turns it into one sentence with ``crash_sentence``: that student's
+"not graded: ..." row (``grader.batch.api``), and the rest of the class goes on.
+Only a machine-wide failure (``machine_wide``: a full disk, a gradebook that
+cannot be written) still ends the run, because it would fail every student alike;
+Ctrl-C is not an ``Exception`` and is never caught here.
 
 A crash in the grader's own code for one input is still a bug to report: its
 traceback is saved to a file whose path the sentence names, as ``dlgrade``
