@@ -451,14 +451,14 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
         bar.stop()
     err.print(f"run {result.run_id}: {len(result.graded)} graded, {len(result.skipped)} already graded, "
               f"{len(result.errors)} not graded, seed {result.seed}, {result.duration_s:.1f} s -> {gradebook}")
-    for student, why in sorted(result.errors.items()):
-        err.print(f"[yellow]not graded[/] {escape(student)}: {escape(why)}")
+    for student, why in sorted(result.errors.items()):  # each in the gradebook; a rerun tries them again
+        err.print(f"[yellow]not graded[/] {escape(visible(student))}: {escape(visible(why))}")
     if result.missing:
         err.print(f"[red]missing[/] (on the roster, no submission): {escape(', '.join(result.missing))}")
     if result.unknown:
         err.print(f"[yellow]not on the roster[/]: {escape(', '.join(result.unknown))}")
     for student, record in sorted(result.repositories.items()):
-        marks = [f for f in flags(record) if f != "not-cloned"]  # not-cloned is listed above as not graded
+        marks = [f for f in flags(record) if student not in result.errors or f != record["kind"]]  # listed above
         if marks:
             commit = record["commit"][:10] or "-"
             err.print(f"[yellow]flagged[/] {escape(visible(student))} ({commit}): {escape(visible(', '.join(marks)))}")

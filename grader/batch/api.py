@@ -23,13 +23,16 @@ from importlib import metadata
 from pathlib import Path
 
 from grader import api, tempfolders
-from grader.batch.discover import Entry, discover, extract_zip, submission_hash
+from grader.batch.discover import Entry, discover, extract_zip, owners, submission_hash
+from grader.batch.faults import crash_sentence, machine_wide
 from grader.batch.gradebook import Gradebook
-from grader.batch.repositories import NOT_CLONED, Regrade, check_branch, read_sources, regrade_class, zero_report
+from grader.batch.repositories import (GRADER_FAILURE, Regrade, check_branch, read_sources, regrade_class,
+                                       zero_report)
 from grader.batch.roster import read_roster
 from grader.engine import default_jobs
 from grader.errors import UsageError
 from grader.result import Report
+from grader.text import encodable, encodable_data, from_os
 
 
 def dlgrade_version() -> str:
@@ -136,6 +139,8 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
             runner = _executor(executor, jobs, scheduler, spec)
         root = submissions
         regrades: dict[str, Regrade] = {}
+        unpacked: dict[Path, str] = {}  # files of the class's zip that could not be extracted, and why
+        twice: dict[str, str] = {}  # students with two submissions: which to grade is the staff's call
         if deadline is not None:
             sources = read_sources(submissions)
             cloned: list[str] = []
@@ -152,14 +157,14 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         elif submissions.is_file():
             if submissions.suffix.lower() != ".zip":
                 raise UsageError(f"{submissions} is not a folder or a .zip of submissions")
-            root = extract_zip(submissions, staging / "download")
-            entries = discover(root, staging / "regrouped", spec.files)
+            root = extract_zip(submissions, staging / "download", unpacked)
+            entries = discover(root, staging / "regrouped", spec.files, twice)
         else:
-            entries = discover(root, staging / "regrouped", spec.files)
-        if not entries and not regrades:
+            entries = discover(root, staging / "regrouped", spec.files, twice)
+        if not entries and not regrades and not twice:
             raise UsageError(f"no submissions found in {submissions} (expected folders, .zip or .ipynb files, "
                              f"or an LMS download)")
-        found = {e.student for e in entries} | set(regrades)
+        found = {e.student for e in entries} | set(regrades) | set(twice)
         if names:
             book.set_names(spec.id, names)
         found_names = {e.student: e.name for e in entries if e.name and e.student not in names}
@@ -172,14 +177,23 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         skipped = []
         hashes_zero: dict[str, str] = {}  # nothing in time: a zero, skipped on a rerun with the same deadline
         for student, r in regrades.items():
-            if r.snapshot is None and r.kind != NOT_CLONED:
+            if r.snapshot is None and not r.not_graded:
                 digest = hashlib.sha256(f"{r.kind}\0{r.deadline}\0{r.branch}".encode()).hexdigest()
                 if not regrade and book.already_graded(spec.id, student, digest, version, selection):
                     skipped.append(student)
                 else:
                     hashes_zero[student] = digest
+        failed = {**twice, **owners(unpacked, entries)}  # student -> why they cannot be graded, found before grading
         for entry in entries:
-            digest = submission_hash(entry.path)
+            if entry.student in failed:
+                continue
+            try:
+                digest = submission_hash(entry.path)
+            except Exception as exc:  # noqa: BLE001 - an unreadable file or our bug: this student only
+                if machine_wide(exc):
+                    raise
+                failed[entry.student] = crash_sentence(exc, "reading the submission's files")
+                continue
             if not regrade and book.already_graded(spec.id, entry.student, digest, version, selection):
                 skipped.append(entry.student)
             else:
@@ -192,8 +206,38 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         errors: dict[str, str] = {}
         isolation: dict = {}
         hashes = {e.student: d for e, d in todo}
-        layouts = {e.student: e.layout for e, _ in todo}
-        total = len(entries) + len(regrades) - sum(1 for r in regrades.values() if r.snapshot)
+        sources = {e.student: _source(e, staging) for e in entries}
+
+        def not_graded(student: str, why: str) -> None:
+            """``student`` has no grade this run, for ``why`` (one sentence): kept in the gradebook, retried on a
+            rerun; the rest of the class goes on."""
+            why = encodable(why)
+            errors[student] = why
+            if student in regrades:
+                record = {**regrades[student].to_record(), "failure": why}
+                record["kind"] = record["kind"] if regrades[student].not_graded else GRADER_FAILURE
+                book.record_repository_failure(run_id, spec.id, student, record)
+            else:
+                book.record_not_graded(run_id, spec.id, student, sources.get(student, student), why)
+
+        def save(student: str, digest: str, report: dict) -> None:
+            """Record ``student``'s report (every string in it made encodable: what a submission printed or raised
+            is text to keep, escaped); a failure for this one report, unless the disk is full, is theirs alone."""
+            try:
+                graded_report = _named(Report.from_dict(encodable_data(report)), student, regrades, sources)
+                book.record(run_id, student, digest, version, selection, graded_report,
+                            regrades[student].to_record() if student in regrades else None)
+            except Exception as exc:  # noqa: BLE001 - our bug for this one report: this student only
+                if machine_wide(exc):  # a full disk: every next student would fail alike
+                    raise
+                not_graded(student, crash_sentence(exc, "saving the grade"))
+                return
+            graded[student] = graded_report
+            counts[_outcome(graded_report)] += 1
+            if not isolation:
+                isolation.update(graded_report.diagnostics.get("isolation") or {})
+
+        total = len(entries) + len(twice) + len(regrades) - sum(1 for r in regrades.values() if r.snapshot)
 
         def tell(last: str) -> None:
             if progress:
@@ -211,35 +255,24 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                       "scratch": str(scratch)} for e, _ in todo]
         status = "interrupted"
         try:
-            for student, r in sorted(regrades.items()):  # the repositories with nothing to run, first
-                if r.kind == NOT_CLONED:
-                    book.record_repository_failure(run_id, spec.id, student, r.to_record())
-                    errors[student] = r.failure
+            for student, why in sorted(failed.items()):  # those who cannot be graded, first
+                not_graded(student, why)
+                tell(student)
+            for student, r in sorted(regrades.items()):  # then the repositories with nothing to run
+                if r.not_graded:
+                    not_graded(student, r.failure)
                     tell(student)
                 elif student in hashes_zero:
-                    report = zero_report(spec, r, tasks)
-                    book.record(run_id, student, hashes_zero[student], version, selection, report, r.to_record())
-                    graded[student] = report
-                    counts[_outcome(report)] += 1
+                    save(student, hashes_zero[student], zero_report(spec, r, tasks).to_dict())
                     tell(student)
             if jobs_list and runner is None:
                 runner = _executor(executor, jobs, scheduler, spec)
             for result in (runner.run(jobs_list) if jobs_list else ()):
                 student = result["student"]
                 if "report" in result:
-                    report = Report.from_dict(result["report"])
-                    if student in regrades:  # name the commit, not the staging folder that is gone after the run
-                        snap = regrades[student].snapshot
-                        report = replace(report, submission=f"{snap.source} @ {snap.commit[:12]}")
-                    elif Path(report.submission).is_relative_to(staging):  # regrouped or unzipped: name the student
-                        report = replace(report, submission=f"{layouts[student]} submission of {student}")
-                    book.record(run_id, student, hashes[student], version, selection, report,
-                                regrades[student].to_record() if student in regrades else None)
-                    graded[student] = report
-                    counts[_outcome(report)] += 1
-                    isolation = isolation or report.diagnostics.get("isolation") or {}
+                    save(student, hashes[student], result["report"])
                 else:
-                    errors[student] = result.get("internal_error", "unknown failure")
+                    not_graded(student, result.get("internal_error") or "the worker gave no report and no reason")
                 tell(student)
             status = "finished"
         finally:
@@ -262,6 +295,22 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
             runner.close()
         book.close()
         staging_folder.remove()
+
+
+def _source(entry: Entry, staging: Path) -> str:
+    """What the gradebook calls a submission: its path, or (regrouped or unzipped into the run's staging folder,
+    which is gone after the run) its layout and student."""
+    if entry.path.is_relative_to(staging):
+        return f"{entry.layout} submission of {entry.student}"
+    return from_os(entry.path)
+
+
+def _named(report: Report, student: str, regrades: dict[str, Regrade], sources: dict[str, str]) -> Report:
+    """``report`` naming the submission the gradebook can point to: a repository's commit, or ``_source``."""
+    if student in regrades:  # name the commit, not the staging folder that is gone after the run
+        snap = regrades[student].snapshot
+        return replace(report, submission=encodable(f"{snap.source} @ {snap.commit[:12]}")) if snap else report
+    return replace(report, submission=sources[student])
 
 
 def _looks_like_a_list(path: Path) -> bool:
@@ -308,6 +357,12 @@ def student_history(gradebook: str | Path, student: str) -> list[dict]:
         history = book.history(student)
         rosters = [(a, n[student]) for (a,) in book.db.execute("SELECT DISTINCT assignment FROM students")
                    if student in (n := book.names(a))] if not history else []
+        failures = [(a, f[student]["failure"]) for (a,) in book.db.execute("SELECT DISTINCT assignment FROM runs")
+                    if student in (f := book.not_graded(a))] if not history else []
+    if failures:  # tried, not graded: say why, and that a rerun tries again
+        assignment, why = failures[0]
+        raise UsageError(f"{student!r} was not graded for {assignment}: {why.rstrip('.')}; rerun `dlgrade grade` "
+                         f"to try again")
     if rosters:  # on a roster, never graded: not a typo
         assignment, name = rosters[0]
         raise UsageError(f"no grades for student {student!r} ({name}, on the roster of {assignment}): no submission "

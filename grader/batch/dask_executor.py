@@ -19,8 +19,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
+from grader.batch.faults import crash_sentence
 from grader.batch.worker import grade_one
 from grader.errors import UsageError
+from grader.text import encodable
 
 GPU_TASKS = {"a4": {"4.2"}}
 CONNECT_TIMEOUT = "10s"
@@ -70,19 +72,27 @@ class DaskExecutor:
         distributed = _import_distributed()
         gpu = self._has_gpu_workers()
         futures = {}
-        for job in jobs:
-            resources = {"GPU": 1} if gpu and needs_gpu(job) else None
-            future = self.client.submit(grade_one, job, key=f"dlgrade-{job['student']}-{uuid.uuid4().hex[:8]}",
-                                        pure=False, resources=resources)
+        refused = []
+        for index, job in enumerate(jobs):
+            try:
+                resources = {"GPU": 1} if gpu and needs_gpu(job) else None
+                # The key names the job by its place, not the student id: an id is the LMS's text, not Dask's.
+                future = self.client.submit(grade_one, job, key=f"dlgrade-{index:05d}-{uuid.uuid4().hex[:8]}",
+                                            pure=False, resources=resources)
+            except Exception as exc:  # noqa: BLE001 - e.g. this job cannot be serialized: this student only
+                refused.append({"student": job["student"],
+                                "internal_error": crash_sentence(exc, "sending this submission to Dask")})
+                continue
             futures[future] = job
+        yield from refused
         try:
             for future in distributed.as_completed(futures):
                 job = futures[future]
                 try:
                     yield future.result()
                 except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: the grader's failure, not the student's
-                    yield {"student": job["student"], "internal_error": f"the Dask worker failed: "
-                                                                        f"{type(exc).__name__}: {exc}"}
+                    yield {"student": job["student"], "internal_error": encodable(
+                        f"the Dask worker failed: {type(exc).__name__}: {' '.join(str(exc).split())}"[:300])}
         finally:
             for future in futures:
                 future.cancel()

@@ -18,18 +18,21 @@ bounded: no symlink is followed, archive paths are never used as paths, sizes ar
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
 import stat
 import zipfile
+import zlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from grader.batch import yamlish
-from grader.errors import UsageError
+from grader.errors import DISK_FULL, UsageError
+from grader.text import from_os
 
 MAX_ARCHIVE_BYTES = 2 << 30
 MAX_ARCHIVE_ENTRIES = 100_000
@@ -64,15 +67,23 @@ def _unwrap(path: Path, expected: tuple[str, ...]) -> Path:
     """A student folder that holds only one zip or notebook (and none of the expected files) is that file."""
     if not path.is_dir() or path.is_symlink():
         return path
-    inside = _visible(path)
+    try:
+        inside = _visible(path)
+    except OSError:  # unreadable: this student's folder as it is, and grading it says why
+        return path
     if any(p.name in expected for p in inside):
         return path
     candidates = [p for p in inside if p.is_file() and not p.is_symlink() and p.suffix.lower() in SUBMISSION_SUFFIXES]
     return candidates[0] if len(candidates) == 1 else path
 
 
-def extract_zip(archive: Path, into: Path) -> Path:
-    """Extract a class download zip safely (no path from the archive is trusted) and return its root."""
+def extract_zip(archive: Path, into: Path, failures: dict[Path, str] | None = None) -> Path:
+    """Extract a class download zip safely (no path from the archive is trusted) and return its root.
+
+    A member that cannot be extracted (corrupt, encrypted, an unsupported compression, a name the file system
+    refuses) is left as an empty file, so that its student is still found, and ``failures`` gets its path and
+    why: that student is "not graded" (``owners``), the rest of the class is not touched.
+    """
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -88,9 +99,18 @@ def extract_zip(archive: Path, into: Path) -> Path:
             if entry.is_dir() or not parts or (entry.external_attr >> 16) & 0o170000 == 0o120000:
                 continue  # folders are made as needed; symlinks are never created
             target = into.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(entry) as source, open(target, "wb") as sink:
-                shutil.copyfileobj(source, sink)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(entry) as source, open(target, "wb") as sink:
+                    shutil.copyfileobj(source, sink)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+                if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+                    raise
+                if failures is None:
+                    raise UsageError(f"{archive}: {from_os(entry.filename)} cannot be extracted ({exc})") from None
+                failures[target] = f"{from_os(entry.filename)} in {from_os(archive.name)} cannot be extracted ({exc})"
+                with contextlib.suppress(OSError):
+                    target.write_bytes(b"")
     roots = _visible(into)
     if len(roots) == 1 and roots[0].is_dir() and not roots[0].name.startswith("submission_"):
         inner = _visible(roots[0])
@@ -164,8 +184,13 @@ def _plain(root: Path, expected) -> list[Entry]:
             for p in _visible(root) if _is_submission(p)]
 
 
-def discover(root: Path, staging: Path, expected: tuple[str, ...]) -> list[Entry]:
-    """The students in ``root`` (an extracted folder), sorted by id; Canvas files are regrouped in ``staging``."""
+def discover(root: Path, staging: Path, expected: tuple[str, ...],
+             duplicates: dict[str, str] | None = None) -> list[Entry]:
+    """The students in ``root`` (an extracted folder), sorted by id; Canvas files are regrouped in ``staging``.
+
+    Two submissions for one id are a ``UsageError``, or, given ``duplicates``, that student's entry there (why, one
+    sentence) and neither submission in the list: the rest of the class is graded.
+    """
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder or a .zip of submissions")
     if (root / "submission_metadata.yml").is_file():
@@ -178,13 +203,36 @@ def discover(root: Path, staging: Path, expected: tuple[str, ...]) -> list[Entry
         entries = _repositories(root)
     else:
         entries = _plain(root, expected)
+    # Ids, names and notes come from file names (not always UTF-8: a Windows zip) and LMS files: made encodable here,
+    # once, so that a gradebook row, a summary line or an export never meets a lone surrogate. Paths stay as they are.
+    entries = [replace(e, student=from_os(e.student), name=from_os(e.name), notes=tuple(from_os(n) for n in e.notes))
+               for e in entries]
     seen: dict[str, Entry] = {}
+    clashes: dict[str, str] = {}
     for entry in entries:
         if entry.student in seen:
-            raise UsageError(f"two submissions for student {entry.student}: {seen[entry.student].path.name} and "
-                             f"{entry.path.name}; keep one and rerun")
+            why = (f"two submissions for student {entry.student}: {from_os(seen[entry.student].path.name)} and "
+                   f"{from_os(entry.path.name)}; keep one and rerun")
+            if duplicates is None:
+                raise UsageError(why)
+            clashes.setdefault(entry.student, why)
         seen[entry.student] = entry
-    return sorted(entries, key=lambda e: e.student)
+    if duplicates is not None:
+        duplicates.update(clashes)
+    return sorted((e for e in entries if e.student not in clashes), key=lambda e: e.student)
+
+
+def owners(failures: dict[Path, str], entries: list[Entry]) -> dict[str, str]:
+    """{student: why} for the students whose files are among ``failures`` (``extract_zip``): the file is their
+    submission or inside it, or (Canvas' flat files) its name carries their id."""
+    found: dict[str, str] = {}
+    for target, why in failures.items():
+        match = CANVAS.match(target.name)
+        for entry in entries:
+            if target == entry.path or target.is_relative_to(entry.path) or (
+                    match and entry.layout == "canvas" and from_os(match["id"]) == entry.student):
+                found.setdefault(entry.student, why)
+    return found
 
 
 def submission_hash(path: Path) -> str:
@@ -200,7 +248,7 @@ def submission_hash(path: Path) -> str:
             continue
         if not stat.S_ISREG(info.st_mode):
             continue
-        digest.update(str(item.relative_to(path) if item != path else item.name).encode() + b"\0")
+        digest.update(os.fsencode(item.relative_to(path) if item != path else item.name) + b"\0")  # any name's bytes
         with open(item, "rb") as f:
             data = f.read(max(budget, 0))
         budget -= len(data)

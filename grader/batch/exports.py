@@ -6,7 +6,7 @@ plus the roster's missing students, and writes files; none reruns anything.
 - ``csv``: one row per student, first column ``student``, one column per check id, ``total``, ``max``, then
   ``commit`` and ``flags`` for grades of a repository's commit (``dlgrade grade --deadline``; flags are
   ``rewritten-history``, ``ci-file-changed:PATH``, ``no-commit-before-deadline``, ``not-cloned``, ``;``-separated),
-  and last ``status`` (``graded``, ``missing``, or ``not graded`` for a repository that could not be cloned).
+  and last ``status`` (``graded``, ``missing``, or ``not graded``: the grader could not grade them, see ``faults``).
 - ``canvas``: Canvas's gradebook import layout: ``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``,
   ``Section``, then one column for the assignment; a ``Points Possible`` row under the header.
 - ``gradescope``: ``PATH/STUDENT/results.json`` in the autograder results format (``score``, ``tests`` with
@@ -193,7 +193,7 @@ def export(book: Gradebook, format_name: str, path: Path, assignment: str | None
         raise UsageError(f"nothing graded for {assignment or 'any assignment'} in the gradebook {book.path}")
     graded = book.latest(assignment)
     names = book.names(assignment)
-    not_graded = {s: r for s, r in book.not_cloned(assignment).items() if s not in {g.student for g in graded}}
+    not_graded = {s: r for s, r in book.not_graded(assignment).items() if s not in {g.student for g in graded}}
     missing = {s: n for s, n in names.items() if s not in {g.student for g in graded} and s not in not_graded}
     path = Path(path)
     if format_name == "csv":

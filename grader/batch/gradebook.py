@@ -12,9 +12,13 @@ Tables:
                looks rewritten, the CI files that differ from the template, and the failure (one sentence)
                when nothing was graded. Tied to its submission row (written in the same transaction);
                a repository that could not be cloned has a row with no submission.
+  not_graded   one row per student a run could not grade (anything but a repository: those have their
+               ``repositories`` row), with the reason in one sentence. No grade, not a zero: a rerun tries
+               again, and a later submission row supersedes it.
 
-Schema versions (``PRAGMA user_version``): 0 is the first layout; 1 adds ``repositories``. Opening an older
-gradebook adds what is missing and keeps every row, so old gradebooks stay readable.
+Schema versions (``PRAGMA user_version``): 0 is the first layout; 1 adds ``repositories``; 2 adds
+``not_graded``. Opening an older gradebook adds what is missing and keeps every row, so old gradebooks stay
+readable.
 
 Each student's submission row and check rows are written in one transaction,
 so a run killed at any moment (SIGINT, SIGKILL, a full disk) leaves every
@@ -53,7 +57,7 @@ CREATE TABLE IF NOT EXISTS results (
 CREATE TABLE IF NOT EXISTS students (assignment TEXT NOT NULL, student TEXT NOT NULL, name TEXT NOT NULL,
     PRIMARY KEY (assignment, student));
 """
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIGRATIONS = {1: """
 CREATE TABLE IF NOT EXISTS repositories (
     id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -62,6 +66,11 @@ CREATE TABLE IF NOT EXISTS repositories (
     committed_at TEXT NOT NULL, authored_at TEXT NOT NULL, rewritten INTEGER NOT NULL,
     ci_files_changed TEXT NOT NULL, failure TEXT NOT NULL, kind TEXT NOT NULL, recorded_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS repositories_student ON repositories (assignment, student);
+""", 2: """
+CREATE TABLE IF NOT EXISTS not_graded (
+    id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), assignment TEXT NOT NULL,
+    student TEXT NOT NULL, source TEXT NOT NULL, reason TEXT NOT NULL, recorded_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS not_graded_student ON not_graded (assignment, student);
 """}
 REPOSITORY_COLUMNS = ("source", "branch", "deadline", "commit_hash", "committed_at", "authored_at", "rewritten",
                       "ci_files_changed", "failure", "kind")
@@ -231,6 +240,34 @@ class Gradebook:
         self._write(f"save why {student}'s repository was not graded",
                     lambda c: self._insert_repository(c, run_id, None, assignment, student, record))
 
+    def record_not_graded(self, run_id: int, assignment: str, student: str, source: str, reason: str) -> None:
+        """Keep why one student could not be graded in this run (one sentence; no grade, a rerun tries again)."""
+        self._write(f"save why {student} was not graded", lambda c: c.execute(
+            "INSERT INTO not_graded (run_id, assignment, student, source, reason, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (run_id, assignment, student, source, reason, _now())))
+
+    def not_graded(self, assignment: str) -> dict[str, dict]:
+        """Students whose latest run left them without a grade (any cause) and who have no grade since.
+
+        Each value has the keys of a ``repositories`` record (``failure`` the reason, ``kind`` e.g. ``not-cloned``
+        for a repository; empty for any other submission), so exports treat both alike.
+        """
+        rows = self.db.execute(
+            "SELECT student, run_id, source, reason FROM not_graded r WHERE assignment = ? "
+            "AND id IN (SELECT MAX(id) FROM not_graded GROUP BY assignment, student) "
+            "AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.assignment = r.assignment "
+            "AND s.student = r.student AND s.run_id > r.run_id)", (assignment,)).fetchall()
+        found = {student: (run_id, {"source": source, "branch": "", "deadline": "", "commit": "", "committed": "",
+                                    "authored": "", "rewritten": False, "ci_files_changed": [], "failure": reason,
+                                    "kind": ""})
+                 for student, run_id, source, reason in rows}
+        repository_runs = dict(self.db.execute(
+            "SELECT student, MAX(run_id) FROM repositories WHERE assignment = ? GROUP BY student", (assignment,)))
+        for student, record in self.not_cloned(assignment).items():
+            if student not in found or repository_runs.get(student, 0) >= found[student][0]:
+                found[student] = (repository_runs.get(student, 0), record)
+        return {student: record for student, (_, record) in sorted(found.items())}
+
     @staticmethod
     def _repository(row) -> dict | None:
         if row is None or row[0] is None:
@@ -256,7 +293,8 @@ class Gradebook:
         return [{"assignment": a, "student": s, "run_id": r, **self._repository(rest)} for a, s, r, *rest in rows]
 
     def not_cloned(self, assignment: str) -> dict[str, dict]:
-        """Students whose latest repository regrade failed to clone and who have no grade since, by student."""
+        """Students whose latest repository regrade was not graded (not cloned, an unreadable commit date, a failure
+        while grading it) and who have no grade since, by student."""
         rows = self.db.execute(
             f"SELECT student, {', '.join(REPOSITORY_COLUMNS)} FROM repositories r WHERE assignment = ? "
             "AND submission_id IS NULL AND id IN (SELECT MAX(id) FROM repositories GROUP BY assignment, student) "

@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
 
 from grader.assignment import Assignment
+from grader.batch.faults import crash_sentence
 from grader.batch.worker import grade_one, init_process
 from grader.runner.sandbox import Zygote
 
@@ -79,6 +80,9 @@ class LocalExecutor:
                                        f"a worker process died {MAX_ATTEMPTS} times while grading this submission"}
                             else:
                                 waiting.append(job)
+                        except Exception as exc:  # noqa: BLE001 - e.g. its job or result could not be pickled
+                            yield {"student": job["student"],
+                                   "internal_error": crash_sentence(exc, "sending this submission to a worker")}
                 self._pool.shutdown(wait=True)
                 self._pool = None
         finally:

@@ -31,7 +31,9 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.batch.faults import crash_sentence, machine_wide
 from grader.errors import SubmissionError, UsageError
+from grader.text import encodable, encodable_data, from_os
 
 GIT_TIMEOUT_S = 120
 MAX_TREE_BYTES = 64 * 1024 * 1024
@@ -50,6 +52,10 @@ class CloneError(SubmissionError):
 
 class NoCommitBeforeDeadline(SubmissionError):
     """The repository has no commit on the branch at or before the deadline: nothing was submitted in time."""
+
+
+class UnreadableCommitDate(SubmissionError):
+    """The commit git chose has a committer date that cannot be read: no grade until a person looks."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,44 @@ def _git(*args: str, cwd: Path | None = None) -> str:
     return done.stdout
 
 
+def read_date(line: str | None) -> tuple[str, int | None, str]:
+    """A commit's ``author`` or ``committer`` line's date: (ISO 8601, Unix time, "") or ("", None, why not).
+
+    git writes ``NAME <EMAIL> SECONDS ZONE``, but a commit object holds whatever its author's git (or a hand-made
+    object) wrote. Read tolerantly: no date, a date that is not a whole number of seconds since 1970, or one past
+    the year 9999 cannot be read; a time zone outside -23:59..+23:59 (which only says how to show the instant)
+    falls back to UTC.
+    """
+    if line is None:
+        return "", None, "the commit has no such line"
+    fields = line.rsplit(">", 1)[-1].split()
+    if not fields:
+        return "", None, "it has no date"
+    if not (fields[0].isascii() and fields[0].isdigit()):
+        return "", None, f"its date {encodable(fields[0][:20])!r} is not a number of seconds"
+    try:
+        seconds = int(fields[0][:40])
+        moment = _dt.datetime.fromtimestamp(seconds, _dt.UTC)
+    except (OverflowError, ValueError, OSError):
+        return "", None, f"its date ({fields[0][:24]} s after 1970) is past the year 9999"
+    zone = fields[1] if len(fields) > 1 else ""
+    if re.fullmatch(r"[+-]\d{4}", zone) and int(zone[1:3]) < 24 and int(zone[3:]) < 60:
+        offset = _dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[3:]))
+        moment = moment.astimezone(_dt.timezone(-offset if zone[0] == "-" else offset))
+    return moment.isoformat(), seconds, ""
+
+
+def commit_dates(clone: Path, commit: str) -> dict[str, tuple[str, int | None, str]]:
+    """``read_date`` of the ``committer`` and ``author`` lines of ``commit``'s raw object (never git's rendering,
+    which prints a date it cannot parse as 1970 or as nothing)."""
+    header = _git("cat-file", "commit", commit, cwd=clone).split("\n\n", 1)[0].splitlines()
+    lines = {}
+    for line in header:
+        key, _, rest = line.partition(" ")
+        lines.setdefault(key, rest)
+    return {key: read_date(lines.get(key)) for key in ("committer", "author")}
+
+
 def check_branch(branch: str) -> str:
     """``branch`` if it is a plain branch name (it reaches git's command line), else ``UsageError``."""
     if branch != "HEAD" and not BRANCH.match(branch):
@@ -144,8 +188,12 @@ def snapshot_before(source: str | Path, deadline: _dt.datetime, workdir: Path, b
     commit = _git("rev-list", "-1", f"--before={stamp}", branch, "--", cwd=clone).strip()
     if not commit:
         raise NoCommitBeforeDeadline(f"{source} has no commit{on} before the deadline {stamp}.")
-    dates = _git("show", "-s", "--format=%cI%n%aI", commit, cwd=clone).split()
-    committed, authored = dates[0], dates[1]
+    dates = commit_dates(clone, commit)
+    committed, committed_s, why = dates["committer"]
+    if committed_s is None:
+        raise UnreadableCommitDate(f"the commit date of {commit[:12]} in {source} cannot be read ({why}); it was "
+                                   f"not graded: look at the repository and grade it by hand.")
+    authored, authored_s, _ = dates["author"]  # unreadable: recorded empty and flagged unreadable-author-date
     _tree_size(clone, commit, str(source))
     try:
         done = subprocess.run(["git", "archive", "--format=tar", commit], cwd=clone, capture_output=True,
@@ -168,7 +216,7 @@ def snapshot_before(source: str | Path, deadline: _dt.datetime, workdir: Path, b
             target.parent.mkdir(parents=True, exist_ok=True)
             data = tar.extractfile(member)
             target.write_bytes(data.read() if data else b"")
-    rewritten = _dt.datetime.fromisoformat(committed) < _dt.datetime.fromisoformat(authored)
+    rewritten = authored_s is not None and committed_s < authored_s
     return Snapshot(str(source), commit, committed, authored, folder, rewritten)
 
 
@@ -270,7 +318,7 @@ def read_sources(path: Path) -> list[Source]:
     named = dict(zip(unnamed, strip_common_prefix([repository_name(s) for s in unnamed])))
     sources: dict[str, Source] = {}
     for student, source in rows:
-        student = student or named[source]
+        student = from_os(student or named[source])  # a folder's name need not be UTF-8
         if student in sources:
             raise UsageError(f"two repositories for student {student}: {sources[student].source} and {source}; "
                              f"keep one, or give each line a STUDENT_ID")
@@ -281,6 +329,8 @@ def read_sources(path: Path) -> list[Source]:
 # --- snapshotting a class --------------------------------------------------------------------------------------
 
 NOT_CLONED, NO_COMMIT, UNREADABLE = "not-cloned", "no-commit-before-deadline", "unreadable-tree"
+UNREADABLE_DATE, GRADER_FAILURE = "unreadable-commit-date", "grader-failure"
+NOT_GRADED = (NOT_CLONED, UNREADABLE_DATE, GRADER_FAILURE)  # no grade (a rerun tries again); the others are zeros
 
 
 @dataclass(frozen=True)
@@ -288,8 +338,10 @@ class Regrade:
     """What the staff regrade found in one student's repository: the snapshot graded, or why there is none.
 
     ``failure`` is one sentence and ``kind`` says whose it is: ``not-cloned`` is not the student's zero (a
-    wrong URL, no access, the network: graded on a rerun); ``no-commit-before-deadline`` and
-    ``unreadable-tree`` (too large) are what the student submitted in time, graded as a zero with the reason.
+    wrong URL, no access, the network: graded on a rerun), nor are ``unreadable-commit-date`` (a person looks)
+    and ``grader-failure`` (a crash of the grader for this repository, its traceback saved);
+    ``no-commit-before-deadline`` and ``unreadable-tree`` (too large) are what the student submitted in time,
+    graded as a zero with the reason.
     """
 
     student: str
@@ -304,15 +356,23 @@ class Regrade:
     def to_record(self) -> dict:
         """The plain data the gradebook keeps (table ``repositories``)."""
         snap = self.snapshot
-        return {"source": self.source, "branch": self.branch, "deadline": self.deadline,
-                "commit": snap.commit if snap else "", "committed": snap.committed if snap else "",
-                "authored": snap.authored if snap else "", "rewritten": bool(snap and snap.rewritten),
-                "ci_files_changed": list(self.ci_files_changed), "failure": self.failure, "kind": self.kind}
+        return encodable_data({
+            "source": self.source, "branch": self.branch, "deadline": self.deadline,
+            "commit": snap.commit if snap else "", "committed": snap.committed if snap else "",
+            "authored": snap.authored if snap else "", "rewritten": bool(snap and snap.rewritten),
+            "ci_files_changed": list(self.ci_files_changed), "failure": self.failure, "kind": self.kind})
+
+    @property
+    def not_graded(self) -> bool:
+        """No grade at all this run (not a zero): see ``NOT_GRADED``."""
+        return self.snapshot is None and self.kind in NOT_GRADED
 
 
 def flags(record: dict) -> list[str]:
     """Short names of what needs a human look in a gradebook ``repositories`` record (empty: nothing)."""
     out = [record["kind"]] if record.get("kind") else []
+    if record.get("commit") and not record.get("authored"):
+        out.append("unreadable-author-date")
     if record.get("rewritten"):
         out.append("rewritten-history")
     out.extend(f"ci-file-changed:{name}" for name in record.get("ci_files_changed") or ())
@@ -325,16 +385,22 @@ def regrade_one(source: Source, deadline: _dt.datetime, workdir: Path, branch: s
 
     base = {"student": source.student, "source": source.source, "branch": branch,
             "deadline": deadline.isoformat()}
-    workdir.mkdir(parents=True, exist_ok=True)
     try:
+        workdir.mkdir(parents=True, exist_ok=True)
         snap = snapshot_before(source.source, deadline, workdir, branch)
+        return Regrade(**base, snapshot=snap, ci_files_changed=tuple(tampered_ci_files(snap.folder, assignment)))
     except CloneError as exc:
-        return Regrade(**base, failure=str(exc), kind=NOT_CLONED)
+        return Regrade(**base, failure=encodable(exc), kind=NOT_CLONED)
     except NoCommitBeforeDeadline as exc:
-        return Regrade(**base, failure=str(exc), kind=NO_COMMIT)
+        return Regrade(**base, failure=encodable(exc), kind=NO_COMMIT)
+    except UnreadableCommitDate as exc:
+        return Regrade(**base, failure=encodable(exc), kind=UNREADABLE_DATE)
     except SubmissionError as exc:
-        return Regrade(**base, failure=str(exc), kind=UNREADABLE)
-    return Regrade(**base, snapshot=snap, ci_files_changed=tuple(tampered_ci_files(snap.folder, assignment)))
+        return Regrade(**base, failure=encodable(exc), kind=UNREADABLE)
+    except Exception as exc:  # noqa: BLE001 - our bug or this repository's oddity: its student only, never the class
+        if machine_wide(exc):
+            raise
+        return Regrade(**base, failure=crash_sentence(exc, "reading this repository"), kind=GRADER_FAILURE)
 
 
 def regrade_class(sources: list[Source], deadline: _dt.datetime, staging: Path, branch: str, assignment: str,

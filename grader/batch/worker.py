@@ -20,8 +20,10 @@ import threading
 import time
 
 from grader import api
+from grader.batch.faults import crash_sentence
 from grader.errors import GraderError, SubmissionError
 from grader.result import Report
+from grader.text import encodable, encodable_data, from_os
 
 BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 _local = threading.local()
@@ -109,7 +111,20 @@ def _staging_dir(folder: str | None) -> str | None:
 
 
 def grade_one(job: dict) -> dict:
-    """Grade ``job`` (assignment, student, path, tasks, seed, timeout_scale, budget_s); return plain data."""
+    """Grade ``job`` (assignment, student, path, tasks, seed, timeout_scale, budget_s); return plain data.
+
+    Never raises for one student's input: a report (with every string made encodable, so that a lone surrogate
+    a submission printed or raised is escaped text, not the end of the class's gradebook), or ``internal_error``,
+    one sentence (a crash's traceback is saved to a file that the sentence names).
+    """
+    out = {"student": job.get("student", "?"), "pid": os.getpid()}
+    try:
+        return encodable_data({**out, **_grade(job)})
+    except Exception as exc:  # noqa: BLE001 - a bug of ours for this one input: this student's "not graded"
+        return encodable_data({**out, "internal_error": crash_sentence(exc, "grading this submission")})
+
+
+def _grade(job: dict) -> dict:
     started = time.perf_counter()
     assignment = api.get_assignment(job["assignment"])
     # Sessions at once within this submission: the cores the batch's --jobs workers leave (1 by default).
@@ -117,19 +132,18 @@ def grade_one(job: dict) -> dict:
               "jobs": max(1, int(job.get("check_jobs", 1)))}
     if job.get("budget_s") is not None and "budget_s" in inspect.signature(api.check).parameters:
         kwargs["budget_s"] = job["budget_s"]
-    out = {"student": job["student"], "pid": os.getpid()}
     for attempt in (1, 2):
         try:
             report = api.check(assignment, job["path"], zygote=_zygote(assignment, job.get("zygote")),
                                staging_dir=_staging_dir(job.get("scratch")), **kwargs)
         except SubmissionError as exc:
-            report = unreadable_report(assignment, job["path"], str(exc), job.get("tasks"))
+            report = unreadable_report(assignment, from_os(job["path"]), encodable(exc), job.get("tasks"))
         except GraderError as exc:
-            return {**out, "internal_error": str(exc)}
+            return {"internal_error": crash_sentence(exc, "grading this submission")}
         except Exception as exc:  # noqa: BLE001 - e.g. the zygote died: start a fresh one and retry once
             _drop_zygote(assignment.id)
             if attempt == 2:
-                return {**out, "internal_error": f"{type(exc).__name__}: {exc}"}
+                return {"internal_error": crash_sentence(exc, "grading this submission")}
             continue
-        return {**out, "report": report.to_dict(), "worker_s": round(time.perf_counter() - started, 4)}
+        return {"report": report.to_dict(), "worker_s": round(time.perf_counter() - started, 4)}
     raise AssertionError("unreachable")
