@@ -518,16 +518,26 @@ def gradebook_list(gradebook: Path) -> None:
 
 
 @gradebook_group.command("show")
-@click.argument("student")
+@click.argument("student", required=False)
+@click.option("--check", "check_id", metavar="ID", help="Instead: list every student who did not pass check ID.")
+@click.option("--assignment", help="With --check: which assignment, when the gradebook holds several.")
 @GRADEBOOK_OPTION
-def gradebook_show(student: str, gradebook: Path) -> None:
-    """Show STUDENT's latest report (as `dlgrade check` prints it) and their history of grades.
+def gradebook_show(student: str | None, check_id: str | None, assignment: str | None, gradebook: Path) -> None:
+    """Show STUDENT's latest report, their grade with the staff's changes and their history; or who failed a check.
 
     \b
-    Example:
+    Examples:
       dlgrade gradebook show 1234567
+      dlgrade gradebook show --check backward
     """
-    from grader.batch.api import student_history
+    if check_id is not None:
+        if student is not None:
+            raise UsageError("give a STUDENT or --check ID, not both")
+        _show_failures(gradebook, check_id, assignment)
+        return
+    if student is None:
+        raise UsageError("give a STUDENT id (or --check ID to list who failed a check)")
+    from grader.batch.api import staff_changes, student_history
 
     history = student_history(gradebook, student)
     console = Console()
@@ -546,6 +556,104 @@ def gradebook_show(student: str, gradebook: Path) -> None:
                       f"{repository['commit'] or 'no commit'}, committed {repository['committed'] or '-'}, "
                       f"authored {repository['authored'] or '-'}, deadline {repository['deadline']}", soft_wrap=True)
         console.print(f"flags: {escape(visible(', '.join(flags(repository)) or 'none'))}", soft_wrap=True)
+    _print_staff_changes(console, staff_changes(gradebook, student))
+
+
+def _print_staff_changes(console, changes: dict[str, dict]) -> None:
+    """The grade of record per assignment and, when the staff changed it, what, who, when and why."""
+    for assignment, entry in sorted(changes.items()):
+        final = entry["final"]
+        raw = f"{final.raw:g}/{final.raw_max:g}"
+        grade = final.total_text()
+        console.print(f"grade of record ({escape(assignment)}): {grade}"
+                      + (f" (the grader's {raw})" if grade != raw else ""), soft_wrap=True)
+        for note in final.notes():
+            console.print(f"  {escape(visible(note, keep_newlines=False))}", soft_wrap=True)
+        for change in final.unapplied:
+            console.print(f"  [yellow]not applied[/]: {escape(visible(change.describe()))} (the latest result has "
+                          f"no such check)", soft_wrap=True)
+        if entry["history"]:
+            table = Table("When (UTC)", "Who", "Change", "Was", "Why", title=f"Staff changes ({escape(assignment)})")
+            for change in entry["history"]:
+                table.add_row(change.at.replace("T", " "), escape(visible(change.who)),
+                              escape(visible(change.describe())), escape(change.was),
+                              escape(visible(change.comment)))
+            console.print(table)
+
+
+def _show_failures(gradebook: Path, check_id: str, assignment: str | None) -> None:
+    from grader.batch.api import who_failed
+
+    assignment, failures = who_failed(gradebook, check_id, assignment)
+    console = Console()
+    if not failures:
+        console.print(f"every student graded for {escape(assignment)} passed {escape(visible(check_id))}")
+        return
+    table = Table("Student", "Name", "Status", "Points", "First line of the message",
+                  title=f"Did not pass {escape(visible(check_id))} ({escape(assignment)}): {len(failures)}")
+    for f in failures:
+        table.add_row(escape(visible(f.student)), escape(visible(f.name)), f.status,
+                      f.points + (" (staff)" if f.changed else ""), escape(visible(f.message[:200])))
+    console.print(table)
+
+
+def _print_change(change, before, after) -> None:
+    what = "removed" if change.action == "remove" else change.describe()
+    Console().print(f"{escape(visible(change.student))} {escape(visible(what))} (was {escape(change.was)}); grade of "
+                    f"record {before.total_text()} -> {after.total_text()} (the grader's {after.raw:g}/"
+                    f"{after.raw_max:g}); recorded as {escape(visible(change.who))} at {change.at}", soft_wrap=True)
+
+
+@gradebook_group.command("override")
+@click.argument("student")
+@click.argument("check")
+@click.option("--points", type=float, help="The points the check (or the total) gets instead of the grader's.")
+@click.option("--comment", required=True, help="Why: kept in the history and shown in the student's feedback.")
+@click.option("--remove", is_flag=True, help="Remove the override (or excuse) on CHECK; the grader's points count.")
+@click.option("--bonus", is_flag=True, help="Allow points above the check's maximum (extra credit).")
+@click.option("--assignment", help="Which assignment, when the gradebook holds several.")
+@GRADEBOOK_OPTION
+def gradebook_override(student: str, check: str, points: float | None, comment: str, remove: bool, bonus: bool,
+                       assignment: str | None, gradebook: Path) -> None:
+    """Give STUDENT's CHECK (a check id, or `total` for the whole grade) other points, with a comment.
+
+    The change is kept through regrades (it applies to the latest result), shown in `gradebook show`, the
+    feedback and every export; the history keeps who (the OS user), when and why. Points lie in [0, max].
+
+    \b
+    Examples:
+      dlgrade gradebook override 12345 backward --points 1.5 --comment "sign error only, see email of 3 Nov"
+      dlgrade gradebook override 12345 total --points 40 --comment "regraded by hand"
+      dlgrade gradebook override 12345 backward --remove --comment "the regrade fixed it"
+    """
+    from grader.batch.api import change_grade
+
+    if remove == (points is not None):
+        raise UsageError("give --points P, or --remove to take the override away")
+    _print_change(*change_grade(gradebook, student, check, "remove" if remove else "points", comment, points,
+                                assignment, bonus))
+
+
+@gradebook_group.command("excuse")
+@click.argument("student")
+@click.argument("check")
+@click.option("--comment", required=True, help="Why: kept in the history and shown in the student's feedback.")
+@click.option("--remove", is_flag=True, help="Remove the excuse (or override) on CHECK.")
+@click.option("--assignment", help="Which assignment, when the gradebook holds several.")
+@GRADEBOOK_OPTION
+def gradebook_excuse(student: str, check: str, comment: str, remove: bool, assignment: str | None,
+                     gradebook: Path) -> None:
+    """Excuse STUDENT from CHECK (or `total`: the whole assignment): it counts neither in the score nor the maximum.
+
+    \b
+    Examples:
+      dlgrade gradebook excuse 12345 adam --comment "medical leave, week 3"
+      dlgrade gradebook excuse 12345 total --comment "withdrew"
+    """
+    from grader.batch.api import change_grade
+
+    _print_change(*change_grade(gradebook, student, check, "remove" if remove else "excuse", comment, None,
+                                assignment))
 
 
 @gradebook_group.command("diff")

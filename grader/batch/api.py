@@ -355,3 +355,96 @@ def reconcile_ci(gradebook: str | Path, ci: str | Path, assignment: str | None =
             raise UsageError(f"nothing graded for {assignment or 'any assignment'} in the gradebook {gradebook}")
         graded = {g.student: g.report for g in book.latest(assignment)}
     return reconcile(graded, Path(ci), assignment)
+
+
+# --- staff changes and who failed what (dlgrade gradebook override / excuse / show --check) ---------------------
+
+
+def _one_assignment(book: Gradebook, assignment: str | None) -> str:
+    """``assignment``, or the only one graded in ``book``; one sentence when that is ambiguous or absent."""
+    assignments = sorted({g.report.assignment for g in book.latest()})
+    if assignment is None and len(assignments) > 1:
+        raise UsageError(f"the gradebook holds {', '.join(assignments)}: choose one with --assignment")
+    assignment = assignment or (assignments[0] if assignments else None)
+    if assignment is None or assignment not in assignments:
+        raise UsageError(f"nothing graded for {assignment or 'any assignment'} in the gradebook {book.path}")
+    return assignment
+
+
+def _graded_student(book: Gradebook, assignment: str, student: str):
+    graded = next((g for g in book.latest(assignment) if g.student == student), None)
+    if graded is None:
+        name = book.names(assignment).get(student)
+        if name is not None:
+            raise UsageError(f"{student} ({name}) is on the roster of {assignment} but has no graded submission: "
+                             f"grade one first")
+        raise UsageError(f"no grades for student {student!r} in {assignment} (see `dlgrade gradebook export "
+                         f"--format csv` for the ids)")
+    return graded
+
+
+def change_grade(gradebook: str | Path, student: str, check: str, action: str, comment: str,
+                 points: float | None = None, assignment: str | None = None, bonus: bool = False):
+    """Record one staff change (``points``, ``excuse`` or ``remove``) to ``student``'s ``check`` (or ``total``).
+
+    Returns (the change, the grade of record before, after). Refuses, in one sentence, an unknown student or
+    check, a missing comment and points outside [0, max] (above only with ``bonus``): ``overrides.validate``.
+    """
+    from grader.batch.gradebook import _now
+    from grader.batch.overrides import Override, current_user, validate
+    from grader.text import encodable
+
+    comment = encodable(comment).strip()
+    if not comment:
+        raise UsageError("say why with --comment: every change to a grade is kept with its reason")
+    with Gradebook(Path(gradebook), create=False) as book:
+        assignment = _one_assignment(book, assignment)
+        before = _graded_student(book, assignment, student)
+        was = validate(before.report, list(before.overrides), check, action, points, bonus)
+        change = Override(student, check, action, None if points is None else float(points), comment,
+                          encodable(current_user()), _now(), was)
+        book.add_override(assignment, change)
+        after = _graded_student(book, assignment, student)
+    return change, before.final, after.final
+
+
+def staff_changes(gradebook: str | Path, student: str) -> dict[str, dict]:
+    """Per assignment graded for ``student``: ``final`` (the grade of record) and ``history`` (every change)."""
+    with Gradebook(Path(gradebook), create=False) as book:
+        history = book.override_history(student=student)
+        return {g.report.assignment: {"final": g.final, "history": [c for a, c in history
+                                                                    if a == g.report.assignment]}
+                for g in book.latest() if g.student == student}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One student who did not pass a check, with the first line of what they were told."""
+
+    student: str
+    name: str
+    status: str
+    points: str  # "0.5/2", or "excused"
+    message: str
+    changed: bool  # the staff changed this check's points
+
+
+def who_failed(gradebook: str | Path, check: str, assignment: str | None = None) -> tuple[str, list[Failure]]:
+    """(the assignment, every student whose latest result did not pass ``check``), by student id."""
+    with Gradebook(Path(gradebook), create=False) as book:
+        assignment = _one_assignment(book, assignment)
+        graded = book.latest(assignment)
+    ids = {c.id for g in graded for c in g.report.checks}
+    if check not in ids:
+        raise UsageError(f"{assignment} has no check {check!r} in the gradebook; use one of "
+                         f"{', '.join(sorted(ids)[:12])}")
+    failures = []
+    for g in graded:
+        result = next((c for c in g.report.checks if c.id == check), None)
+        if result is None or result.status in ("passed", "skipped", "hidden"):
+            continue
+        final = g.final.check(check)
+        points = "excused" if final.excused else f"{final.points:g}/{final.raw_max:g}"
+        first = (result.message.strip().splitlines() or [""])[0]
+        failures.append(Failure(g.student, g.name, result.status, points, first, final.override is not None))
+    return assignment, failures
