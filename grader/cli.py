@@ -704,6 +704,60 @@ def gradebook_export(format_name: str, output: Path, assignment: str | None, gra
     Console(stderr=True).print(f"wrote {len(written)} file(s) to {escape(str(output))}")
 
 
+@gradebook_group.command("similar")
+@click.option("--min", "minimum", type=click.FloatRange(0, 1), default=None,
+              help="Similarity from 0 to 1 a pair needs to be listed (default 0.5); identical pairs always are.")
+@click.option("--format", "format_name", type=click.Choice(["terminal", "csv"]), default="terminal",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the CSV to this file.")
+@click.option("--assignment", help="Which assignment, when the gradebook holds several.")
+@GRADEBOOK_OPTION
+def gradebook_similar(minimum: float | None, format_name: str, output: Path | None, assignment: str | None,
+                      gradebook: Path) -> None:
+    """Rank pairs of students by how similar their code is: leads for a human look, never a verdict.
+
+    Comments, formatting and names are ignored and the assignment's starter code is subtracted; pairs with
+    the same files come first. Similarity is the share of the smaller submission's own code found in the other.
+
+    \b
+    Examples:
+      dlgrade gradebook similar
+      dlgrade gradebook similar --min 0.3 --format csv -o similar.csv
+    """
+    from grader.batch.api import similar_submissions
+    from grader.batch.exports import write_similar_csv
+
+    found, names = similar_submissions(gradebook, assignment, minimum)
+    if format_name == "csv" or output is not None:
+        write_similar_csv(found.pairs, names, output)
+        if output is None:
+            return
+    else:
+        console = Console()
+        if found.pairs:
+            table = Table("#", "Student", "Student", "Similarity", "Shared", "Same files",
+                          title=f"Similar code ({escape(found.assignment)}), at least {found.minimum:.0%}")
+            for rank, p in enumerate(found.pairs, 1):
+                table.add_row(str(rank), escape(visible(_named(p.first, names))), escape(visible(_named(p.second, names))),
+                              f"{p.similarity:.0%}", str(p.shared), "yes" if p.identical else "")
+            console.print(table)
+        else:
+            console.print(f"no pair at or above {found.minimum:.0%} among {found.compared} submissions")
+    err = Console(stderr=True, soft_wrap=True)
+    err.print(f"{found.compared} submissions compared; starter code "
+              f"{'subtracted' if found.template else 'not found, so not subtracted'}. Similar code is a lead to "
+              f"read, not proof: shared help, a common source or a small task can explain it.")
+    if found.without_code:
+        err.print(f"[yellow]no code kept[/] for {len(found.without_code)} student(s) "
+                  f"({escape(visible(', '.join(found.without_code[:10])))}{', ...' if len(found.without_code) > 10 else ''}):"
+                  f" graded before dlgrade kept code; rerun the same `dlgrade grade` command to keep it (nothing is "
+                  f"regraded)")
+
+
+def _named(student: str, names: dict[str, str]) -> str:
+    return f"{student} ({names[student]})" if names.get(student) else student
+
+
 @gradebook_group.command("reconcile")
 @click.option("--ci", "ci_path", type=click.Path(path_type=Path), required=True,
               help="A CI result file, or a folder of them (alice.json, alice/result.json, ...).")

@@ -180,6 +180,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                     hashes_zero[student] = digest
         for entry in entries:
             digest = submission_hash(entry.path)
+            _keep_code(book, spec, entry, digest, staging)
             if not regrade and book.already_graded(spec.id, entry.student, digest, version, selection):
                 skipped.append(entry.student)
             else:
@@ -262,6 +263,15 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
             runner.close()
         book.close()
         staging_folder.remove()
+
+
+def _keep_code(book: Gradebook, spec, entry: Entry, digest: str, staging: Path) -> None:
+    """Keep the submission's Python files in the gradebook for ``dlgrade gradebook similar`` (once per content)."""
+    from grader.batch.similar_code import read_code
+
+    if not book.has_sources(spec.id, digest):
+        book.keep_sources(spec.id, digest, read_code(entry.path, spec.files, staging / "code" / digest[:16],
+                                                      spec.notebook_statements))
 
 
 def _looks_like_a_list(path: Path) -> bool:
@@ -448,3 +458,12 @@ def who_failed(gradebook: str | Path, check: str, assignment: str | None = None)
         first = (result.message.strip().splitlines() or [""])[0]
         failures.append(Failure(g.student, g.name, result.status, points, first, final.override is not None))
     return assignment, failures
+
+
+def similar_submissions(gradebook: str | Path, assignment: str | None = None, minimum: float | None = None):
+    """Pairs of students with similar code (``grader.batch.similar_code.ClassSimilarity``): leads, not verdicts."""
+    from grader.batch.similar_code import DEFAULT_MIN, class_similarity
+
+    with Gradebook(Path(gradebook), create=False) as book:
+        assignment = _one_assignment(book, assignment)
+        return class_similarity(book, assignment, DEFAULT_MIN if minimum is None else minimum), book.names(assignment)

@@ -220,6 +220,24 @@ def export_feedback(graded: list[Graded], path: Path) -> list[Path]:
     return written
 
 
+def write_similar_csv(pairs, names: dict[str, str], path: Path | None) -> None:
+    """``dlgrade gradebook similar --format csv``: one row per pair, to ``path`` or standard output."""
+    import sys
+
+    f = _open_csv(path) if path is not None else sys.stdout
+    try:
+        writer = csv.writer(f)
+        writer.writerow(["rank", "first", "first_name", "second", "second_name", "similarity", "first_share",
+                         "second_share", "shared", "identical"])
+        for rank, p in enumerate(pairs, 1):
+            writer.writerow([rank, _formula_safe(p.first), _formula_safe(names.get(p.first, "")),
+                             _formula_safe(p.second), _formula_safe(names.get(p.second, "")), f"{p.similarity:g}",
+                             f"{p.first_share:g}", f"{p.second_share:g}", p.shared, str(p.identical).lower()])
+    finally:
+        if path is not None:
+            f.close()
+
+
 def export(book: Gradebook, format_name: str, path: Path, assignment: str | None = None) -> list[Path]:
     """Write ``format_name`` for the latest grades of ``assignment`` (the only one in the gradebook if omitted)."""
     if format_name not in FORMATS:
