@@ -738,8 +738,9 @@ def gradebook_similar(minimum: float | None, format_name: str, output: Path | No
             table = Table("#", "Student", "Student", "Similarity", "Shared", "Same files",
                           title=f"Similar code ({escape(found.assignment)}), at least {found.minimum:.0%}")
             for rank, p in enumerate(found.pairs, 1):
-                table.add_row(str(rank), escape(visible(_named(p.first, names))), escape(visible(_named(p.second, names))),
-                              f"{p.similarity:.0%}", str(p.shared), "yes" if p.identical else "")
+                table.add_row(str(rank), escape(visible(_named(p.first, names))),
+                              escape(visible(_named(p.second, names))), f"{p.similarity:.0%}", str(p.shared),
+                              "yes" if p.identical else "")
             console.print(table)
         else:
             console.print(f"no pair at or above {found.minimum:.0%} among {found.compared} submissions")
@@ -748,8 +749,8 @@ def gradebook_similar(minimum: float | None, format_name: str, output: Path | No
               f"{'subtracted' if found.template else 'not found, so not subtracted'}. Similar code is a lead to "
               f"read, not proof: shared help, a common source or a small task can explain it.")
     if found.without_code:
-        err.print(f"[yellow]no code kept[/] for {len(found.without_code)} student(s) "
-                  f"({escape(visible(', '.join(found.without_code[:10])))}{', ...' if len(found.without_code) > 10 else ''}):"
+        shown = ", ".join(found.without_code[:10]) + (", ..." if len(found.without_code) > 10 else "")
+        err.print(f"[yellow]no code kept[/] for {len(found.without_code)} student(s) ({escape(visible(shown))}):"
                   f" graded before dlgrade kept code; rerun the same `dlgrade grade` command to keep it (nothing is "
                   f"regraded)")
 

@@ -50,8 +50,9 @@ def record_report(report: Report, final) -> Report:
         if record is None or record.override is None:
             checks.append(check)
             continue
-        staff = "excused by the staff" if record.excused else \
-            f"set to {record.points:g}/{record.max:g} by the staff (the grader gave {check.score:g}/{check.max_score:g})"
+        staff = "excused by the staff" if record.excused else (f"set to {record.points:g}/{record.max:g} by the "
+                                                                f"staff (the grader gave {check.score:g}/"
+                                                                f"{check.max_score:g})")
         message = f"[{staff}: {record.override.comment}]" + (f"\n{check.message}" if check.message else "")
         checks.append(replace(check, score=record.points, max_score=record.max, message=message))
     diagnostics = {k: v for k, v in report.diagnostics.items() if k != "seed"}
