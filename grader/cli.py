@@ -690,8 +690,12 @@ def gradebook_diff(run_a: int, run_b: int, gradebook: Path) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="A file (csv, canvas, junit, analytics) or a folder (gradescope, feedback).")
 @click.option("--assignment", help="Which assignment, when the gradebook holds several.")
+@click.option("--feedback-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="With --format analytics: the folder of the feedback export, which the page links each "
+                   "student to (default: feedback/ beside the page).")
 @GRADEBOOK_OPTION
-def gradebook_export(format_name: str, output: Path, assignment: str | None, gradebook: Path) -> None:
+def gradebook_export(format_name: str, output: Path, assignment: str | None, feedback_dir: Path | None,
+                     gradebook: Path) -> None:
     """Export the latest grades: a CSV, a Canvas import, Gradescope results, JUnit XML, feedback or the class page.
 
     \b
@@ -700,7 +704,7 @@ def gradebook_export(format_name: str, output: Path, assignment: str | None, gra
     """
     from grader.batch.api import export_grades
 
-    written = export_grades(gradebook, format_name, output, assignment)
+    written = export_grades(gradebook, format_name, output, assignment, feedback_dir)
     Console(stderr=True).print(f"wrote {len(written)} file(s) to {escape(str(output))}")
 
 

@@ -344,12 +344,12 @@ def diff_runs(gradebook: str | Path, run_a: int, run_b: int) -> tuple[list[Chang
 
 
 def export_grades(gradebook: str | Path, format_name: str, output: str | Path,
-                  assignment: str | None = None) -> list[Path]:
+                  assignment: str | None = None, feedback_dir: str | Path | None = None) -> list[Path]:
     """Write the latest grades as ``format_name`` (csv, canvas, gradescope, junit, feedback) to ``output``."""
     from grader.batch.exports import export
 
     with Gradebook(Path(gradebook), create=False) as book:
-        return export(book, format_name, Path(output), assignment)
+        return export(book, format_name, Path(output), assignment, feedback_dir)
 
 
 def reconcile_ci(gradebook: str | Path, ci: str | Path, assignment: str | None = None):

@@ -238,8 +238,13 @@ def write_similar_csv(pairs, names: dict[str, str], path: Path | None) -> None:
             f.close()
 
 
-def export(book: Gradebook, format_name: str, path: Path, assignment: str | None = None) -> list[Path]:
-    """Write ``format_name`` for the latest grades of ``assignment`` (the only one in the gradebook if omitted)."""
+def export(book: Gradebook, format_name: str, path: Path, assignment: str | None = None,
+           feedback_dir: Path | None = None) -> list[Path]:
+    """Write ``format_name`` for the latest grades of ``assignment`` (the only one in the gradebook if omitted).
+
+    ``feedback_dir``: for ``analytics``, where the ``feedback`` export is (default ``feedback/`` beside the
+    page): each student named on the page links to their page there.
+    """
     if format_name not in FORMATS:
         raise UsageError(f"unknown export format {format_name!r}; use one of {', '.join(FORMATS)}")
     assignments = sorted({g.report.assignment for g in book.latest()})
@@ -263,7 +268,13 @@ def export(book: Gradebook, format_name: str, path: Path, assignment: str | None
     if format_name == "junit":
         return export_junit(graded, path)
     if format_name == "analytics":
-        from grader.batch.analytics import write_page
+        import os
 
-        return [write_page(assignment, {g.student: g.report for g in graded}, path, sorted(missing))]
+        from grader.batch.analytics import write_page
+        from grader.batch.similar_code import class_similarity
+
+        folder = Path(feedback_dir) if feedback_dir is not None else path.parent / "feedback"
+        link = os.path.relpath(folder.absolute(), path.parent.absolute()).replace(os.sep, "/").rstrip("/") + "/"
+        return [write_page(assignment, {g.student: g.report for g in graded}, path, sorted(missing), names=names,
+                           feedback=link, similar=class_similarity(book, assignment))]
     return export_feedback(graded, path)
