@@ -152,3 +152,26 @@ def test_cli_override_excuse_remove_and_show(book):
                        (("show",), "give a STUDENT id")]:
         failed = dlgrade(*args)
         assert failed.exit_code == 2 and gist in failed.output, (args, failed.output)
+
+
+def test_an_override_survives_dlgrade_grade_regrade(tmp_path, monkeypatch):
+    from grader.batch.api import export_grades, grade_class
+    from tests.batch.conftest import ROOT
+
+    monkeypatch.setenv("LOGNAME", "ta-kim")  # getpass reads LOGNAME first
+    root = tmp_path / "class"
+    for student, source in (("ann", ROOT / "reference" / "a1" / "mlp.py"),
+                            ("bo", ROOT / "examples" / "a1" / "common_mistakes" / "mlp.py")):
+        (root / student).mkdir(parents=True)
+        (root / student / "mlp.py").write_text(source.read_text())
+    book = tmp_path / "gb.sqlite"
+    first = grade_class("a1", root, gradebook=book, tasks=["1.3"], seed=1)
+    failing = next(c for c in first.graded["bo"].checks if c.status not in ("passed", "skipped"))
+    change_grade(book, "bo", failing.id, "points", "the handout was ambiguous", failing.max_score)
+    again = grade_class("a1", root, gradebook=book, tasks=["1.3"], seed=1, regrade=True)
+    assert again.run_id != first.run_id and set(again.graded) == {"ann", "bo"}
+    export_grades(book, "csv", tmp_path / "grades.csv")
+    bo = {r["student"]: r for r in csv.DictReader(open(tmp_path / "grades.csv"))}["bo"]
+    assert bo[failing.id] == f"{failing.max_score:g}" and bo["override"] == f"{failing.id}={failing.max_score:g}"
+    assert float(bo["total"]) == float(bo["raw"]) + failing.max_score - failing.score
+    assert staff_changes(book, "bo")["a1"]["history"][0].who == "ta-kim"
