@@ -528,7 +528,7 @@ def gradebook_show(student: str | None, check_id: str | None, assignment: str | 
     \b
     Examples:
       dlgrade gradebook show 1234567
-      dlgrade gradebook show --check backward
+      dlgrade gradebook show --check linear_backward_dW
     """
     if check_id is not None:
         if student is not None:
@@ -622,9 +622,9 @@ def gradebook_override(student: str, check: str, points: float | None, comment: 
 
     \b
     Examples:
-      dlgrade gradebook override 12345 backward --points 1.5 --comment "sign error only, see email of 3 Nov"
-      dlgrade gradebook override 12345 total --points 40 --comment "regraded by hand"
-      dlgrade gradebook override 12345 backward --remove --comment "the regrade fixed it"
+      dlgrade gradebook override 12345 linear_backward_dW --points 1.5 --comment "sign error only, see email"
+      dlgrade gradebook override 12345 total --points 30 --comment "regraded by hand"
+      dlgrade gradebook override 12345 linear_backward_dW --remove --comment "the regrade fixed it"
     """
     from grader.batch.api import change_grade
 
@@ -647,7 +647,7 @@ def gradebook_excuse(student: str, check: str, comment: str, remove: bool, assig
 
     \b
     Examples:
-      dlgrade gradebook excuse 12345 adam --comment "medical leave, week 3"
+      dlgrade gradebook excuse 12345 adam_steps --comment "medical leave, week 3"
       dlgrade gradebook excuse 12345 total --comment "withdrew"
     """
     from grader.batch.api import change_grade

@@ -444,10 +444,11 @@ def who_failed(gradebook: str | Path, check: str, assignment: str | None = None)
     with Gradebook(Path(gradebook), create=False) as book:
         assignment = _one_assignment(book, assignment)
         graded = book.latest(assignment)
-    ids = {c.id for g in graded for c in g.report.checks}
+    from grader.batch.overrides import unknown_check
+
+    ids = list(dict.fromkeys(c.id for g in graded for c in g.report.checks))
     if check not in ids:
-        raise UsageError(f"{assignment} has no check {check!r} in the gradebook; use one of "
-                         f"{', '.join(sorted(ids)[:12])}")
+        raise UsageError(unknown_check(assignment, check, ids))
     failures = []
     for g in graded:
         result = next((c for c in g.report.checks if c.id == check), None)

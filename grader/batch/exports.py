@@ -3,7 +3,12 @@
 Each takes the latest graded submission per student (``Gradebook.latest``)
 plus the roster's missing students, and writes files; none reruns anything.
 
-- ``csv``: one row per student, first column ``student``, one column per check id, ``total``, ``max``, then
+Every grade written is the grade of record (``Graded.final``: ``grader.batch.overrides.final_grade``), with the
+staff's overrides and excuses applied.
+
+- ``csv``: one row per student, first column ``student``, one column per check id (its points of record,
+  ``excused``, or empty when not run), ``raw`` (the grader's score), ``override`` (the staff's changes,
+  ``backward=1.5;adam=excused``), ``total`` (``EX`` when the whole assignment is excused), ``max``, then
   ``commit`` and ``flags`` for grades of a repository's commit (``dlgrade grade --deadline``; flags are
   ``rewritten-history``, ``ci-file-changed:PATH``, ``no-commit-before-deadline``, ``not-cloned``, ``;``-separated),
   and last ``status`` (``graded``, ``missing``, or ``not graded`` for a repository that could not be cloned).
@@ -12,7 +17,8 @@ plus the roster's missing students, and writes files; none reruns anything.
 - ``gradescope``: ``PATH/STUDENT/results.json`` in the autograder results format (``score``, ``tests`` with
   ``name``, ``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``).
 - ``junit``: one ``<testsuite>`` per student, one ``<testcase>`` per check.
-- ``feedback``: ``PATH/STUDENT.md`` and ``PATH/STUDENT.html`` with the terminal report's content.
+- ``feedback``: ``PATH/STUDENT.md`` and ``PATH/STUDENT.html`` with the terminal report's content, the student's
+  name, the staff's notes and rerun advice the student build accepts (``grader.batch.feedback``).
 - ``analytics``: the class page (``grader.batch.analytics``).
 """
 

@@ -108,9 +108,9 @@ class FinalGrade:
             final = self.check(change.check)
             if change.action == "excuse":
                 what = "the whole assignment is excused" if change.check == TOTAL else \
-                    f"{change.check} is excused (not counted in your score or its maximum)"
+                    f"{change.check} is excused (not counted in the score or its maximum)"
             elif change.check == TOTAL:
-                what = f"your total is set to {change.points:g}/{self.max:g}"
+                what = f"the total is set to {change.points:g}/{self.max:g}"
             else:
                 what = f"{change.check} is set to {change.points:g}/{final.max:g} (the grader gave " \
                        f"{final.raw:g}/{final.raw_max:g})"
@@ -154,6 +154,18 @@ def in_force(history: list[Override]) -> list[Override]:
     return [o for o in last.values() if o.action != "remove"]
 
 
+def unknown_check(assignment: str, check: str, ids: list[str]) -> str:
+    """One sentence for a check id that is not there: the closest id when one is close, else the first ids."""
+    import difflib
+
+    lowered = {i.lower(): i for i in ids}
+    close = difflib.get_close_matches(check.lower(), list(lowered), n=1, cutoff=0.6)
+    if close:
+        return f"{assignment} has no check {check!r}; did you mean {lowered[close[0]]}?"
+    shown = ", ".join(ids[:12]) + (", ..." if len(ids) > 12 else "")
+    return f"{assignment} has no check {check!r}; use one of {shown}"
+
+
 def current_user() -> str:
     """Who makes a change: the OS user (``getpass``), else the numeric uid."""
     try:
@@ -169,8 +181,7 @@ def validate(report: Report, changes: list[Override], check: str, action: str, p
 
     ids = [c.id for c in report.checks]
     if check != TOTAL and check not in ids:
-        shown = ", ".join(ids[:12]) + (", ..." if len(ids) > 12 else "")
-        raise UsageError(f"{report.assignment} has no check {check!r}; use one of {shown}, or total")
+        raise UsageError(unknown_check(report.assignment, check, ids) + ", or total")
     final = final_grade(report, changes)
     current = next((o for o in changes if o.check == check), None)
     if action == "remove":

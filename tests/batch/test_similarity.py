@@ -65,6 +65,14 @@ def test_identical_first_copies_high_independent_and_template_only_never():
     assert {(p.first, p.second) for p in flagged} == {("ref", "ref_again"), ("copy", "ref"), ("copy", "ref_again")}
 
 
+def test_the_independently_written_a1_examples_are_not_flagged():
+    examples = {p.parent.name: files(p.read_text()) for p in sorted((ROOT / "examples" / "a1").glob("*/mlp.py"))}
+    assert len(examples) >= 2
+    pairs = similar_pairs({**examples, "reference": files(REFERENCE), "alt": files(ALTERNATIVE)}, files(TEMPLATE),
+                          minimum=0.0)
+    assert len(pairs) >= 3 and max(p.similarity for p in pairs) < DEFAULT_MIN / 2
+
+
 def test_without_the_template_subtracted_the_scaffolding_would_count():
     rest = "class Sigmoid" + TEMPLATE.split("class Sigmoid", 1)[1]  # both left every task but 1.1 as handed out
     sources = {"a": files(REFERENCE.split("class Sigmoid")[0] + rest),
