@@ -49,7 +49,7 @@ K = 12  # tokens per hashed run
 WINDOW = 6  # hashes per winnowing window: a shared run of K + WINDOW - 1 = 17 tokens is always found
 MIN_OWN = 10  # fingerprints of its own a submission needs to be compared
 DEFAULT_MIN = 0.5  # the default threshold of ``dlgrade gradebook similar``
-MAX_CHARS = 1 << 20
+MAX_CHARS = 256 << 10  # a class file is a few KiB; 256 KiB of tokens take about 2 s
 BUILTINS = frozenset(dir(builtins))
 _FALLBACK = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|\S")
 _ASSIGNED_ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_]\w*)\s*(?:\[[^\]\n]*\]\s*)?(?:[-+*/@%&|^]|//|\*\*|<<|>>)?=(?!=)")
