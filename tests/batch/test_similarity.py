@@ -40,6 +40,17 @@ def files(source: str) -> dict[str, str]:
     return {"mlp.py": source}
 
 
+def test_scores_are_the_same_in_every_process():
+    import subprocess
+    import sys
+
+    code = ("from pathlib import Path; from grader.batch.similar_code import fingerprints; "
+            "print(sorted(fingerprints({'m': Path('reference/a1/mlp.py').read_text()}))[:5])")
+    runs = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                           env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")}
+    assert len(runs) == 1 and runs != {""}
+
+
 def test_comments_formatting_and_names_do_not_change_the_tokens():
     a = "def f(x, y):\n    # add\n    total = x + y  # sum\n    return total\n"
     b = "def g(p,\n      q):\n    s=p+q;return s\n"
@@ -77,7 +88,7 @@ def test_without_the_template_subtracted_the_scaffolding_would_count():
     rest = "class Sigmoid" + TEMPLATE.split("class Sigmoid", 1)[1]  # both left every task but 1.1 as handed out
     sources = {"a": files(REFERENCE.split("class Sigmoid")[0] + rest),
                "b": files(ALTERNATIVE.split("class Sigmoid")[0] + rest)}
-    assert similar_pairs(sources, None, minimum=0.0)[0].similarity > 0.4  # the handout's code, shared by all
+    assert similar_pairs(sources, None, minimum=0.0)[0].similarity > 0.3  # the handout's code, shared by all
     assert similar_pairs(sources, files(TEMPLATE), minimum=0.0)[0].similarity < 0.1
 
 
