@@ -180,9 +180,9 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                     hashes_zero[student] = digest
         for entry in entries:
             digest = submission_hash(entry.path)
-            _keep_code(book, spec, entry, digest, staging)
             if not regrade and book.already_graded(spec.id, entry.student, digest, version, selection):
                 skipped.append(entry.student)
+                _keep_code(book, spec, entry.path, digest, staging)  # graded before dlgrade kept code
             else:
                 todo.append((entry, digest))
         run_id = book.start_run(spec.id, version, seed, selection, machine(),
@@ -193,6 +193,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         errors: dict[str, str] = {}
         isolation: dict = {}
         hashes = {e.student: d for e, d in todo}
+        paths = {e.student: e.path for e, _ in todo}
         layouts = {e.student: e.layout for e, _ in todo}
         total = len(entries) + len(regrades) - sum(1 for r in regrades.values() if r.snapshot)
 
@@ -235,7 +236,8 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                     elif Path(report.submission).is_relative_to(staging):  # regrouped or unzipped: name the student
                         report = replace(report, submission=f"{layouts[student]} submission of {student}")
                     book.record(run_id, student, hashes[student], version, selection, report,
-                                regrades[student].to_record() if student in regrades else None)
+                                regrades[student].to_record() if student in regrades else None,
+                                _code(book, spec, paths[student], hashes[student], staging))
                     graded[student] = report
                     counts[_outcome(report)] += 1
                     isolation = isolation or report.diagnostics.get("isolation") or {}
@@ -265,13 +267,25 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
         staging_folder.remove()
 
 
-def _keep_code(book: Gradebook, spec, entry: Entry, digest: str, staging: Path) -> None:
-    """Keep the submission's Python files in the gradebook for ``dlgrade gradebook similar`` (once per content)."""
+def _code(book: Gradebook, spec, path: Path, digest: str, staging: Path) -> dict[str, str] | None:
+    """The submission's Python files, to keep with its grade for ``dlgrade gradebook similar`` (None when the
+    gradebook has them already: kept once per content hash)."""
     from grader.batch.similar_code import read_code
 
-    if not book.has_sources(spec.id, digest):
-        book.keep_sources(spec.id, digest, read_code(entry.path, spec.files, staging / "code" / digest[:16],
-                                                      spec.notebook_statements))
+    if book.has_sources(spec.id, digest):
+        return None
+    return read_code(path, spec.files, staging / "code" / digest[:16], spec.notebook_statements)
+
+
+def _keep_code(book: Gradebook, spec, path: Path, digest: str, staging: Path) -> None:
+    """Keep the code of a submission graded before dlgrade kept code. Best effort: the code serves only
+    ``gradebook similar``, so a gradebook that cannot take it (a full disk) is reported when a grade is saved."""
+    code = _code(book, spec, path, digest, staging)
+    if code:
+        try:
+            book.keep_sources(spec.id, digest, code)
+        except UsageError:
+            pass
 
 
 def _looks_like_a_list(path: Path) -> bool:

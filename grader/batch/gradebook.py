@@ -20,8 +20,8 @@ Tables:
                submission with the same bounds as ``dlgrade check``: for ``dlgrade gradebook similar``.
 
 Schema versions (``PRAGMA user_version``): 0 is the first layout; 1 adds ``repositories``; 2 adds
-``overrides`` and ``sources``. Opening an older
-gradebook adds what is missing and keeps every row, so old gradebooks stay readable.
+``overrides`` and ``sources``. Opening an older gradebook adds what is missing and keeps every row, so old
+gradebooks stay readable.
 
 Each student's submission row and check rows are written in one transaction,
 so a run killed at any moment (SIGINT, SIGKILL, a full disk) leaves every
@@ -163,7 +163,8 @@ class Gradebook:
                 self.db.execute("COMMIT")
                 return result
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:  # SQLite already rolled back after a full disk: say why, not that
+                    self.db.execute("ROLLBACK")
                 raise
         except (sqlite3.DatabaseError, OSError) as exc:
             reason = str(exc).rstrip(".")
@@ -222,9 +223,12 @@ class Gradebook:
             (assignment, student, submission_hash, version, selection)).fetchone() is not None
 
     def record(self, run_id: int, student: str, submission_hash: str, version: str, selection: str,
-               report: Report, repository: dict | None = None) -> None:
-        """Save one student's report: the submission row, every check row and its repository, in one transaction."""
+               report: Report, repository: dict | None = None, sources: dict[str, str] | None = None) -> None:
+        """Save one student's report: the submission row, every check row, its repository and its Python files
+        (``sources``, kept once per content hash), in one transaction."""
         def insert(c):
+            if sources:
+                self._insert_sources(c, report.assignment, submission_hash, sources)
             submission_id = c.execute(
                 "INSERT INTO submissions (run_id, assignment, student, submission_hash, dlgrade_version, selection, "
                 "source, score, max_score, graded_at, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -348,12 +352,16 @@ class Gradebook:
         return self.db.execute("SELECT 1 FROM sources WHERE assignment = ? AND submission_hash = ? LIMIT 1",
                                (assignment, submission_hash)).fetchone() is not None
 
+    @staticmethod
+    def _insert_sources(c, assignment: str, submission_hash: str, files: dict[str, str]) -> None:
+        c.executemany("INSERT OR IGNORE INTO sources (assignment, submission_hash, name, text) VALUES (?, ?, ?, ?)",
+                      [(assignment, submission_hash, name, text) for name, text in sorted(files.items())])
+
     def keep_sources(self, assignment: str, submission_hash: str, files: dict[str, str]) -> None:
-        """Keep the Python files of one submission (once per content hash)."""
+        """Keep the Python files of one submission graded before dlgrade kept them (once per content hash)."""
         if files:
-            self._write("keep the submission's code", lambda c: c.executemany(
-                "INSERT OR IGNORE INTO sources (assignment, submission_hash, name, text) VALUES (?, ?, ?, ?)",
-                [(assignment, submission_hash, name, text) for name, text in sorted(files.items())]))
+            self._write("keep the submission's code",
+                        lambda c: self._insert_sources(c, assignment, submission_hash, files))
 
     def sources(self, assignment: str, submission_hash: str) -> dict[str, str]:
         return dict(self.db.execute("SELECT name, text FROM sources WHERE assignment = ? AND submission_hash = ? "

@@ -141,6 +141,14 @@ def test_grading_a_class_keeps_each_submissions_code(tmp_path):
     assert [(p.first, p.second, p.identical) for p in found.pairs][:1] == [("ann", "bo", True)]
     assert {(p.first, p.second) for p in found.pairs} == {("ann", "bo"), ("ann", "cy"), ("bo", "cy")}
     assert found.compared == 4 and found.template and not found.without_code
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "gb.sqlite") as db:  # as a gradebook written before dlgrade kept code
+        db.execute("DELETE FROM sources")
+    assert set(similar_submissions(tmp_path / "gb.sqlite")[0].without_code) == {"ann", "bo", "cy", "di", "ed"}
+    rerun = grade_class("a1", root, gradebook=tmp_path / "gb.sqlite", tasks=["1.3"], seed=1)
+    assert not rerun.graded and len(rerun.skipped) == 5  # nothing regraded, the code kept
+    assert similar_submissions(tmp_path / "gb.sqlite")[0].pairs == found.pairs
 
 
 @pytest.fixture(autouse=True)
