@@ -24,6 +24,7 @@ only when the TA says so (``--bonus``), negative points never.
 from __future__ import annotations
 
 import getpass
+import math
 import os
 from dataclasses import dataclass
 
@@ -188,8 +189,8 @@ def validate(report: Report, changes: list[Override], check: str, action: str, p
         if current is None:
             raise UsageError(f"no override or excuse on {check} to remove")
     elif action == "points":
-        if points is None or points != points:  # NaN too
-            raise UsageError("--points needs a number")
+        if points is None or not math.isfinite(points):
+            raise UsageError("--points needs a finite number")
         top = final.max if check == TOTAL else final.check(check).raw_max
         if points < 0:
             raise UsageError(f"points cannot be negative (got {points:g})")

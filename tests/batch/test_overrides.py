@@ -66,11 +66,14 @@ def test_a_change_is_validated_in_one_sentence(book):
                        (("alice", "nope", "points", "x", 1), "a1 has no check 'nope'; use one of forward, backward"),
                        (("alice", "backward", "points", "x", 3), "above the maximum of backward (2): add --bonus"),
                        (("alice", "backward", "points", "x", -1), "cannot be negative"),
+                       (("alice", "backward", "points", "x", float("nan")), "needs a finite number"),
                        (("alice", TOTAL, "points", "x", 6), "above the maximum of total (5)"),
                        (("alice", "backward", "points", "  ", 1), "say why with --comment"),
                        (("alice", "backward", "remove", "x", None), "no override or excuse on backward to remove")]:
         with pytest.raises(UsageError, match=gist.replace("(", r"\(").replace(")", r"\)")):
             change_grade(book, *args)
+    with pytest.raises(UsageError, match="finite"):
+        change_grade(book, "alice", "backward", "points", "x", float("inf"), bonus=True)
     _, _, after = change_grade(book, "alice", "backward", "points", "extra credit", 2.5, bonus=True)
     assert after.total_text() == "4.5/5"  # 2 + 2.5 (extra credit) + 0
 
