@@ -518,16 +518,26 @@ def gradebook_list(gradebook: Path) -> None:
 
 
 @gradebook_group.command("show")
-@click.argument("student")
+@click.argument("student", required=False)
+@click.option("--check", "check_id", metavar="ID", help="Instead: list every student who did not pass check ID.")
+@click.option("--assignment", help="With --check: which assignment, when the gradebook holds several.")
 @GRADEBOOK_OPTION
-def gradebook_show(student: str, gradebook: Path) -> None:
-    """Show STUDENT's latest report (as `dlgrade check` prints it) and their history of grades.
+def gradebook_show(student: str | None, check_id: str | None, assignment: str | None, gradebook: Path) -> None:
+    """Show STUDENT's latest report, their grade with the staff's changes and their history; or who failed a check.
 
     \b
-    Example:
+    Examples:
       dlgrade gradebook show 1234567
+      dlgrade gradebook show --check linear_backward_dW
     """
-    from grader.batch.api import student_history
+    if check_id is not None:
+        if student is not None:
+            raise UsageError("give a STUDENT or --check ID, not both")
+        _show_failures(gradebook, check_id, assignment)
+        return
+    if student is None:
+        raise UsageError("give a STUDENT id (or --check ID to list who failed a check)")
+    from grader.batch.api import staff_changes, student_history
 
     history = student_history(gradebook, student)
     console = Console()
@@ -546,6 +556,104 @@ def gradebook_show(student: str, gradebook: Path) -> None:
                       f"{repository['commit'] or 'no commit'}, committed {repository['committed'] or '-'}, "
                       f"authored {repository['authored'] or '-'}, deadline {repository['deadline']}", soft_wrap=True)
         console.print(f"flags: {escape(visible(', '.join(flags(repository)) or 'none'))}", soft_wrap=True)
+    _print_staff_changes(console, staff_changes(gradebook, student))
+
+
+def _print_staff_changes(console, changes: dict[str, dict]) -> None:
+    """The grade of record per assignment and, when the staff changed it, what, who, when and why."""
+    for assignment, entry in sorted(changes.items()):
+        final = entry["final"]
+        raw = f"{final.raw:g}/{final.raw_max:g}"
+        grade = final.total_text()
+        console.print(f"grade of record ({escape(assignment)}): {grade}"
+                      + (f" (the grader's {raw})" if grade != raw else ""), soft_wrap=True)
+        for note in final.notes():
+            console.print(f"  {escape(visible(note, keep_newlines=False))}", soft_wrap=True)
+        for change in final.unapplied:
+            console.print(f"  [yellow]not applied[/]: {escape(visible(change.describe()))} (the latest result has "
+                          f"no such check)", soft_wrap=True)
+        if entry["history"]:
+            table = Table("When (UTC)", "Who", "Change", "Was", "Why", title=f"Staff changes ({escape(assignment)})")
+            for change in entry["history"]:
+                table.add_row(change.at.replace("T", " "), escape(visible(change.who)),
+                              escape(visible(change.describe())), escape(change.was),
+                              escape(visible(change.comment)))
+            console.print(table)
+
+
+def _show_failures(gradebook: Path, check_id: str, assignment: str | None) -> None:
+    from grader.batch.api import who_failed
+
+    assignment, failures = who_failed(gradebook, check_id, assignment)
+    console = Console()
+    if not failures:
+        console.print(f"every student graded for {escape(assignment)} passed {escape(visible(check_id))}")
+        return
+    table = Table("Student", "Name", "Status", "Points", "First line of the message",
+                  title=f"Did not pass {escape(visible(check_id))} ({escape(assignment)}): {len(failures)}")
+    for f in failures:
+        table.add_row(escape(visible(f.student)), escape(visible(f.name)), f.status,
+                      f.points + (" (staff)" if f.changed else ""), escape(visible(f.message[:200])))
+    console.print(table)
+
+
+def _print_change(change, before, after) -> None:
+    what = "removed" if change.action == "remove" else change.describe()
+    Console().print(f"{escape(visible(change.student))} {escape(visible(what))} (was {escape(change.was)}); grade of "
+                    f"record {before.total_text()} -> {after.total_text()} (the grader's {after.raw:g}/"
+                    f"{after.raw_max:g}); recorded as {escape(visible(change.who))} at {change.at}", soft_wrap=True)
+
+
+@gradebook_group.command("override")
+@click.argument("student")
+@click.argument("check")
+@click.option("--points", type=float, help="The points the check (or the total) gets instead of the grader's.")
+@click.option("--comment", required=True, help="Why: kept in the history and shown in the student's feedback.")
+@click.option("--remove", is_flag=True, help="Remove the override (or excuse) on CHECK; the grader's points count.")
+@click.option("--bonus", is_flag=True, help="Allow points above the check's maximum (extra credit).")
+@click.option("--assignment", help="Which assignment, when the gradebook holds several.")
+@GRADEBOOK_OPTION
+def gradebook_override(student: str, check: str, points: float | None, comment: str, remove: bool, bonus: bool,
+                       assignment: str | None, gradebook: Path) -> None:
+    """Give STUDENT's CHECK (a check id, or `total` for the whole grade) other points, with a comment.
+
+    The change is kept through regrades (it applies to the latest result), shown in `gradebook show`, the
+    feedback and every export; the history keeps who (the OS user), when and why. Points lie in [0, max].
+
+    \b
+    Examples:
+      dlgrade gradebook override 12345 linear_backward_dW --points 1.5 --comment "sign error only, see email"
+      dlgrade gradebook override 12345 total --points 30 --comment "regraded by hand"
+      dlgrade gradebook override 12345 linear_backward_dW --remove --comment "the regrade fixed it"
+    """
+    from grader.batch.api import change_grade
+
+    if remove == (points is not None):
+        raise UsageError("give --points P, or --remove to take the override away")
+    _print_change(*change_grade(gradebook, student, check, "remove" if remove else "points", comment, points,
+                                assignment, bonus))
+
+
+@gradebook_group.command("excuse")
+@click.argument("student")
+@click.argument("check")
+@click.option("--comment", required=True, help="Why: kept in the history and shown in the student's feedback.")
+@click.option("--remove", is_flag=True, help="Remove the excuse (or override) on CHECK.")
+@click.option("--assignment", help="Which assignment, when the gradebook holds several.")
+@GRADEBOOK_OPTION
+def gradebook_excuse(student: str, check: str, comment: str, remove: bool, assignment: str | None,
+                     gradebook: Path) -> None:
+    """Excuse STUDENT from CHECK (or `total`: the whole assignment): it counts neither in the score nor the maximum.
+
+    \b
+    Examples:
+      dlgrade gradebook excuse 12345 adam_steps --comment "medical leave, week 3"
+      dlgrade gradebook excuse 12345 total --comment "withdrew"
+    """
+    from grader.batch.api import change_grade
+
+    _print_change(*change_grade(gradebook, student, check, "remove" if remove else "excuse", comment, None,
+                                assignment))
 
 
 @gradebook_group.command("diff")
@@ -582,8 +690,12 @@ def gradebook_diff(run_a: int, run_b: int, gradebook: Path) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="A file (csv, canvas, junit, analytics) or a folder (gradescope, feedback).")
 @click.option("--assignment", help="Which assignment, when the gradebook holds several.")
+@click.option("--feedback-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="With --format analytics: the folder of the feedback export, which the page links each "
+                   "student to (default: feedback/ beside the page).")
 @GRADEBOOK_OPTION
-def gradebook_export(format_name: str, output: Path, assignment: str | None, gradebook: Path) -> None:
+def gradebook_export(format_name: str, output: Path, assignment: str | None, feedback_dir: Path | None,
+                     gradebook: Path) -> None:
     """Export the latest grades: a CSV, a Canvas import, Gradescope results, JUnit XML, feedback or the class page.
 
     \b
@@ -592,8 +704,63 @@ def gradebook_export(format_name: str, output: Path, assignment: str | None, gra
     """
     from grader.batch.api import export_grades
 
-    written = export_grades(gradebook, format_name, output, assignment)
+    written = export_grades(gradebook, format_name, output, assignment, feedback_dir)
     Console(stderr=True).print(f"wrote {len(written)} file(s) to {escape(str(output))}")
+
+
+@gradebook_group.command("similar")
+@click.option("--min", "minimum", type=click.FloatRange(0, 1), default=None,
+              help="Similarity from 0 to 1 a pair needs to be listed (default 0.5); identical pairs always are.")
+@click.option("--format", "format_name", type=click.Choice(["terminal", "csv"]), default="terminal",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the CSV to this file.")
+@click.option("--assignment", help="Which assignment, when the gradebook holds several.")
+@GRADEBOOK_OPTION
+def gradebook_similar(minimum: float | None, format_name: str, output: Path | None, assignment: str | None,
+                      gradebook: Path) -> None:
+    """Rank pairs of students by how similar their code is: leads for a human look, never a verdict.
+
+    Comments, formatting and names are ignored and the assignment's starter code is subtracted; pairs with
+    the same files come first. Similarity is the share of the smaller submission's own code found in the other.
+
+    \b
+    Examples:
+      dlgrade gradebook similar
+      dlgrade gradebook similar --min 0.3 --format csv -o similar.csv
+    """
+    from grader.batch.api import similar_submissions
+    from grader.batch.exports import write_similar_csv
+
+    found, names = similar_submissions(gradebook, assignment, minimum)
+    if format_name == "csv" or output is not None:
+        write_similar_csv(found.pairs, names, output)
+        if output is None:
+            return
+    else:
+        console = Console()
+        if found.pairs:
+            table = Table("#", "Student", "Student", "Similarity", "Shared", "Same files",
+                          title=f"Similar code ({escape(found.assignment)}), at least {found.minimum:.0%}")
+            for rank, p in enumerate(found.pairs, 1):
+                table.add_row(str(rank), escape(visible(_named(p.first, names))),
+                              escape(visible(_named(p.second, names))), f"{p.similarity:.0%}", str(p.shared),
+                              "yes" if p.identical else "")
+            console.print(table)
+        else:
+            console.print(f"no pair at or above {found.minimum:.0%} among {found.compared} submissions")
+    err = Console(stderr=True, soft_wrap=True)
+    err.print(f"{found.compared} submissions compared; starter code "
+              f"{'subtracted' if found.template else 'not found, so not subtracted'}. Similar code is a lead to "
+              f"read, not proof: shared help, a common source or a small task can explain it.")
+    if found.without_code:
+        shown = ", ".join(found.without_code[:10]) + (", ..." if len(found.without_code) > 10 else "")
+        err.print(f"[yellow]no code kept[/] for {len(found.without_code)} student(s) ({escape(visible(shown))}):"
+                  f" graded before dlgrade kept code; rerun the same `dlgrade grade` command to keep it (nothing is "
+                  f"regraded)")
+
+
+def _named(student: str, names: dict[str, str]) -> str:
+    return f"{student} ({names[student]})" if names.get(student) else student
 
 
 @gradebook_group.command("reconcile")

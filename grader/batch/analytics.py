@@ -1,9 +1,12 @@
 """The class analytics page: one self-contained HTML file a TA opens in any browser, offline.
 
 Score histogram, per-check failure rates and durations (matplotlib PNGs embedded
-as data URIs), the class's most common wrong outcomes per check with their
-hints and counts, and pairs of students with suspiciously identical wrong
-outputs. Nothing is fetched and nothing runs: the page has no script and a
+as data URIs), who did not pass each check, the class's most common wrong
+outcomes per check with their hints, counts and students, pairs of students
+with suspiciously identical wrong outputs, and the most similar pairs of code
+(``grader.batch.similar_code``). Each student named links to their feedback
+page (the ``feedback`` export's file names) when the page is told where it is.
+Nothing is fetched and nothing runs: the page has no script and a
 Content-Security-Policy that forbids any; all student text is escaped.
 """
 
@@ -14,19 +17,43 @@ import statistics
 from collections import Counter
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
-from grader.batch.similarity import common_mistakes, suspicious_pairs, whole_submission_failures
+from grader.batch.similarity import common_mistakes, failures, suspicious_pairs, whole_submission_failures
 from grader.report.html import page
 from grader.report.markdown import visible
 from grader.report.plot import figure_png, new_figure
 from grader.result import Report
 
 BAR, FAIL = "#4c72b0", "#c44e52"
-WHO_SHOWN = 30  # students named per reason in "Submissions where nothing ran"
+WHO_SHOWN = 30  # students named per cell ("and N more" after them)
+SIMILAR_SHOWN = 10  # pairs of similar code shown (all of them: `dlgrade gradebook similar`)
 
 
 def _text(value) -> str:
     return escape(visible(str(value)))
+
+
+class _People:
+    """Names students as ``id (name)``, each a link to their feedback page when ``feedback`` (a relative URL
+    prefix such as ``feedback/``) is given; everything escaped."""
+
+    def __init__(self, names: dict[str, str] | None, feedback: str | None):
+        self.names, self.feedback = names or {}, feedback
+
+    def one(self, student: str) -> str:
+        from grader.batch.exports import safe_name
+
+        label = _text(people_label(student, self.names))
+        if self.feedback is None:
+            return label
+        href = quote(f"{self.feedback}{safe_name(student)}.html", safe="/._-@+")
+        return f'<a href="{escape(href, quote=True)}">{label}</a>'
+
+    def many(self, students) -> str:
+        students = list(students)
+        shown = ", ".join(self.one(s) for s in students[:WHO_SHOWN])
+        return shown + (f" and {len(students) - WHO_SHOWN} more" if len(students) > WHO_SHOWN else "")
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -86,8 +113,14 @@ def durations(reports: dict[str, Report], checks) -> bytes:
 
 
 def render_page(assignment: str, reports: dict[str, Report], missing: list[str] | None = None,
-                min_checks: int = 3) -> str:
-    """The whole page as HTML text."""
+                min_checks: int = 3, names: dict[str, str] | None = None, feedback: str | None = None,
+                similar=None) -> str:
+    """The whole page as HTML text.
+
+    ``names`` maps ids to names; ``feedback`` is the URL of the feedback pages' folder relative to this page
+    (``feedback/``), to link each student; ``similar`` a ``similar_code.ClassSimilarity`` to show its top pairs.
+    """
+    people = _People(names, feedback)
     checks = _checks(reports)
     scores = [r.score for r in reports.values()]
     top = max((r.max_score for r in reports.values()), default=0)
@@ -106,17 +139,28 @@ def render_page(assignment: str, reports: dict[str, Report], missing: list[str] 
                     "not per check below).</p><table><tr><th>Students</th><th>Why</th></tr>")
         for message, count in Counter(whole.values()).most_common():  # who, so that the TA knows whom to write to
             who = sorted(s for s, m in whole.items() if m == message)
-            names = ", ".join(who[:WHO_SHOWN]) + (f" and {len(who) - WHO_SHOWN} more" if len(who) > WHO_SHOWN else "")
-            body.append(f"<tr><td>{count}: {_text(names)}</td><td><pre>{_text(message[:600])}</pre></td></tr>")
+            body.append(f"<tr><td>{count}: {people.many(who)}</td><td><pre>{_text(message[:600])}</pre></td></tr>")
         body.append("</table>")
-    mistakes = common_mistakes({s: r for s, r in reports.items() if s not in whole})
+    rest = {s: r for s, r in reports.items() if s not in whole}
+    failed = failures(rest)
+    body.append("<h2>Who did not pass each check</h2>")
+    if failed:
+        body.append("<table><tr><th>Check</th><th>Students</th></tr>")
+        for check_id, label in checks:
+            if check_id in failed:
+                body.append(f"<tr><td>{_text(label)}</td><td>{len(failed[check_id])}: "
+                            f"{people.many(failed[check_id])}</td></tr>")
+        body.append("</table>")
+    else:
+        body.append("<p>Everyone passed every check (or nothing ran: above).</p>")
+    mistakes = common_mistakes(rest)
     body.append("<h2>Most common wrong outcomes per check</h2>")
     if mistakes:
         body.append("<table><tr><th>Check</th><th>Students</th><th>What they were told</th><th>Hint</th></tr>")
         for check_id, label in checks:
             for m in mistakes.get(check_id, []):
-                body.append(f"<tr><td>{_text(label)}</td><td>{m.count}</td><td><pre>{_text(m.message[:600])}</pre>"
-                            f"</td><td>{_text(m.hint)}</td></tr>")
+                body.append(f"<tr><td>{_text(label)}</td><td>{m.count}: {people.many(m.students)}</td>"
+                            f"<td><pre>{_text(m.message[:600])}</pre></td><td>{_text(m.hint)}</td></tr>")
         body.append("</table>")
     else:
         body.append("<p>No wrong outcome: every check passed for every student.</p>")
@@ -125,17 +169,49 @@ def render_page(assignment: str, reports: dict[str, Report], missing: list[str] 
     if pairs:
         body.append("<table><tr><th>Student</th><th>Student</th><th>Checks with the same wrong output</th></tr>")
         for p in pairs:
-            body.append(f"<tr><td>{_text(p.first)}</td><td>{_text(p.second)}</td>"
+            body.append(f"<tr><td>{people.one(p.first)}</td><td>{people.one(p.second)}</td>"
                         f"<td>{len(p.checks)}: {_text(', '.join(p.checks))}</td></tr>")
         body.append("</table><p>Same seed, same rare wrong values: a lead to look at, not a proof.</p>")
     else:
         body.append("<p>None found.</p>")
+    if similar is not None:
+        body += _similar_section(similar, people)
     if missing:
-        body.append(f"<h2>Missing</h2><p>{_text(', '.join(missing))}</p>")
+        body.append(f"<h2>Missing</h2><p>{_text(', '.join(people_label(s, names) for s in missing))}</p>")
     return page(f"dlgrade {assignment}: class analytics", "\n".join(body))
 
 
-def write_page(assignment: str, reports: dict[str, Report], path: Path, missing: list[str] | None = None) -> Path:
+def people_label(student: str, names: dict[str, str] | None) -> str:
+    name = (names or {}).get(student, "")
+    return f"{student} ({name})" if name else student
+
+
+def _similar_section(similar, people: _People) -> list[str]:
+    """The top pairs of similar code (identical ones first), with how they were found."""
+    shown = similar.pairs[:SIMILAR_SHOWN]
+    out = [f"<h2>Similar code (at least {similar.minimum:.0%}; identical first)</h2>"]
+    if shown:
+        out.append("<table><tr><th>Student</th><th>Student</th><th>Similarity</th><th>Same files</th></tr>")
+        for p in shown:
+            out.append(f"<tr><td>{people.one(p.first)}</td><td>{people.one(p.second)}</td>"
+                       f"<td>{p.similarity:.0%}</td><td>{'yes' if p.identical else ''}</td></tr>")
+        out.append("</table>")
+    else:
+        out.append("<p>None found.</p>")
+    more = f" {len(similar.pairs) - len(shown)} more: <code>dlgrade gradebook similar</code>." \
+        if len(similar.pairs) > len(shown) else ""
+    out.append(f"<p>{similar.compared} submissions compared with comments, formatting and names ignored"
+               f"{' and the starter code subtracted' if similar.template else ' (starter code not found)'}. "
+               f"Similar code is a lead to read, not proof.{more}</p>")
+    if similar.without_code:
+        out.append(f"<p>No code kept for {len(similar.without_code)} student(s) (graded before dlgrade kept it): "
+                   f"rerun the same <code>dlgrade grade</code> command to keep it.</p>")
+    return out
+
+
+def write_page(assignment: str, reports: dict[str, Report], path: Path, missing: list[str] | None = None,
+               names: dict[str, str] | None = None, feedback: str | None = None, similar=None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_page(assignment, reports, missing), encoding="utf-8")
+    path.write_text(render_page(assignment, reports, missing, names=names, feedback=feedback, similar=similar),
+                    encoding="utf-8")
     return path

@@ -196,6 +196,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                 continue
             if not regrade and book.already_graded(spec.id, entry.student, digest, version, selection):
                 skipped.append(entry.student)
+                _keep_code(book, spec, entry.path, digest, staging)  # graded before dlgrade kept code
             else:
                 todo.append((entry, digest))
         run_id = book.start_run(spec.id, version, seed, selection, machine(),
@@ -226,7 +227,8 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
             try:
                 graded_report = _named(Report.from_dict(encodable_data(report)), student, regrades, sources)
                 book.record(run_id, student, digest, version, selection, graded_report,
-                            regrades[student].to_record() if student in regrades else None)
+                            regrades[student].to_record() if student in regrades else None,
+                            _code(book, spec, paths.get(student), digest, staging))
             except Exception as exc:  # noqa: BLE001 - our bug for this one report: this student only
                 if machine_wide(exc):  # a full disk: every next student would fail alike
                     raise
@@ -238,6 +240,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                 isolation.update(graded_report.diagnostics.get("isolation") or {})
 
         total = len(entries) + len(twice) + len(regrades) - sum(1 for r in regrades.values() if r.snapshot)
+        paths = {e.student: e.path for e, _ in todo}
 
         def tell(last: str) -> None:
             if progress:
@@ -311,6 +314,33 @@ def _named(report: Report, student: str, regrades: dict[str, Regrade], sources: 
         snap = regrades[student].snapshot
         return replace(report, submission=encodable(f"{snap.source} @ {snap.commit[:12]}")) if snap else report
     return replace(report, submission=sources[student])
+
+
+def _code(book: Gradebook, spec, path: Path | None, digest: str, staging: Path) -> dict[str, str] | None:
+    """The submission's Python files, to keep with its grade for ``dlgrade gradebook similar`` (None when the
+    gradebook has them already: kept once per content hash, or when they cannot be read: the code serves
+    only ``similar`` and never costs a student a grade)."""
+    from grader.batch.similar_code import read_code
+
+    if path is None or book.has_sources(spec.id, digest):  # no files: a repository with nothing in time
+        return None
+    try:
+        return read_code(path, spec.files, staging / "code" / digest[:16], spec.notebook_statements)
+    except Exception as exc:  # noqa: BLE001 - an unreadable file or our bug: no code kept, the grade is saved
+        if machine_wide(exc):
+            raise
+        return None
+
+
+def _keep_code(book: Gradebook, spec, path: Path, digest: str, staging: Path) -> None:
+    """Keep the code of a submission graded before dlgrade kept code. Best effort: the code serves only
+    ``gradebook similar``, so a gradebook that cannot take it (a full disk) is reported when a grade is saved."""
+    try:
+        code = _code(book, spec, path, digest, staging)
+        if code:
+            book.keep_sources(spec.id, digest, code)
+    except Exception:  # noqa: BLE001 - best effort for one student; a full disk is reported when a grade is saved
+        pass
 
 
 def _looks_like_a_list(path: Path) -> bool:
@@ -389,12 +419,12 @@ def diff_runs(gradebook: str | Path, run_a: int, run_b: int) -> tuple[list[Chang
 
 
 def export_grades(gradebook: str | Path, format_name: str, output: str | Path,
-                  assignment: str | None = None) -> list[Path]:
+                  assignment: str | None = None, feedback_dir: str | Path | None = None) -> list[Path]:
     """Write the latest grades as ``format_name`` (csv, canvas, gradescope, junit, feedback) to ``output``."""
     from grader.batch.exports import export
 
     with Gradebook(Path(gradebook), create=False) as book:
-        return export(book, format_name, Path(output), assignment)
+        return export(book, format_name, Path(output), assignment, feedback_dir)
 
 
 def reconcile_ci(gradebook: str | Path, ci: str | Path, assignment: str | None = None):
@@ -410,3 +440,106 @@ def reconcile_ci(gradebook: str | Path, ci: str | Path, assignment: str | None =
             raise UsageError(f"nothing graded for {assignment or 'any assignment'} in the gradebook {gradebook}")
         graded = {g.student: g.report for g in book.latest(assignment)}
     return reconcile(graded, Path(ci), assignment)
+
+
+# --- staff changes and who failed what (dlgrade gradebook override / excuse / show --check) ---------------------
+
+
+def _one_assignment(book: Gradebook, assignment: str | None) -> str:
+    """``assignment``, or the only one graded in ``book``; one sentence when that is ambiguous or absent."""
+    assignments = sorted({g.report.assignment for g in book.latest()})
+    if assignment is None and len(assignments) > 1:
+        raise UsageError(f"the gradebook holds {', '.join(assignments)}: choose one with --assignment")
+    assignment = assignment or (assignments[0] if assignments else None)
+    if assignment is None or assignment not in assignments:
+        raise UsageError(f"nothing graded for {assignment or 'any assignment'} in the gradebook {book.path}")
+    return assignment
+
+
+def _graded_student(book: Gradebook, assignment: str, student: str):
+    graded = next((g for g in book.latest(assignment) if g.student == student), None)
+    if graded is None:
+        name = book.names(assignment).get(student)
+        if name is not None:
+            raise UsageError(f"{student} ({name}) is on the roster of {assignment} but has no graded submission: "
+                             f"grade one first")
+        raise UsageError(f"no grades for student {student!r} in {assignment} (see `dlgrade gradebook export "
+                         f"--format csv` for the ids)")
+    return graded
+
+
+def change_grade(gradebook: str | Path, student: str, check: str, action: str, comment: str,
+                 points: float | None = None, assignment: str | None = None, bonus: bool = False):
+    """Record one staff change (``points``, ``excuse`` or ``remove``) to ``student``'s ``check`` (or ``total``).
+
+    Returns (the change, the grade of record before, after). Refuses, in one sentence, an unknown student or
+    check, a missing comment and points outside [0, max] (above only with ``bonus``): ``overrides.validate``.
+    """
+    from grader.batch.gradebook import _now
+    from grader.batch.overrides import Override, current_user, validate
+    from grader.text import encodable
+
+    comment = encodable(comment).strip()
+    if not comment:
+        raise UsageError("say why with --comment: every change to a grade is kept with its reason")
+    with Gradebook(Path(gradebook), create=False) as book:
+        assignment = _one_assignment(book, assignment)
+        before = _graded_student(book, assignment, student)
+        was = validate(before.report, list(before.overrides), check, action, points, bonus)
+        change = Override(student, check, action, None if points is None else float(points), comment,
+                          encodable(current_user()), _now(), was)
+        book.add_override(assignment, change)
+        after = _graded_student(book, assignment, student)
+    return change, before.final, after.final
+
+
+def staff_changes(gradebook: str | Path, student: str) -> dict[str, dict]:
+    """Per assignment graded for ``student``: ``final`` (the grade of record) and ``history`` (every change)."""
+    with Gradebook(Path(gradebook), create=False) as book:
+        history = book.override_history(student=student)
+        return {g.report.assignment: {"final": g.final, "history": [c for a, c in history
+                                                                    if a == g.report.assignment]}
+                for g in book.latest() if g.student == student}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One student who did not pass a check, with the first line of what they were told."""
+
+    student: str
+    name: str
+    status: str
+    points: str  # "0.5/2", or "excused"
+    message: str
+    changed: bool  # the staff changed this check's points
+
+
+def who_failed(gradebook: str | Path, check: str, assignment: str | None = None) -> tuple[str, list[Failure]]:
+    """(the assignment, every student whose latest result did not pass ``check``), by student id."""
+    with Gradebook(Path(gradebook), create=False) as book:
+        assignment = _one_assignment(book, assignment)
+        graded = book.latest(assignment)
+    from grader.batch.overrides import unknown_check
+
+    ids = list(dict.fromkeys(c.id for g in graded for c in g.report.checks))
+    if check not in ids:
+        raise UsageError(unknown_check(assignment, check, ids))
+    failures = []
+    for g in graded:
+        result = next((c for c in g.report.checks if c.id == check), None)
+        if result is None or result.status in ("passed", "skipped", "hidden"):
+            continue
+        final = g.final.check(check)
+        points = "excused" if final.excused else f"{final.points:g}/{final.raw_max:g}"
+        first = (result.message.strip().splitlines() or [""])[0]
+        failures.append(Failure(g.student, g.name, result.status, points, first, final.override is not None))
+    return assignment, failures
+
+
+def similar_submissions(gradebook: str | Path, assignment: str | None = None, minimum: float | None = None):
+    """Pairs of students with similar code (``grader.batch.similar_code.ClassSimilarity``): leads, not verdicts."""
+    from grader.batch.similar_code import DEFAULT_MIN, class_similarity
+
+    with Gradebook(Path(gradebook), create=False) as book:
+        assignment = _one_assignment(book, assignment)
+        return class_similarity(book, assignment, DEFAULT_MIN if minimum is None else minimum), book.names(assignment)

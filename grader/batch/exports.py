@@ -3,7 +3,12 @@
 Each takes the latest graded submission per student (``Gradebook.latest``)
 plus the roster's missing students, and writes files; none reruns anything.
 
-- ``csv``: one row per student, first column ``student``, one column per check id, ``total``, ``max``, then
+Every grade written is the grade of record (``Graded.final``: ``grader.batch.overrides.final_grade``), with the
+staff's overrides and excuses applied.
+
+- ``csv``: one row per student, first column ``student``, one column per check id (its points of record,
+  ``excused``, or empty when not run), ``raw`` (the grader's score), ``override`` (the staff's changes,
+  ``backward=1.5;adam=excused``), ``total`` (``EX`` when the whole assignment is excused), ``max``, then
   ``commit`` and ``flags`` for grades of a repository's commit (``dlgrade grade --deadline``; flags are
   ``rewritten-history``, ``ci-file-changed:PATH``, ``no-commit-before-deadline``, ``not-cloned``, ``;``-separated),
   and last ``status`` (``graded``, ``missing``, or ``not graded``: the grader could not grade them, see ``faults``).
@@ -12,7 +17,8 @@ plus the roster's missing students, and writes files; none reruns anything.
 - ``gradescope``: ``PATH/STUDENT/results.json`` in the autograder results format (``score``, ``tests`` with
   ``name``, ``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``).
 - ``junit``: one ``<testsuite>`` per student, one ``<testcase>`` per check.
-- ``feedback``: ``PATH/STUDENT.md`` and ``PATH/STUDENT.html`` with the terminal report's content.
+- ``feedback``: ``PATH/STUDENT.md`` and ``PATH/STUDENT.html`` with the terminal report's content, the student's
+  name, the staff's notes and rerun advice the student build accepts (``grader.batch.feedback``).
 - ``analytics``: the class page (``grader.batch.analytics``).
 """
 
@@ -66,25 +72,42 @@ def _repository_cells(record: dict | None) -> list[str]:
     return [_formula_safe(record.get("commit") or ""), _formula_safe(";".join(flags(record)))]
 
 
+def _check_cell(final, check_id: str) -> str:
+    """A check's points of record: the staff's or the grader's, ``excused``, or empty when it did not run."""
+    check = final.check(check_id)
+    if check is None or (not check.counted and not check.excused):
+        return ""
+    return "excused" if check.excused else f"{check.points:g}"
+
+
+def _override_cell(final) -> str:
+    """The staff's changes in force, ``;``-separated: ``backward=1.5``, ``adam=excused``, ``total=40``."""
+    return ";".join(f"{o.check}={'excused' if o.action == 'excuse' else f'{o.points:g}'}" for o in final.changes)
+
+
+def _total_cell(final) -> str:
+    return "EX" if final.excused else f"{final.total:g}"  # Canvas's import reads EX as excused
+
+
 def export_csv(graded: list[Graded], missing: dict[str, str], path: Path,
                not_graded: dict[str, dict] | None = None, names: dict[str, str] | None = None) -> list[Path]:
     columns = _check_columns(graded)
     with _open_csv(path) as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "name", *[c for c, _ in columns], "total", "max", "commit", "flags", "status"])
+        writer.writerow(["student", "name", *[c for c, _ in columns], "raw", "override", "total", "max", "commit",
+                         "flags", "status"])
         for g in graded:
-            scores = {c.id: c for c in g.report.checks}
+            final = g.final
             writer.writerow([_formula_safe(g.student), _formula_safe(g.name),
-                             *[f"{scores[c].score:g}" if c in scores and scores[c].status != "skipped" else ""
-                               for c, _ in columns],
-                             f"{g.report.score:g}", f"{g.report.max_score:g}", *_repository_cells(g.repository),
-                             "graded"])
+                             *[_check_cell(final, c) for c, _ in columns],
+                             f"{final.raw:g}", _formula_safe(_override_cell(final)), _total_cell(final),
+                             f"{final.max:g}", *_repository_cells(g.repository), "graded"])
         for student, record in sorted((not_graded or {}).items()):  # no grade: neither a score nor a zero
             writer.writerow([_formula_safe(student), _formula_safe((names or {}).get(student, "")),
-                             *[""] * len(columns), "", "", *_repository_cells(record), "not graded"])
+                             *[""] * len(columns), "", "", "", "", *_repository_cells(record), "not graded"])
         for student, name in sorted(missing.items()):
-            writer.writerow([_formula_safe(student), _formula_safe(name), *[""] * len(columns), "0", "", "", "",
-                             "missing"])
+            writer.writerow([_formula_safe(student), _formula_safe(name), *[""] * len(columns), "", "", "0", "", "",
+                             "", "missing"])
     return [path]
 
 
@@ -97,31 +120,43 @@ def export_canvas(graded: list[Graded], missing: dict[str, str], path: Path, ass
         writer.writerow(["    Points Possible", "", "", "", "", f"{possible:g}"])
         for g in graded:
             writer.writerow([_formula_safe(g.name or g.student), _formula_safe(g.student), "", "", "",
-                             f"{g.report.score:g}"])
+                             _total_cell(g.final)])
         for student, name in sorted(missing.items()):
             writer.writerow([_formula_safe(name or student), _formula_safe(student), "", "", "", "0"])
     return [path]
 
 
-def gradescope_results(report: Report) -> dict:
-    """One submission's results in Gradescope's autograder results.json layout."""
+def gradescope_results(report: Report, final=None) -> dict:
+    """One submission's results in Gradescope's autograder results.json layout (with the staff's changes in
+    ``final``, an ``overrides.FinalGrade``: each test's points of record, ``score`` the grade of record)."""
     from grader.report.markdown import more_printed, printed_lines
 
     tests = []
     for check in report.checks:
-        if check.status == "skipped":
+        record = final.check(check.id) if final is not None else None
+        if check.status == "skipped" and not (record and record.override):
             continue
         text = "\n".join(part for part in (check.message, f"hint: {check.hint}" if check.hint else "") if part)
         if check.output.strip():
             lines, more = printed_lines(check.output)
             text += "\nyour code printed:\n" + "\n".join(lines) + more_printed(check.output, more)
-        tests.append({"name": f"{check.task} {check.name}", "number": check.id, "score": check.score,
-                      "max_score": check.max_score, "status": "passed" if check.status == "passed" else "failed",
+        score, max_score = check.score, check.max_score
+        if record is not None and record.override is not None:
+            change = record.override
+            score, max_score = record.points, record.max
+            staff = "excused by the staff" if record.excused else \
+                f"set to {record.points:g}/{record.max:g} by the staff (the grader gave {check.score:g})"
+            text = f"{staff}: {change.comment}" + (f"\n{text}" if text else "")
+        tests.append({"name": f"{check.task} {check.name}", "number": check.id, "score": score,
+                      "max_score": max_score, "status": "passed" if check.status == "passed" else "failed",
                       "output": visible(text), "visibility": "visible"})
     seed = report.diagnostics.get("seed")
-    return {"score": report.score, "execution_time": round(float(report.diagnostics.get("duration_s") or 0), 3),
-            "output": f"dlgrade {report.assignment}, seed {seed}", "visibility": "visible",
-            "stdout_visibility": "hidden", "tests": tests}
+    output = f"dlgrade {report.assignment}, seed {seed}"
+    if final is not None:
+        output = "\n".join([output, *final.notes()])
+    return {"score": final.total if final is not None else report.score,
+            "execution_time": round(float(report.diagnostics.get("duration_s") or 0), 3),
+            "output": visible(output), "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 
 
 def export_gradescope(graded: list[Graded], path: Path) -> list[Path]:
@@ -129,7 +164,7 @@ def export_gradescope(graded: list[Graded], path: Path) -> list[Path]:
     for g in graded:
         target = path / safe_name(g.student) / "results.json"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(gradescope_results(g.report), indent=2, allow_nan=False) + "\n",
+        target.write_text(json.dumps(gradescope_results(g.report, g.final), indent=2, allow_nan=False) + "\n",
                           encoding="utf-8")
         written.append(target)
     return written
@@ -149,12 +184,21 @@ def export_junit(graded: list[Graded], path: Path) -> list[Path]:
                               errors=str(sum(c.status in ("error", "timeout") for c in checks)),
                               skipped=str(sum(c.status == "skipped" for c in checks)),
                               time=f"{sum(c.duration_s for c in checks):.3f}")
+        final = g.final
+        properties = ET.SubElement(suite, "properties")
+        for key, value in (("raw", f"{final.raw:g}"), ("total", _total_cell(final)), ("max", f"{final.max:g}"),
+                           *((f"override:{o.check}", _xml_text(f"{o.describe()}: {o.comment} ({o.who}, {o.at})"))
+                             for o in final.changes)):
+            ET.SubElement(properties, "property", name=_xml_text(key), value=value)
         for c in checks:
+            record = final.check(c.id)
+            points = f"{record.points:g}/{record.max:g}" if record.override else f"{c.score:g}/{c.max_score:g}"
             case = ET.SubElement(suite, "testcase", classname=f"{g.report.assignment}.{_xml_text(g.student)}",
-                                 name=f"{c.task} {_xml_text(c.name)} ({c.score:g}/{c.max_score:g})",
-                                 time=f"{c.duration_s:.3f}")
+                                 name=f"{c.task} {_xml_text(c.name)} ({points})", time=f"{c.duration_s:.3f}")
             body = _xml_text("\n".join(p for p in (c.message, f"hint: {c.hint}" if c.hint else "") if p))
-            if c.status == "skipped":
+            if record.excused:
+                ET.SubElement(case, "skipped", message=_xml_text(f"excused by the staff: {record.override.comment}"))
+            elif c.status == "skipped":
                 ET.SubElement(case, "skipped", message=_xml_text(c.message))
             elif c.status in ("failed", "undecided"):
                 ET.SubElement(case, "failure", message=_xml_text(c.message[:500])).text = body
@@ -168,20 +212,45 @@ def export_junit(graded: list[Graded], path: Path) -> list[Path]:
 
 
 def export_feedback(graded: list[Graded], path: Path) -> list[Path]:
-    from grader.report import render
+    """``STUDENT.md`` and ``STUDENT.html`` per student: named, with the staff's changes (``grader.batch.feedback``)."""
+    from grader.batch.feedback import html_page, markdown_page
 
     path.mkdir(parents=True, exist_ok=True)
     written = []
     for g in graded:
-        for fmt, suffix in (("markdown", ".md"), ("html", ".html")):
+        final = g.final
+        for page, suffix in ((markdown_page, ".md"), (html_page, ".html")):
             target = path / f"{safe_name(g.student)}{suffix}"
-            target.write_text(render(g.report, fmt), encoding="utf-8")
+            target.write_text(page(g.student, g.name, g.report, final), encoding="utf-8")
             written.append(target)
     return written
 
 
-def export(book: Gradebook, format_name: str, path: Path, assignment: str | None = None) -> list[Path]:
-    """Write ``format_name`` for the latest grades of ``assignment`` (the only one in the gradebook if omitted)."""
+def write_similar_csv(pairs, names: dict[str, str], path: Path | None) -> None:
+    """``dlgrade gradebook similar --format csv``: one row per pair, to ``path`` or standard output."""
+    import sys
+
+    f = _open_csv(path) if path is not None else sys.stdout
+    try:
+        writer = csv.writer(f)
+        writer.writerow(["rank", "first", "first_name", "second", "second_name", "similarity", "first_share",
+                         "second_share", "shared", "identical"])
+        for rank, p in enumerate(pairs, 1):
+            writer.writerow([rank, _formula_safe(p.first), _formula_safe(names.get(p.first, "")),
+                             _formula_safe(p.second), _formula_safe(names.get(p.second, "")), f"{p.similarity:g}",
+                             f"{p.first_share:g}", f"{p.second_share:g}", p.shared, str(p.identical).lower()])
+    finally:
+        if path is not None:
+            f.close()
+
+
+def export(book: Gradebook, format_name: str, path: Path, assignment: str | None = None,
+           feedback_dir: Path | None = None) -> list[Path]:
+    """Write ``format_name`` for the latest grades of ``assignment`` (the only one in the gradebook if omitted).
+
+    ``feedback_dir``: for ``analytics``, where the ``feedback`` export is (default ``feedback/`` beside the
+    page): each student named on the page links to their page there.
+    """
     if format_name not in FORMATS:
         raise UsageError(f"unknown export format {format_name!r}; use one of {', '.join(FORMATS)}")
     assignments = sorted({g.report.assignment for g in book.latest()})
@@ -205,7 +274,13 @@ def export(book: Gradebook, format_name: str, path: Path, assignment: str | None
     if format_name == "junit":
         return export_junit(graded, path)
     if format_name == "analytics":
-        from grader.batch.analytics import write_page
+        import os
 
-        return [write_page(assignment, {g.student: g.report for g in graded}, path, sorted(missing))]
+        from grader.batch.analytics import write_page
+        from grader.batch.similar_code import class_similarity
+
+        folder = Path(feedback_dir) if feedback_dir is not None else path.parent / "feedback"
+        link = os.path.relpath(folder.absolute(), path.parent.absolute()).replace(os.sep, "/").rstrip("/") + "/"
+        return [write_page(assignment, {g.student: g.report for g in graded}, path, sorted(missing), names=names,
+                           feedback=link, similar=class_similarity(book, assignment))]
     return export_feedback(graded, path)

@@ -15,10 +15,16 @@ Tables:
   not_graded   one row per student a run could not grade (anything but a repository: those have their
                ``repositories`` row), with the reason in one sentence. No grade, not a zero: a rerun tries
                again, and a later submission row supersedes it.
+  overrides    every staff change to a grade (``dlgrade gradebook override`` / ``excuse``), oldest first: the
+               student, the check (or ``total``), points / excuse / removal, the comment, who (the OS user) and
+               when. Kept per (assignment, student, check), not per submission, so a regrade keeps them
+               (``grader.batch.overrides``). Never updated or deleted: a removal is a row too.
+  sources      the Python files of each graded submission (by assignment and submission hash), read from the
+               submission with the same bounds as ``dlgrade check``: for ``dlgrade gradebook similar``.
 
 Schema versions (``PRAGMA user_version``): 0 is the first layout; 1 adds ``repositories``; 2 adds
-``not_graded``. Opening an older gradebook adds what is missing and keeps every row, so old gradebooks stay
-readable.
+``not_graded``; 3 adds ``overrides`` and ``sources``. Opening an older gradebook adds what is missing and keeps
+every row, so old gradebooks stay readable.
 
 Each student's submission row and check rows are written in one transaction,
 so a run killed at any moment (SIGINT, SIGKILL, a full disk) leaves every
@@ -34,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.batch.overrides import Override, final_grade, in_force
 from grader.errors import UsageError
 from grader.result import Report
 
@@ -57,7 +64,7 @@ CREATE TABLE IF NOT EXISTS results (
 CREATE TABLE IF NOT EXISTS students (assignment TEXT NOT NULL, student TEXT NOT NULL, name TEXT NOT NULL,
     PRIMARY KEY (assignment, student));
 """
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS = {1: """
 CREATE TABLE IF NOT EXISTS repositories (
     id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -71,6 +78,15 @@ CREATE TABLE IF NOT EXISTS not_graded (
     id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), assignment TEXT NOT NULL,
     student TEXT NOT NULL, source TEXT NOT NULL, reason TEXT NOT NULL, recorded_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS not_graded_student ON not_graded (assignment, student);
+""", 3: """
+CREATE TABLE IF NOT EXISTS overrides (
+    id INTEGER PRIMARY KEY, assignment TEXT NOT NULL, student TEXT NOT NULL, check_id TEXT NOT NULL,
+    action TEXT NOT NULL, points REAL, comment TEXT NOT NULL, who TEXT NOT NULL, at TEXT NOT NULL,
+    was TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS overrides_student ON overrides (assignment, student);
+CREATE TABLE IF NOT EXISTS sources (
+    assignment TEXT NOT NULL, submission_hash TEXT NOT NULL, name TEXT NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (assignment, submission_hash, name));
 """}
 REPOSITORY_COLUMNS = ("source", "branch", "deadline", "commit_hash", "committed_at", "authored_at", "rewritten",
                       "ci_files_changed", "failure", "kind")
@@ -90,6 +106,12 @@ class Graded:
     submission_hash: str
     report: Report
     repository: dict | None = None  # the ``repositories`` record when graded from a repository's commit
+    overrides: tuple[Override, ...] = ()  # the staff's changes in force (``grader.batch.overrides``)
+
+    @property
+    def final(self):
+        """The grade of record: the report with the staff's changes (``overrides.final_grade``)."""
+        return final_grade(self.report, self.overrides)
 
 
 def _now() -> str:
@@ -149,7 +171,8 @@ class Gradebook:
                 self.db.execute("COMMIT")
                 return result
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:  # SQLite already rolled back after a full disk: say why, not that
+                    self.db.execute("ROLLBACK")
                 raise
         except (sqlite3.DatabaseError, OSError) as exc:
             reason = str(exc).rstrip(".")
@@ -208,9 +231,12 @@ class Gradebook:
             (assignment, student, submission_hash, version, selection)).fetchone() is not None
 
     def record(self, run_id: int, student: str, submission_hash: str, version: str, selection: str,
-               report: Report, repository: dict | None = None) -> None:
-        """Save one student's report: the submission row, every check row and its repository, in one transaction."""
+               report: Report, repository: dict | None = None, sources: dict[str, str] | None = None) -> None:
+        """Save one student's report: the submission row, every check row, its repository and its Python files
+        (``sources``, kept once per content hash), in one transaction."""
         def insert(c):
+            if sources:
+                self._insert_sources(c, report.assignment, submission_hash, sources)
             submission_id = c.execute(
                 "INSERT INTO submissions (run_id, assignment, student, submission_hash, dlgrade_version, selection, "
                 "source, score, max_score, graded_at, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -311,8 +337,13 @@ class Gradebook:
             "LEFT JOIN repositories p ON p.submission_id = s.id "
             "WHERE s.id IN (SELECT MAX(id) FROM submissions GROUP BY assignment, student) "
             "AND (? IS NULL OR s.assignment = ?) ORDER BY s.assignment, s.student", (assignment, assignment))
-        return [Graded(s, n, r, h, Report.from_dict(json.loads(rep)), self._repository(repo))
-                for s, n, r, h, rep, *repo in rows]
+        changes = self.overrides_in_force(assignment)
+        graded = []
+        for s, n, r, h, rep, *repo in rows:
+            report = Report.from_dict(json.loads(rep))
+            graded.append(Graded(s, n, r, h, report, self._repository(repo),
+                                 tuple(changes.get((report.assignment, s), ()))))
+        return graded
 
     def history(self, student: str) -> list[dict]:
         rows = self.db.execute(
@@ -327,3 +358,48 @@ class Gradebook:
             raise UsageError(f"no run {run_id} in the gradebook {self.path} (see `dlgrade gradebook list`)")
         rows = self.db.execute("SELECT student, report FROM submissions WHERE run_id = ?", (run_id,))
         return {s: Report.from_dict(json.loads(rep)) for s, rep in rows}
+
+    # overrides --------------------------------------------------------------------------------------------------
+    def add_override(self, assignment: str, change: Override) -> None:
+        """Append one staff change (a removal too) to the history."""
+        self._write(f"save the change to {change.student}'s {change.check}", lambda c: c.execute(
+            "INSERT INTO overrides (assignment, student, check_id, action, points, comment, who, at, was) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (assignment, change.student, change.check, change.action, change.points, change.comment, change.who,
+             change.at, change.was)))
+
+    def override_history(self, assignment: str | None = None, student: str | None = None
+                         ) -> list[tuple[str, Override]]:
+        """Every staff change, oldest first, as (assignment, change); of one assignment and student if given."""
+        rows = self.db.execute(
+            "SELECT assignment, student, check_id, action, points, comment, who, at, was FROM overrides "
+            "WHERE (? IS NULL OR assignment = ?) AND (? IS NULL OR student = ?) ORDER BY id",
+            (assignment, assignment, student, student))
+        return [(a, Override(*rest)) for a, *rest in rows]
+
+    def overrides_in_force(self, assignment: str | None = None) -> dict[tuple[str, str], list[Override]]:
+        """The changes in force per (assignment, student)."""
+        history: dict[tuple[str, str], list[Override]] = {}
+        for a, change in self.override_history(assignment):
+            history.setdefault((a, change.student), []).append(change)
+        return {key: in_force(changes) for key, changes in history.items()}
+
+    # sources ----------------------------------------------------------------------------------------------------
+    def has_sources(self, assignment: str, submission_hash: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sources WHERE assignment = ? AND submission_hash = ? LIMIT 1",
+                               (assignment, submission_hash)).fetchone() is not None
+
+    @staticmethod
+    def _insert_sources(c, assignment: str, submission_hash: str, files: dict[str, str]) -> None:
+        c.executemany("INSERT OR IGNORE INTO sources (assignment, submission_hash, name, text) VALUES (?, ?, ?, ?)",
+                      [(assignment, submission_hash, name, text) for name, text in sorted(files.items())])
+
+    def keep_sources(self, assignment: str, submission_hash: str, files: dict[str, str]) -> None:
+        """Keep the Python files of one submission graded before dlgrade kept them (once per content hash)."""
+        if files:
+            self._write("keep the submission's code",
+                        lambda c: self._insert_sources(c, assignment, submission_hash, files))
+
+    def sources(self, assignment: str, submission_hash: str) -> dict[str, str]:
+        return dict(self.db.execute("SELECT name, text FROM sources WHERE assignment = ? AND submission_hash = ? "
+                                    "ORDER BY name", (assignment, submission_hash)))

@@ -32,6 +32,7 @@ class Mistake:
     count: int
     message: str
     hint: str
+    students: tuple[str, ...] = ()  # who got it, by id
 
 
 @dataclass(frozen=True)
@@ -54,19 +55,31 @@ def whole_submission_failures(reports: dict[str, Report]) -> dict[str, str]:
     return whole
 
 
+def failures(reports: dict[str, Report]) -> dict[str, list[str]]:
+    """Per check id, the students (sorted ids) whose result did not pass it."""
+    who: dict[str, list[str]] = defaultdict(list)
+    for student, report in sorted(reports.items()):
+        for check in report.checks:
+            if check.status not in PASSING and check.status != "hidden":
+                who[check.id].append(student)
+    return dict(who)
+
+
 def common_mistakes(reports: dict[str, Report], top: int = 3) -> dict[str, list[Mistake]]:
     """Per check id, its ``top`` most frequent wrong outcomes (same message), with counts."""
     by_check: dict[str, Counter] = defaultdict(Counter)
     example = {}
-    for report in reports.values():
+    who: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for student, report in sorted(reports.items()):
         for check in report.checks:
             if check.status not in PASSING:
                 by_check[check.id][check.message] += 1
                 example[(check.id, check.message)] = check
+                who[(check.id, check.message)].append(student)
     result = {}
     for check_id, counter in by_check.items():
-        result[check_id] = [Mistake(check_id, example[(check_id, m)].name, n, m, example[(check_id, m)].hint)
-                            for m, n in counter.most_common(top)]
+        result[check_id] = [Mistake(check_id, example[(check_id, m)].name, n, m, example[(check_id, m)].hint,
+                                    tuple(who[(check_id, m)])) for m, n in counter.most_common(top)]
     return result
 
 

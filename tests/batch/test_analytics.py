@@ -93,3 +93,90 @@ def test_headless_chromium_renders_the_plots(tmp_path):
     # the plots occupy their place: many non-white pixels in the band where the histogram is drawn
     band = pixels[150:600, :700, :3]
     assert (band.mean(axis=2) < 0.9).mean() > 0.02
+
+
+def test_mistakes_and_failures_name_their_students():
+    from grader.batch.similarity import failures
+
+    mistakes = common_mistakes(a_class())
+    assert mistakes["c3"][0].students == ("alone", "copier", "source")
+    assert failures(a_class())["c1"] == ["alone", "copier", "source"]
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.links.append(dict(attrs)["href"])
+
+
+def test_page_names_who_failed_each_check_and_links_their_feedback_escaped():
+    reports = a_class()
+    hostile = '"><script>alert(1)</script>'
+    reports[hostile] = report(hostile, {"c5": "got <img src=x onerror=alert(2)>"})
+    names = {"copier": "Cop <b>Ier</b>", "s01": "Ann & Bo"}
+    html = render_page("a1", reports, names=names, feedback="../feedback/")
+    assert "<script>" not in html and "<img src=x" not in html and "<b>Ier" not in html
+    assert "copier (Cop &lt;b&gt;Ier&lt;/b&gt;)" in html and "s01 (Ann &amp; Bo)" in html
+    parser = Links()
+    parser.feed(html)
+    assert "../feedback/copier.html" in parser.links and "../feedback/s01.html" in parser.links
+    assert all(link.startswith("../feedback/") and "<" not in link and '"' not in link for link in parser.links)
+    who = html.split("<h2>Who did not pass each check</h2>")[1].split("<h2>")[0]
+    row = next(r for r in who.split("<tr>") if r.startswith("<td>1.1 check c5"))
+    assert row.count("<a href") == 1 and ">1: <a" in row.replace("</td><td>", ">")
+    mistakes = html.split("<h2>Most common wrong outcomes per check</h2>")[1].split("<h2>")[0]
+    assert "22: " in mistakes and 'href="../feedback/s01.html"' in mistakes
+    assert "href" not in render_page("a1", reports)  # no folder given: names only
+
+
+def hand_graded_book(tmp_path):
+    from grader.batch.gradebook import Gradebook
+
+    path = tmp_path / "gb.sqlite"
+    with Gradebook(path) as gb:
+        run = gb.start_run("a1", "0.1.0", 5, "*", {"node": "x"}, {})
+        for student, r in a_class().items():
+            gb.record(run, student, f"h-{student}", "0.1.0", "*", r)
+            gb.keep_sources("a1", f"h-{student}", {"mlp.py": (ROOT / "reference" / "a1" / "mlp.py").read_text()}
+                            if student in ("copier", "source") else {})
+        gb.set_names("a1", {"copier": "Cop Ier", "ghost": "Never Submitted"})
+    return path
+
+
+def test_analytics_export_links_to_the_feedback_export_and_shows_similar_code(tmp_path):
+    from grader.batch.api import export_grades
+
+    book = hand_graded_book(tmp_path)
+    page = export_grades(book, "analytics", tmp_path / "out" / "class.html", feedback_dir=tmp_path / "fb")[0]
+    written = export_grades(book, "feedback", tmp_path / "fb")
+    html = page.read_text()
+    parser = Links()
+    parser.feed(html)
+    assert parser.links and all((page.parent / link).resolve() in {p.resolve() for p in written}
+                                for link in parser.links)
+    similar = html.split("<h2>Similar code")[1]
+    assert "copier (Cop Ier)" in similar and "100%" in similar and "yes" in similar
+    assert "ghost (Never Submitted)" in html
+
+
+def test_cli_show_check_lists_who_failed_with_the_first_line(tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    book = hand_graded_book(tmp_path)
+    result = CliRunner().invoke(main, ["gradebook", "show", "--check", "c1", "--gradebook", str(book)])
+    assert result.exit_code == 0, result.output
+    assert "Did not pass c1 (a1): 3" in result.output
+    assert "copier" in result.output and "Cop Ier" in result.output and "got 1.2345" in result.output
+    assert "s01" not in result.output
+    clean = CliRunner().invoke(main, ["gradebook", "show", "--check", "c4", "--gradebook", str(book)])
+    assert clean.exit_code == 0 and "every student graded for a1 passed c4" in clean.output
+    for args, gist in [(("show", "--check", "nope"), "a1 has no check 'nope'"),
+                       (("show", "copier", "--check", "c1"), "give a STUDENT or --check ID, not both")]:
+        failed = CliRunner().invoke(main, ["gradebook", *args, "--gradebook", str(book)])
+        assert failed.exit_code == 2 and gist in failed.output, failed.output
