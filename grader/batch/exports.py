@@ -3,12 +3,13 @@
 Each takes the latest graded submission per student (``Gradebook.latest``)
 plus the roster's missing students, and writes files; none reruns anything.
 
-- ``csv``: one row per student, first column ``student``, one column per check id, ``total``, ``max``, then
-  ``commit`` and ``flags`` for grades of a repository's commit (``dlgrade grade --deadline``; flags are
+- ``csv``: one row per student: ``student`` (the id), ``name``, one column per check id (the points that
+  count), ``raw`` (the grader's score), ``late`` (days late; ``true`` where only the LMS's marker says late;
+  empty when unknown), ``penalty`` (points), ``override`` (a staff total, ``excused``, or empty), ``total``
+  (the grade of record), ``max``, then ``commit`` and ``flags`` for grades of a repository's commit (``dlgrade grade --deadline``; flags are
   ``rewritten-history``, ``ci-file-changed:PATH``, ``no-commit-before-deadline``, ``not-cloned``, ``;``-separated),
   and last ``status`` (``graded``, ``missing``, or ``not graded`` for a repository that could not be cloned).
-- ``canvas``: Canvas's gradebook import layout: ``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``,
-  ``Section``, then one column for the assignment; a ``Points Possible`` row under the header.
+- ``canvas``, ``moodle``, ``moodle-feedback``: written back into the LMS's own files (``grader.batch.lms_exports``).
 - ``gradescope``: ``PATH/STUDENT/results.json`` in the autograder results format (``score``, ``tests`` with
   ``name``, ``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``).
 - ``junit``: one ``<testsuite>`` per student, one ``<testcase>`` per check.
@@ -21,15 +22,18 @@ from __future__ import annotations
 import csv
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from grader.batch import late, lms_exports
 from grader.batch.gradebook import Gradebook, Graded
+from grader.batch.lms_exports import Written
 from grader.errors import UsageError
 from grader.report.markdown import visible
 from grader.result import Report
 
-FORMATS = ("csv", "canvas", "gradescope", "junit", "feedback", "analytics")
+FORMATS = ("csv", "canvas", "moodle", "moodle-feedback", "gradescope", "junit", "feedback", "analytics")
 _SAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 
 
@@ -52,6 +56,63 @@ def _formula_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+def _cell(value: object) -> str:
+    """Every cell this module writes to a CSV: encodable, and never run by a spreadsheet as a formula.
+
+    One place, so that the project's shared spreadsheet-safe helper can replace it."""
+    from grader.text import encodable
+
+    return _formula_safe(encodable(value))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A student's grade of record, as every export shows it: raw score, lateness, penalty, override, total."""
+
+    raw: float
+    max: float
+    penalty: float
+    total: float
+    late: str = ""  # the CSV's late cell (``Lateness.late_text``)
+    override: str = ""  # a staff total ("45"), "excused", or ""
+    excused: bool = False
+    checks: dict[str, float] = field(default_factory=dict)  # points that count, per check id
+    notes: tuple[str, ...] = ()  # plain sentences for the student: late, penalty, the staff's changes
+
+    @property
+    def total_text(self) -> str:
+        return "excused" if self.excused else f"{self.total:g}/{self.max:g}"
+
+
+def grade_of_record(g: Graded, lateness: dict | None = None) -> Standing:
+    """The grade of record of ``g``: its raw score, the late penalty in force (``lateness``: the gradebook's
+    latest ``lateness`` row) and the staff's overrides, when this dlgrade has them (``grader.batch.overrides``,
+    whose ``final_grade`` then computes the total: the one function both features call)."""
+    from grader.result import UNSCORED
+
+    row = lateness or {}
+    penalty = late.penalty_points(g.report.score, row.get("penalty_percent") or 0.0)
+    found = late.Lateness(row.get("submitted_at", ""), row.get("time_source", ""), bool(row.get("marker")),
+                          row.get("due", ""), row.get("late_days"), row.get("penalty_percent") or 0.0)
+    notes = [found.describe()] if found.describe() else []
+    try:
+        from grader.batch.overrides import final_grade
+    except ImportError:  # overrides are not in this build: the total is the raw score less the penalty
+        final_grade = None
+    if final_grade is None:
+        total = max(0.0, round(g.report.score - penalty, 6)) if penalty else g.report.score
+        if penalty:
+            notes.append(f"late penalty: -{penalty:g} points")
+        checks = {c.id: c.score for c in g.report.checks if c.status not in UNSCORED}
+        return Standing(g.report.score, g.report.max_score, penalty, total, found.late_text(), checks=checks,
+                        notes=tuple(notes))
+    final = final_grade(g.report, getattr(g, "overrides", ()), penalty)
+    change = final.total_override
+    override = "" if change is None else ("excused" if change.action == "excuse" else f"{change.points:g}")
+    return Standing(g.report.score, final.max, penalty, final.total, found.late_text(), override, final.excused,
+                    {c.id: c.points for c in final.checks if c.counted}, tuple(notes + final.notes()))
+
+
 def _open_csv(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     return open(path, "w", newline="", encoding="utf-8")
@@ -67,40 +128,49 @@ def _repository_cells(record: dict | None) -> list[str]:
 
 
 def export_csv(graded: list[Graded], missing: dict[str, str], path: Path,
-               not_graded: dict[str, dict] | None = None, names: dict[str, str] | None = None) -> list[Path]:
+               not_graded: dict[str, dict] | None = None, names: dict[str, str] | None = None,
+               standings: dict[str, Standing] | None = None) -> list[Path]:
     columns = _check_columns(graded)
+    standings = standings or {g.student: grade_of_record(g) for g in graded}
     with _open_csv(path) as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "name", *[c for c, _ in columns], "total", "max", "commit", "flags", "status"])
+        writer.writerow(["student", "name", *[c for c, _ in columns], "raw", "late", "penalty", "override", "total",
+                         "max", "commit", "flags", "status"])
         for g in graded:
-            scores = {c.id: c for c in g.report.checks}
-            writer.writerow([_formula_safe(g.student), _formula_safe(g.name),
-                             *[f"{scores[c].score:g}" if c in scores and scores[c].status != "skipped" else ""
-                               for c, _ in columns],
-                             f"{g.report.score:g}", f"{g.report.max_score:g}", *_repository_cells(g.repository),
-                             "graded"])
+            standing = standings[g.student]
+            writer.writerow([_cell(g.student), _cell(g.name),
+                             *[f"{standing.checks[c]:g}" if c in standing.checks else "" for c, _ in columns],
+                             f"{standing.raw:g}", standing.late, f"{standing.penalty:g}" if standing.penalty else "",
+                             _cell(standing.override), "" if standing.excused else f"{standing.total:g}",
+                             f"{standing.max:g}", *_repository_cells(g.repository), "graded"])
         for student, record in sorted((not_graded or {}).items()):  # no grade: neither a score nor a zero
-            writer.writerow([_formula_safe(student), _formula_safe((names or {}).get(student, "")),
-                             *[""] * len(columns), "", "", *_repository_cells(record), "not graded"])
+            writer.writerow([_cell(student), _cell((names or {}).get(student, "")),
+                             *[""] * len(columns), "", "", "", "", "", "", *_repository_cells(record), "not graded"])
         for student, name in sorted(missing.items()):
-            writer.writerow([_formula_safe(student), _formula_safe(name), *[""] * len(columns), "0", "", "", "",
+            writer.writerow([_cell(student), _cell(name), *[""] * len(columns), "", "", "", "", "0", "", "", "",
                              "missing"])
     return [path]
 
 
-def export_canvas(graded: list[Graded], missing: dict[str, str], path: Path, assignment: str) -> list[Path]:
-    column = f"dlgrade {assignment}"
-    possible = max((g.report.max_score for g in graded), default=0)
+def export_canvas(graded: list[Graded], missing: dict[str, str], path: Path, assignment: str,
+                  standings: dict[str, Standing] | None = None, lms_column: str | None = None) -> Written:
+    """Without a Canvas gradebook export as roster: a new column that Canvas matches on ``ID`` (Canvas user ids)."""
+    standings = standings or {g.student: grade_of_record(g) for g in graded}
+    column = lms_column or f"dlgrade {assignment}"
+    possible = max((s.max for s in standings.values()), default=0)
     with _open_csv(path) as f:
         writer = csv.writer(f)
-        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", _cell(column)])
         writer.writerow(["    Points Possible", "", "", "", "", f"{possible:g}"])
         for g in graded:
-            writer.writerow([_formula_safe(g.name or g.student), _formula_safe(g.student), "", "", "",
-                             f"{g.report.score:g}"])
+            standing = standings[g.student]
+            writer.writerow([_cell(g.name or g.student), _cell(g.student), "", "", "",
+                             "EX" if standing.excused else f"{standing.total:g}"])
         for student, name in sorted(missing.items()):
-            writer.writerow([_formula_safe(name or student), _formula_safe(student), "", "", "", "0"])
-    return [path]
+            writer.writerow([_cell(name or student), _cell(student), "", "", "", "0"])
+    return Written([path], [f"canvas: no Canvas gradebook export as roster, so a new column {column!r} matched on "
+                            f"ID: the ids must be Canvas user ids (a Canvas download's). Grade with --roster set to "
+                            f"the course's gradebook export (Grades > Export) to fill its own column"])
 
 
 def gradescope_results(report: Report) -> dict:
@@ -180,8 +250,32 @@ def export_feedback(graded: list[Graded], path: Path) -> list[Path]:
     return written
 
 
-def export(book: Gradebook, format_name: str, path: Path, assignment: str | None = None) -> list[Path]:
-    """Write ``format_name`` for the latest grades of ``assignment`` (the only one in the gradebook if omitted)."""
+def _roster(book: Gradebook, assignment: str, roster: Path | None):
+    """The roster given here, else the one the last ``dlgrade grade --roster`` kept in the gradebook."""
+    from grader.batch import lmscsv
+    from grader.batch.roster import load_roster, rebuild
+
+    if roster is not None:
+        loaded = load_roster(Path(roster))
+        kept = book.roster(assignment)
+        column = kept["id_column"] if kept and kept["id_column"] in loaded.candidates else None
+        if column is None:
+            return loaded.choose({g.student for g in book.latest(assignment)})[0]
+        return rebuild(loaded, column)
+    kept = book.roster(assignment)
+    if kept is None:
+        return None
+    table = lmscsv.parse(bytes(kept["content"]).decode("utf-8", "surrogateescape"))
+    table.path = Path(kept["file_name"])
+    return rebuild(table, kept["id_column"])
+
+
+def export(book: Gradebook, format_name: str, path: Path, assignment: str | None = None,
+           roster: Path | None = None, lms_column: str | None = None) -> Written:
+    """Write ``format_name`` for the latest grades of ``assignment`` (the only one in the gradebook if omitted).
+
+    Returns the files written (a list), with ``notes`` for the summary (students not on an LMS roster, ...).
+    ``roster`` replaces the roster kept in the gradebook (Canvas and Moodle formats write it back)."""
     if format_name not in FORMATS:
         raise UsageError(f"unknown export format {format_name!r}; use one of {', '.join(FORMATS)}")
     assignments = sorted({g.report.assignment for g in book.latest()})
@@ -195,17 +289,42 @@ def export(book: Gradebook, format_name: str, path: Path, assignment: str | None
     names = book.names(assignment)
     not_graded = {s: r for s, r in book.not_cloned(assignment).items() if s not in {g.student for g in graded}}
     missing = {s: n for s, n in names.items() if s not in {g.student for g in graded} and s not in not_graded}
+    lateness = book.lateness(assignment)
+    standings = {g.student: grade_of_record(g, lateness.get(g.student)) for g in graded}
     path = Path(path)
     if format_name == "csv":
-        return export_csv(graded, missing, path, not_graded, names)
-    if format_name == "canvas":
-        return export_canvas(graded, missing, path, assignment)
+        return Written(export_csv(graded, missing, path, not_graded, names, standings))
+    if format_name in ("canvas", "moodle", "moodle-feedback"):
+        class_roster = _roster(book, assignment, roster)
+        if format_name == "canvas":
+            if class_roster is None or class_roster.kind != "canvas":
+                return export_canvas(graded, missing, path, assignment, standings, lms_column)
+            title = _title(assignment)
+            possible = max((s.max for s in standings.values()), default=0)
+            return lms_exports.export_canvas_roster(class_roster, standings, set(missing), path, assignment, title,
+                                                    lms_column, possible)
+        if format_name == "moodle":
+            return lms_exports.export_moodle(class_roster, standings, {g.student: g.report for g in graded},
+                                             set(missing), path, assignment)
+        from grader.report import render
+
+        return lms_exports.export_moodle_feedback(graded, names, class_roster, path,
+                                                  lambda g: render(g.report, "html"))
     if format_name == "gradescope":
-        return export_gradescope(graded, path)
+        return Written(export_gradescope(graded, path))
     if format_name == "junit":
-        return export_junit(graded, path)
+        return Written(export_junit(graded, path))
     if format_name == "analytics":
         from grader.batch.analytics import write_page
 
-        return [write_page(assignment, {g.student: g.report for g in graded}, path, sorted(missing))]
-    return export_feedback(graded, path)
+        return Written([write_page(assignment, {g.student: g.report for g in graded}, path, sorted(missing))])
+    return Written(export_feedback(graded, path))
+
+
+def _title(assignment: str) -> str:
+    try:
+        from grader import api
+
+        return api.get_assignment(assignment).title
+    except Exception:  # noqa: BLE001 - an assignment no longer installed: find the column by its id only
+        return ""

@@ -183,3 +183,67 @@ def lateness(submitted_at: str, time_source: str, marker: bool, due: datetime | 
 def penalty_points(raw: float, percent: float) -> float:
     """The points ``percent`` takes off a raw score (of what the student earned, so a zero stays a zero)."""
     return round(raw * percent / 100.0, 6) if percent else 0.0
+
+
+@dataclass(frozen=True)
+class LatePlan:
+    """What a run applies: the due time, the policy and the extensions (none of them: nothing is deducted)."""
+
+    due: datetime | None = None
+    policy: Policy = Policy()
+    extensions: dict[str, datetime] | None = None
+    inherited_from: str = ""  # "" when given on this run's command line
+
+    def to_options(self) -> dict:
+        """What the run's ``options`` keep, so that a rerun applies the same policy (``from_options``)."""
+        if self.due is None:
+            return {}
+        return {"due": self.due.isoformat(), "late_policy": self.policy.text,
+                "extensions": {s: t.isoformat() for s, t in (self.extensions or {}).items()}}
+
+    @classmethod
+    def from_options(cls, options: dict, inherited_from: str = "") -> LatePlan:
+        due = parse_time(options.get("due") or "")
+        if due is None:
+            return cls()
+        extensions = {s: t for s, text in (options.get("extensions") or {}).items() if (t := parse_time(text))}
+        return cls(due, parse_policy(options.get("late_policy") or ""), extensions, inherited_from)
+
+    def assess(self, student: str, submitted_at: str, time_source: str, marker: bool) -> Lateness:
+        return lateness(submitted_at, time_source, marker, self.due, self.policy,
+                        (self.extensions or {}).get(student))
+
+    def describe(self) -> str:
+        """The summary's line about the policy in force ("" when none)."""
+        if self.due is None:
+            return ""
+        policy = self.policy.text or "no penalty (lateness recorded only)"
+        extended = f", {len(self.extensions)} extension(s)" if self.extensions else ""
+        source = f" (kept from {self.inherited_from}; --due none to drop it)" if self.inherited_from else ""
+        return f"late policy: due {self.due.isoformat()}, {policy}{extended}{source}"
+
+
+def resolve_plan(due: datetime | None, policy: str | None, extensions: Path | None, keep: bool,
+                 earlier: list[tuple[int, dict]]) -> LatePlan:
+    """The plan of a run: the one given, else (``keep``) the last one a run of this assignment applied."""
+    if due is None:
+        if policy or extensions:
+            raise UsageError("--late-policy and --extensions need --due (the due time they apply to)")
+        if keep:
+            for run_id, options in earlier:
+                if options.get("due"):
+                    return LatePlan.from_options(options, inherited_from=f"run {run_id}")
+        return LatePlan()
+    if due.tzinfo is None:
+        raise UsageError("the due time needs a time zone, e.g. 2026-11-02T23:59:00+01:00")
+    parsed = parse_policy(policy)
+    return LatePlan(due, parsed, read_extensions(Path(extensions), due) if extensions else {})
+
+
+def gradebook_row(found: Lateness, plan: LatePlan, raw: float | None) -> dict:
+    """One ``lateness`` row of the gradebook: the lateness, the policy, raw score, penalty and total."""
+    penalty = penalty_points(raw or 0.0, found.penalty_percent)
+    return {"submitted_at": found.submitted_at, "time_source": found.time_source, "marker": int(found.marker),
+            "due": found.due, "late_days": found.late_days, "policy": plan.policy.text if plan.due else "",
+            "penalty_percent": found.penalty_percent, "raw": raw, "penalty": penalty,
+            "total": None if raw is None else max(0.0, round(raw - penalty, 6))}

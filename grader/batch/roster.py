@@ -128,7 +128,17 @@ def _kind(header: list[str]) -> str:
 
 def load_roster(path: Path) -> Roster:
     """Read a Canvas gradebook export, a Moodle grading worksheet or a plain ``id,name`` CSV."""
-    table = lmscsv.read(Path(path), "roster")
+    return from_table(lmscsv.read(Path(path), "roster"), path)
+
+
+def rebuild(source: Roster | lmscsv.Table, column: str) -> Roster:
+    """A roster (or a kept table) keyed on ``column``, as a grading run chose it."""
+    roster = source if isinstance(source, Roster) else from_table(source, source.path or "the kept roster")
+    return replace(roster, id_column=column) if column in roster.candidates else roster
+
+
+def from_table(table: lmscsv.Table, path: object) -> Roster:
+    """The roster in ``table`` (read from ``path``, named in errors)."""
     header = [h.strip() for h in table.header]
     if header:
         header[0] = header[0].lstrip("\ufeff")
