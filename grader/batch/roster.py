@@ -4,7 +4,8 @@ Three kinds are recognised from the header:
 
 - ``canvas``: Canvas's gradebook export (``Student`` as "Last, First", ``ID``, ``SIS User ID``,
   ``SIS Login ID``, ``Section``, one column per assignment ``Name (id)``, a ``Points Possible`` row
-  under the header, sometimes a ``Manual Posting`` row). Candidate ids: ``ID`` (the Canvas user id
+  under the header, sometimes a ``Manual Posting`` row; "Student, Test" is Canvas's Student View user, not a
+  student, and is left as it is). Candidate ids: ``ID`` (the Canvas user id
   that names the files of a Canvas download), ``SIS User ID``, ``SIS Login ID``.
 - ``moodle``: Moodle's grading worksheet (``Identifier`` "Participant 12345", ``Full name``,
   ``Email address``, ``Status``, ``Grade``, ..., ``Last modified (submission)``, ``Feedback comments``).
@@ -159,8 +160,8 @@ def from_table(table: lmscsv.Table, path: object) -> Roster:
         if not any(values):
             continue
         first = values[0] if values else ""
-        if kind == "canvas" and (first in ("Points Possible", "") or first.startswith("Points Possible")):
-            continue  # the Points Possible and Manual Posting rows: not students
+        if kind == "canvas" and (first in ("", "Student, Test") or first.startswith("Points Possible")):
+            continue  # the Points Possible and Manual Posting rows, and Canvas's own test student: not students
         rows.append(index)
     return Roster(kind, table, tuple(header), tuple(rows), candidates, candidates[0])
 

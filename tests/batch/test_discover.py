@@ -211,7 +211,7 @@ def test_canvas_gradebook_export_as_roster(tmp_path):
     path.write_text(CANVAS_ROSTER, newline="")
     roster = load_roster(path)
     assert roster.kind == "canvas" and roster.candidates[:3] == ("ID", "SIS User ID", "SIS Login ID")
-    assert roster.names() == {"40001": "Jane Doe", "40002": "John Roe", "40099": "Test Student"}
+    assert roster.names() == {"40001": "Jane Doe", "40002": "John Roe"}  # not Canvas's "Student, Test"
     assert roster.assignment_columns() == ["A1: NumPy network (884211)", "A2: Autograd (884212)"]
     keyed, sentence = roster.choose({"S-17", "S-18", "S-99"})
     assert keyed.id_column == "SIS User ID" and "'SIS User ID' matches 2 of 3" in sentence
