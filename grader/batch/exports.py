@@ -6,9 +6,10 @@ plus the roster's missing students, and writes files; none reruns anything.
 - ``csv``: one row per student: ``student`` (the id), ``name``, one column per check id (the points that
   count), ``raw`` (the grader's score), ``late`` (days late; ``true`` where only the LMS's marker says late;
   empty when unknown), ``penalty`` (points), ``override`` (a staff total, ``excused``, or empty), ``total``
-  (the grade of record), ``max``, then ``commit`` and ``flags`` for grades of a repository's commit (``dlgrade grade --deadline``; flags are
-  ``rewritten-history``, ``ci-file-changed:PATH``, ``no-commit-before-deadline``, ``not-cloned``, ``;``-separated),
-  and last ``status`` (``graded``, ``missing``, or ``not graded`` for a repository that could not be cloned).
+  (the grade of record), ``max``, then ``commit`` and ``flags`` for grades of a repository's commit
+  (``dlgrade grade --deadline``; flags are ``rewritten-history``, ``ci-file-changed:PATH``,
+  ``no-commit-before-deadline``, ``not-cloned``, ``;``-separated), and last ``status`` (``graded``, ``missing``,
+  or ``not graded`` for a repository that could not be cloned).
 - ``canvas``, ``moodle``, ``moodle-feedback``: written back into the LMS's own files (``grader.batch.lms_exports``).
 - ``gradescope``: ``PATH/STUDENT/results.json`` in the autograder results format (``score``, ``tests`` with
   ``name``, ``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``).
