@@ -486,8 +486,8 @@ def _print_lms_summary(err, result) -> None:
         err.print(f"[red]incomplete[/] {escape(visible(student))}: missing {escape(visible(', '.join(files)))} "
                   f"(graded as 'missing: FILE')", soft_wrap=True)
     for student, files in sorted(result.unplaced.items()):
-        who = f"{escape(visible(student))}: " if student else "in the download, no student's: "
-        err.print(f"[yellow]not graded[/] {who}{escape(visible(', '.join(files)))}", soft_wrap=True)
+        who = f"{escape(visible(student))}: " if student else "(no student's) "
+        err.print(f"[yellow]not read[/] {who}{escape(visible(', '.join(files)))}", soft_wrap=True)
     for student, found in sorted(result.lateness.items()):
         err.print(f"[yellow]late[/] {escape(visible(student))}: {escape(visible(found.describe()))}", soft_wrap=True)
 
