@@ -40,6 +40,7 @@ from pathlib import Path, PurePosixPath
 from grader.batch import yamlish
 from grader.errors import UsageError
 from grader.submission import ANSWERS_FILE
+from grader.text import from_os
 
 MAX_ARCHIVE_BYTES = 2 << 30
 MAX_ARCHIVE_ENTRIES = 100_000
@@ -173,18 +174,18 @@ def _regroup(student: str, files: list[tuple[int, str, Path]], staging: Path, la
     for number, original, path in sorted(files, key=lambda f: (f[0], f[1])):
         name = _canonical(original, expected, siblings)
         if name in latest:
-            notes.append(f"{latest[name][1]} was replaced by the later {original}")
+            notes.append(from_os(f"{latest[name][1]} was replaced by the later {original}"))
         latest[name] = (number, original, path)
     readable = set(expected) | {ANSWERS_FILE}
     kept = {n: f for n, f in latest.items() if n in readable or Path(n).suffix.lower() in SUBMISSION_SUFFIXES}
-    unplaced = tuple(sorted(f[1] for n, f in latest.items() if n not in kept))
+    unplaced = tuple(sorted(from_os(f[1]) for n, f in latest.items() if n not in kept))
     if len(kept) == 1 and not (set(kept) & readable):
         return next(iter(kept.values()))[2], notes, unplaced  # one zip or notebook: graded as it is
     folder = staging / f"{layout}-{student}"
     folder.mkdir(parents=True, exist_ok=True)
     for name, (_, original, path) in sorted(kept.items()):
         if name != original:
-            notes.append(f"{original} graded as {name}")
+            notes.append(from_os(f"{original} graded as {name}"))
         shutil.copyfile(path, folder / name)
     return folder, notes, unplaced
 
@@ -211,9 +212,9 @@ def _moodle(root: Path, staging: Path, expected) -> tuple[list[Entry], list[str]
         single = MOODLE_FILE.match(path.name) if folder is None and _regular(path) else None
         match = folder or single
         if match is None:
-            unplaced.append(path.name)
+            unplaced.append(from_os(path.name))
             continue
-        names.setdefault(match["id"], match["name"])
+        names.setdefault(match["id"], from_os(match["name"]))
         if match["kind"] == "onlinetext":
             texts.add(match["id"])
         elif folder is not None:
@@ -248,10 +249,10 @@ def _canvas(root: Path, staging: Path, expected) -> tuple[list[Entry], list[str]
     for path in _visible(root):
         match = CANVAS.match(path.name)
         if match is None or not _regular(path):
-            unplaced.append(path.name)
+            unplaced.append(from_os(path.name))
             continue
         files[match["id"]].append((int(match["attempt"]), match["file"], path))
-        names[match["id"]] = match["name"]
+        names[match["id"]] = from_os(match["name"])
         if match["late"]:
             late.add(match["id"])
     entries = []

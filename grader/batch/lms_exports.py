@@ -108,6 +108,7 @@ def export_moodle(roster: Roster | None, standings: dict, reports: dict, missing
                   assignment: str) -> Written:
     """The Moodle grading worksheet ``roster`` with Grade and Feedback comments filled, the rest untouched."""
     from grader.batch import lmscsv
+    from grader.batch.exports import _cell  # every CSV cell dlgrade writes passes one function
 
     if roster is None or roster.kind != "moodle":
         raise UsageError("--format moodle writes back Moodle's grading worksheet: grade with --roster "
@@ -140,7 +141,7 @@ def export_moodle(roster: Roster | None, standings: dict, reports: dict, missing
         if comment_at is not None:
             text = feedback_text(assignment, standing, reports[student]) if standing else \
                 f"dlgrade {assignment}: no submission was found for you in the download that was graded."
-            lmscsv.set_value(record, comment_at, text)
+            lmscsv.set_value(record, comment_at, _cell(text))
     roster.table.write(path)
     if scaled:
         notes.append(f"moodle: totals scaled {', '.join(sorted(scaled))} (the worksheet's Maximum Grade)")

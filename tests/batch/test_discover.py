@@ -227,3 +227,18 @@ def test_moodle_worksheet_as_roster(tmp_path):
     times = roster.submission_times()
     assert times["222"] == ("Thursday, September 24, 2026, 11:00 PM", True) and times["333"] == ("", False)
     assert roster.choose({"jane@example.edu"})[0].id_column == "Email address"
+
+
+def test_names_that_are_not_utf8_are_listed_readably(tmp_path):
+    import os
+
+    root = os.fsencode(tmp_path)
+    for name in (b"doe\xffjane_5_6_mlp.py", b"doe\xffjane_5_7_r\xe9sum\xe9.pdf", b"\xfe.txt"):
+        with open(os.path.join(root, name), "w") as f:
+            f.write("x")
+    found = discover_download(tmp_path, tmp_path / "s", FILES)
+    entry = found.entries[0]
+    assert entry.name == "doe\\xffjane" and entry.unplaced == ("r\\xe9sum\\xe9.pdf",)
+    assert found.unplaced == ("\\xfe.txt",)
+    for text in (entry.name, *entry.unplaced, *found.unplaced):
+        text.encode("utf-8")
