@@ -14,10 +14,12 @@ from pathlib import Path
 
 SPEC = '''
 """{id}: two small functions in two files, each checked on random inputs."""
+from pathlib import Path
+
 from grader.assignment import Assignment, CheckFailed, register
 
 ASSIGNMENT = register(Assignment(id="{id}", title="Powers by hand", files=("square.py", "cube.py"),
-                                 preload=(), default_wall_s=10.0))
+                                 preload=(), default_wall_s=10.0, template=Path(__file__).with_name("template")))
 
 
 @ASSIGNMENT.check("1.1", "square", points=2, files=("square.py",))
@@ -48,6 +50,9 @@ def make_course(root: Path, assignment_id: str, monkeypatch) -> str:
     (root / package).mkdir(parents=True)
     (root / package / "__init__.py").write_text("")
     (root / package / "spec.py").write_text(SPEC.format(id=assignment_id))
+    (root / package / "template").mkdir()
+    (root / package / "template" / "square.py").write_text("def square(x):\n    raise NotImplementedError\n")
+    (root / package / "template" / "cube.py").write_text("def cube(x):\n    raise NotImplementedError\n")
     dist = root / f"dlgrade_{package}-0.1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: dlgrade-{package}\nVersion: 0.1.0\n")

@@ -210,3 +210,26 @@ def test_gradescope_export_times_give_the_penalty(tmp_path, course):
     export_grades(tmp_path / "gb.sqlite", "csv", tmp_path / "g.csv")
     grades = {r["student"]: r for r in csv.DictReader((tmp_path / "g.csv").open())}
     assert (grades["2024002"]["late"], grades["2024002"]["total"], grades["2024001"]["total"]) == ("1.65", "2.5", "5")
+
+
+def test_repositories_commit_dates_are_the_submission_times(tmp_path, course):
+    """--deadline grades the last commit before it; --due (earlier) makes a commit after it late, by its date."""
+    import subprocess
+
+    from tests.batch.test_repositories import commit
+
+    for student, when in (("alice", "2026-11-02T10:00:00+00:00"), ("bob", "2026-11-02T11:30:00+00:00")):
+        repo = tmp_path / "clones" / f"hw-{student}"
+        repo.mkdir(parents=True)
+        subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+        commit(repo, {"square.py": SQUARE, "cube.py": CUBE}, when)
+    listing = tmp_path / "repos.txt"
+    listing.write_text("clones/hw-alice\nclones/hw-bob\n")
+    result = grade_class("zlms", listing, gradebook=tmp_path / "gb.sqlite", seed=SEED,
+                         deadline=parse_due("2026-11-02T12:00:00+00:00"), due=parse_due("2026-11-02T11:00:00+00:00"),
+                         late_policy="10%/hour")
+    assert set(result.graded) == {"alice", "bob"} and set(result.lateness) == {"bob"}
+    assert result.lateness["bob"].time_source == "commit date" and result.lateness["bob"].penalty_percent == 10
+    export_grades(tmp_path / "gb.sqlite", "csv", tmp_path / "g.csv")
+    grades = {r["student"]: r for r in csv.DictReader((tmp_path / "g.csv").open())}
+    assert (grades["bob"]["penalty"], grades["bob"]["total"], grades["alice"]["total"]) == ("0.5", "4.5", "5")
