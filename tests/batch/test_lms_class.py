@@ -59,8 +59,9 @@ def canvas_roster(made: dict) -> str:
     return header + points + rows + '"Student, Test",49999,,,,,\r\n'
 
 
-def test_canvas_a2_class_two_files_each_grades_as_check_alone_and_goes_back_to_canvas(tmp_path, zygote):
-    made = make_canvas_class(tmp_path / "download", 12)
+@pytest.mark.parametrize("size", [12, pytest.param(30, marks=pytest.mark.slow)])
+def test_canvas_a2_class_two_files_each_grades_as_check_alone_and_goes_back_to_canvas(tmp_path, zygote, size):
+    made = make_canvas_class(tmp_path / "download", size)
     roster = tmp_path / "canvas-gradebook.csv"
     roster.write_bytes(canvas_roster(made).encode())
     book = tmp_path / "gb.sqlite"
@@ -82,10 +83,13 @@ def test_canvas_a2_class_two_files_each_grades_as_check_alone_and_goes_back_to_c
     kinds = {user: kind for user, (kind, _) in made.items()}
     assert {u for u, k in kinds.items() if k == "answers-only"} == set(result.incomplete)
     assert all(files == ("autograd.py",) for files in result.incomplete.values())
+    for user in result.incomplete:  # graded as `check` grades it: the missing file named, no crash, no zero-fill
+        failed = [c for c in result.graded[user].checks if c.task == "2.1"]
+        assert failed and all("missing: autograd.py" in c.message for c in failed)
     assert {u for u, k in kinds.items() if k == "extra-file"} == set(result.unplaced)
     assert set(result.lateness) == {u for u, k in kinds.items() if k in ("reupload", "answers-only")}
     assert all(found.marker and found.late_days is None for found in result.lateness.values())
-    assert any("'ID' matches 12 of 12" in note for note in result.notes)
+    assert any(f"'ID' matches {size} of {size}" in note for note in result.notes)
     reupload = next(u for u, k in kinds.items() if k == "reupload")
     notes = result.graded[reupload].diagnostics["submission_notes"]
     assert "autograd-1.py graded as autograd.py" in notes and any("marks this submission late" in n for n in notes)
