@@ -140,9 +140,14 @@ def tampered_ci_files(repository: Path, assignment: str) -> list[str]:
 
     with tempfile.TemporaryDirectory(prefix="dlgrade-manifest-") as scratch:
         expected_root = Path(scratch)
-        api.init(assignment, expected_root, ci=True)
+        try:
+            api.init(assignment, expected_root, ci=True)
+        except UsageError:  # no starter files (a course's own assignment without a template): no CI to compare
+            return []
         changed = []
         for name in api.CI_FILES:
+            if not (expected_root / name).is_file():
+                continue  # this assignment's template has no such CI file: nothing to compare with
             expected = (expected_root / name).read_bytes()
             path = repository / name
             try:

@@ -388,7 +388,8 @@ GRADEBOOK_OPTION = click.option("--gradebook", "gradebook", type=click.Path(dir_
 @click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
 @GRADEBOOK_OPTION
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help="CSV mapping student ids to names.")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
+              help="The class list: a Canvas gradebook export, a Moodle grading worksheet, or a CSV of id,name.")
 @click.option("--task", "tasks", multiple=True, metavar="ID", help="Only this task or check id; repeatable.")
 @click.option("--budget", "budget_s", type=click.FloatRange(min=0.1), help="Seconds of budget per submission.")
 @click.option("--seed", type=int, help="Seed of the random inputs (default: the last run's, else random).")
@@ -401,9 +402,16 @@ GRADEBOOK_OPTION = click.option("--gradebook", "gradebook", type=click.Path(dir_
               "one a line with an optional student id, or a folder of clones): grade each at its last commit at or "
               "before this time, e.g. 2026-11-02T23:59:00+01:00.")
 @click.option("--branch", default="HEAD", show_default=True, help="With --deadline: the branch graded.")
+@click.option("--due", metavar="ISO8601", help="Due time: record each submission's days late (from the times the "
+              "LMS or the commits carry, never file dates). Default: the last run's; 'none' drops it.")
+@click.option("--late-policy", metavar="POLICY", help="With --due: the penalty, e.g. \"10%/day, max 50%, grace 15m\" "
+              "(of the points earned). Without it nothing is deducted.")
+@click.option("--extensions", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --due: a CSV of student id and a new 'due' time, or extra 'days' or 'hours'.")
 def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path, roster: Path | None,
                   tasks: tuple[str, ...], budget_s: float | None, seed: int | None, timeout_scale: float,
-                  executor: str, scheduler: str | None, regrade: bool, deadline: str | None, branch: str) -> None:
+                  executor: str, scheduler: str | None, regrade: bool, deadline: str | None, branch: str,
+                  due: str | None, late_policy: str | None, extensions: Path | None) -> None:
     """Grade every student's submission in SUBMISSIONS (a folder or .zip, e.g. an LMS download) into the gradebook.
 
     With --deadline, SUBMISSIONS lists the students' repositories and each is graded at its last commit
@@ -415,13 +423,16 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
       dlgrade grade a1 canvas_download.zip --jobs 8 --roster roster.csv
       dlgrade grade a4 submissions/ --executor dask --scheduler tcp://10.0.0.5:8786
       dlgrade grade a1 repos.txt --deadline 2026-11-02T23:59:00+01:00 --jobs 4
+      dlgrade grade a2 gradescope_export.zip --due 2026-11-02T23:59:00-08:00 --late-policy "10%/day, max 50%"
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from grader.batch.api import grade_class
+    from grader.batch.late import parse_due
     from grader.batch.repositories import flags, parse_deadline
 
     when = parse_deadline(deadline) if deadline is not None else None
+    due_time = parse_due(due) if due is not None and due.lower() != "none" else None
     err = Console(stderr=True, soft_wrap=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
                TimeRemainingColumn())
@@ -442,7 +453,8 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
         result = grade_class(assignment, submissions, gradebook=gradebook, jobs=jobs, roster=roster,
                              tasks=list(tasks) or None, seed=seed, budget_s=budget_s, timeout_scale=timeout_scale,
                              executor=executor, scheduler=scheduler, regrade=regrade, progress=update,
-                             deadline=when, branch=branch)
+                             deadline=when, branch=branch, due=due_time, late_policy=late_policy,
+                             extensions=extensions, keep_late_policy=due is None)
     except KeyboardInterrupt:
         bar.stop()
         err.print("interrupted: every student graded so far is saved; rerun the same command to continue")
@@ -453,6 +465,7 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
               f"{len(result.errors)} not graded, seed {result.seed}, {result.duration_s:.1f} s -> {gradebook}")
     for student, why in sorted(result.errors.items()):  # each in the gradebook; a rerun tries them again
         err.print(f"[yellow]not graded[/] {escape(visible(student))}: {escape(visible(why))}")
+    _print_lms_summary(err, result)
     if result.missing:
         err.print(f"[red]missing[/] (on the roster, no submission): {escape(', '.join(result.missing))}")
     if result.unknown:
@@ -463,6 +476,20 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
             commit = record["commit"][:10] or "-"
             err.print(f"[yellow]flagged[/] {escape(visible(student))} ({commit}): {escape(visible(', '.join(marks)))}")
     sys.exit(EXIT_FAILED if result.errors else EXIT_PASSED)
+
+
+def _print_lms_summary(err, result) -> None:
+    """What reading the download found: layout, roster column, incomplete students, files not graded, late work."""
+    for note in result.notes:
+        err.print(escape(visible(note)), soft_wrap=True)
+    for student, files in sorted(result.incomplete.items()):
+        err.print(f"[red]incomplete[/] {escape(visible(student))}: missing {escape(visible(', '.join(files)))} "
+                  f"(graded as 'missing: FILE')", soft_wrap=True)
+    for student, files in sorted(result.unplaced.items()):
+        who = f"{escape(visible(student))}: " if student else "(no student's) "
+        err.print(f"[yellow]not read[/] {who}{escape(visible(', '.join(files)))}", soft_wrap=True)
+    for student, found in sorted(result.lateness.items()):
+        err.print(f"[yellow]late[/] {escape(visible(student))}: {escape(visible(found.describe()))}", soft_wrap=True)
 
 
 @main.group("gradebook")
@@ -685,27 +712,39 @@ def gradebook_diff(run_a: int, run_b: int, gradebook: Path) -> None:
 
 
 @gradebook_group.command("export")
-@click.option("--format", "format_name", type=click.Choice(["csv", "canvas", "junit", "gradescope", "feedback",
-                                                            "analytics"]), required=True)
+@click.option("--format", "format_name", type=click.Choice(["csv", "canvas", "moodle", "moodle-feedback", "junit",
+                                                            "gradescope", "feedback", "analytics"]), required=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="A file (csv, canvas, junit, analytics) or a folder (gradescope, feedback).")
+              help="A file (csv, canvas, moodle, junit, analytics), a .zip (moodle-feedback) or a folder "
+                   "(gradescope, feedback).")
 @click.option("--assignment", help="Which assignment, when the gradebook holds several.")
 @click.option("--feedback-dir", type=click.Path(file_okay=False, path_type=Path),
               help="With --format analytics: the folder of the feedback export, which the page links each "
                    "student to (default: feedback/ beside the page).")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
+              help="canvas / moodle: the LMS's file to fill (default: the roster `dlgrade grade --roster` was given).")
+@click.option("--lms-column", metavar="HEADER", help="canvas: the column to fill, e.g. \"A1: NumPy network "
+              "(884211)\" (default: the one named after the assignment).")
 @GRADEBOOK_OPTION
 def gradebook_export(format_name: str, output: Path, assignment: str | None, feedback_dir: Path | None,
-                     gradebook: Path) -> None:
-    """Export the latest grades: a CSV, a Canvas import, Gradescope results, JUnit XML, feedback or the class page.
+                     roster: Path | None, lms_column: str | None, gradebook: Path) -> None:
+    """Export the latest grades: a CSV, Canvas or Moodle imports, Gradescope results, JUnit XML, feedback or the
+    class page.
 
     \b
-    Example:
+    Examples:
+      dlgrade gradebook export --format canvas -o canvas.csv --lms-column "A1: NumPy network (884211)"
+      dlgrade gradebook export --format moodle -o worksheet-graded.csv
+      dlgrade gradebook export --format moodle-feedback -o feedback.zip
       dlgrade gradebook export --format feedback -o feedback/
     """
     from grader.batch.api import export_grades
 
-    written = export_grades(gradebook, format_name, output, assignment, feedback_dir)
-    Console(stderr=True).print(f"wrote {len(written)} file(s) to {escape(str(output))}")
+    written = export_grades(gradebook, format_name, output, assignment, roster, lms_column, feedback_dir)
+    err = Console(stderr=True, soft_wrap=True)
+    for note in getattr(written, "notes", ()):
+        err.print(escape(visible(note)))
+    err.print(f"wrote {len(written)} file(s) to {escape(str(output))}")
 
 
 @gradebook_group.command("similar")

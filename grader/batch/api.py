@@ -23,12 +23,13 @@ from importlib import metadata
 from pathlib import Path
 
 from grader import api, tempfolders
-from grader.batch.discover import Entry, discover, extract_zip, owners, submission_hash
+from grader.batch import late
+from grader.batch.discover import Discovery, Entry, discover_download, extract_zip, owners, submission_hash
 from grader.batch.faults import crash_sentence, machine_wide
 from grader.batch.gradebook import Gradebook
 from grader.batch.repositories import (GRADER_FAILURE, Regrade, check_branch, read_sources, regrade_class,
                                        zero_report)
-from grader.batch.roster import read_roster
+from grader.batch.roster import Roster, load_roster
 from grader.engine import default_jobs
 from grader.errors import UsageError
 from grader.result import Report
@@ -82,6 +83,10 @@ class ClassResult:
     unknown: tuple[str, ...] = ()  # submitted, not on the roster
     duration_s: float = 0.0
     repositories: dict[str, dict] = field(default_factory=dict)  # student -> repository record (--deadline)
+    notes: tuple[str, ...] = ()  # lines for the run's summary: the layout, the roster's id column, the late policy
+    incomplete: dict[str, tuple[str, ...]] = field(default_factory=dict)  # student -> expected files not handed in
+    unplaced: dict[str, tuple[str, ...]] = field(default_factory=dict)  # student ("" for none) -> files not graded
+    lateness: dict[str, late.Lateness] = field(default_factory=dict)  # student -> late or marked late only
 
 
 def _outcome(report: Report) -> str:
@@ -107,12 +112,17 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                 seed: int | None = None, budget_s: float | None = None, timeout_scale: float = 1.0,
                 executor: str = "local", scheduler: str | None = None, regrade: bool = False,
                 progress: Callable[[Progress], None] | None = None, deadline: datetime | None = None,
-                branch: str = "HEAD") -> ClassResult:
+                branch: str = "HEAD", due: datetime | None = None, late_policy: str | None = None,
+                extensions: str | Path | None = None, keep_late_policy: bool = True) -> ClassResult:
     """Grade every submission in ``submissions`` for ``assignment`` into the gradebook; see the module doc.
 
     With ``deadline`` (a time-zone-aware datetime), ``submissions`` lists repositories (a text file, GitHub
     Classroom's CSV, or a folder of clones: ``repositories.read_sources``); each is graded at its last commit
     on ``branch`` at or before the deadline, and the gradebook keeps the commit, its dates and the flags.
+
+    With ``due`` (aware), each submission's time (``grader.batch.late``) gives its days late and, with
+    ``late_policy``, a penalty; ``extensions`` (a CSV) moves the due time of some students. Without ``due``
+    the last run's policy is kept (``keep_late_policy=False`` drops it); without any, nothing is deducted.
     """
     spec = api.get_assignment(assignment)
     api.validate_tasks(spec, tasks)
@@ -126,7 +136,8 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
     elif submissions.is_file() and submissions.suffix.lower() != ".zip" and _looks_like_a_list(submissions):
         raise UsageError(f"{submissions} looks like a list of repositories: add --deadline ISO8601 to grade each "
                          f"one's last commit before the deadline")
-    names = read_roster(Path(roster)) if roster else {}
+    class_roster = load_roster(Path(roster)) if roster else None
+    names: dict[str, str] = {}
     version, selection = dlgrade_version(), ",".join(sorted(tasks)) if tasks else "*"
     started = time.perf_counter()
     tempfolders.remove_abandoned()  # what earlier runs killed outright (SIGKILL, out of memory) left behind
@@ -137,10 +148,13 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
     try:
         if executor == "local":  # its workers and zygote start now, while the submissions are read and hashed
             runner = _executor(executor, jobs, scheduler, spec)
+        plan = late.resolve_plan(due, late_policy, Path(extensions) if extensions else None, keep_late_policy,
+                                 book.run_options(spec.id))
         root = submissions
         regrades: dict[str, Regrade] = {}
         unpacked: dict[Path, str] = {}  # files of the class's zip that could not be extracted, and why
         twice: dict[str, str] = {}  # students with two submissions: which to grade is the staff's call
+        found_download = Discovery("", [])
         if deadline is not None:
             sources = read_sources(submissions)
             cloned: list[str] = []
@@ -158,16 +172,27 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
             if submissions.suffix.lower() != ".zip":
                 raise UsageError(f"{submissions} is not a folder or a .zip of submissions")
             root = extract_zip(submissions, staging / "download", unpacked)
-            entries = discover(root, staging / "regrouped", spec.files, twice)
+            found_download = discover_download(root, staging / "regrouped", spec.files, twice)
         else:
-            entries = discover(root, staging / "regrouped", spec.files, twice)
+            found_download = discover_download(root, staging / "regrouped", spec.files, twice)
+        if found_download.layout:
+            entries = found_download.entries
         if not entries and not regrades and not twice:
             raise UsageError(f"no submissions found in {submissions} (expected folders, .zip or .ipynb files, "
                              f"or an LMS download)")
         found = {e.student for e in entries} | set(regrades) | set(twice)
+        notes: list[str] = []
+        if found_download.layout not in ("", "folder"):
+            notes.append(f"layout: {found_download.layout} download, {len(entries)} student(s)")
+        if class_roster is not None:
+            class_roster, sentence = class_roster.choose(found)
+            notes.append(sentence)
+            names = class_roster.names()
         if names:
             book.set_names(spec.id, names)
-        found_names = {e.student: e.name for e in entries if e.name and e.student not in names}
+        known = book.names(spec.id)  # a name from a roster, now or before, wins over one from a file name
+        found_names = {e.student: e.name for e in entries if e.name and e.student not in names and
+                       not known.get(e.student)}
         if found_names:
             book.set_names(spec.id, found_names)
         if seed is None:
@@ -201,7 +226,10 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                 todo.append((entry, digest))
         run_id = book.start_run(spec.id, version, seed, selection, machine(),
                                 {"jobs": jobs, "executor": executor, "budget_s": budget_s,
-                                 "timeout_scale": timeout_scale, "tasks": tasks or []})
+                                 "timeout_scale": timeout_scale, "tasks": tasks or [], **plan.to_options()})
+        if class_roster is not None:
+            book.set_roster(run_id, spec.id, class_roster.kind, class_roster.id_column,
+                            Path(roster).name, class_roster.table.render().encode("utf-8", "surrogateescape"))
         counts = {"passed": 0, "failed": 0, "errored": 0}
         graded: dict[str, Report] = {}
         errors: dict[str, str] = {}
@@ -226,6 +254,10 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
             is text to keep, escaped); a failure for this one report, unless the disk is full, is theirs alone."""
             try:
                 graded_report = _named(Report.from_dict(encodable_data(report)), student, regrades, sources)
+                if entry_notes.get(student):  # what the download's reading did: shown in the feedback too
+                    graded_report = replace(graded_report, diagnostics={
+                        **graded_report.diagnostics, "submission_notes": [
+                            *entry_notes[student], *graded_report.diagnostics.get("submission_notes", [])]})
                 book.record(run_id, student, digest, version, selection, graded_report,
                             regrades[student].to_record() if student in regrades else None,
                             _code(book, spec, paths.get(student), digest, staging))
@@ -241,6 +273,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
 
         total = len(entries) + len(twice) + len(regrades) - sum(1 for r in regrades.values() if r.snapshot)
         paths = {e.student: e.path for e, _ in todo}
+        entry_notes = {e.student: [encodable(n) for n in _entry_notes(e)] for e, _ in todo}
 
         def tell(last: str) -> None:
             if progress:
@@ -277,6 +310,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
                 else:
                     not_graded(student, result.get("internal_error") or "the worker gave no report and no reason")
                 tell(student)
+            late_found = _record_lateness(book, run_id, spec.id, plan, entries, regrades, class_roster, graded)
             status = "finished"
         finally:
             if runner is not None:
@@ -287,8 +321,15 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
             except UsageError:
                 if status == "finished":
                     raise
+        if plan.due is not None:
+            notes.append(plan.describe())
+        incomplete = {e.student: e.incomplete for e in entries if e.incomplete}
+        unplaced = {e.student: e.unplaced for e in entries if e.unplaced}
+        if found_download.unplaced:
+            unplaced[""] = found_download.unplaced
         return ClassResult(run_id=run_id, gradebook=Path(gradebook), seed=seed, graded=graded,
-                           skipped=tuple(skipped), errors=errors,
+                           skipped=tuple(skipped), errors=errors, notes=tuple(notes), incomplete=incomplete,
+                           unplaced=unplaced, lateness=late_found,
                            missing=tuple(sorted(set(names) - found)) if names else (),
                            unknown=tuple(sorted(found - set(names))) if names else (),
                            duration_s=round(time.perf_counter() - started, 3),
@@ -341,6 +382,52 @@ def _keep_code(book: Gradebook, spec, path: Path, digest: str, staging: Path) ->
             book.keep_sources(spec.id, digest, code)
     except Exception:  # noqa: BLE001 - best effort for one student; a full disk is reported when a grade is saved
         pass
+
+
+def _entry_notes(entry: Entry) -> list[str]:
+    """What reading the download did to one student's files, for their report."""
+    notes = list(entry.notes)
+    if entry.unplaced:
+        notes.append(f"not graded (not a file this assignment reads): {', '.join(entry.unplaced)}")
+    if entry.late_marker:
+        notes.append(f"the {entry.layout} download marks this submission late")
+    return notes
+
+
+def _record_lateness(book: Gradebook, run_id: int, assignment: str, plan: late.LatePlan, entries: list[Entry],
+                     regrades: dict[str, Regrade], roster: Roster | None,
+                     graded: dict[str, Report]) -> dict[str, late.Lateness]:
+    """Each student's submission time, lateness and penalty, saved in the gradebook; returns the late ones.
+
+    Times come only from what the layout carries (never a file's mtime): Gradescope's metadata, the Moodle
+    worksheet given as roster, the commit a repository is graded at. A row is written for every student of
+    the run, so that a rerun with another policy (or none) replaces the penalty."""
+    moodle_times = roster.submission_times() if roster is not None else {}
+    raws = {g.student: g.report.score for g in book.latest(assignment)}
+    raws.update({s: r.score for s, r in graded.items()})
+    sources: dict[str, tuple[str, str, bool]] = {}
+    for entry in entries:
+        if entry.student in regrades:
+            continue
+        when, source = entry.submitted_at, f"{entry.layout} metadata" if entry.submitted_at else ""
+        marker = entry.late_marker
+        if not when and entry.student in moodle_times:
+            when, flagged = moodle_times[entry.student]
+            source, marker = ("Moodle worksheet" if when else ""), marker or flagged
+        sources[entry.student] = (when, source, marker)
+    for student, regrade in regrades.items():
+        if regrade.snapshot is not None:
+            sources[student] = (regrade.snapshot.committed, "commit date", False)
+    rows, found = {}, {}
+    for student, (when, source, marker) in sources.items():
+        if student not in raws:
+            continue  # not graded (yet): its lateness is recorded with its grade
+        result = plan.assess(student, when, source, marker)
+        rows[student] = late.gradebook_row(result, plan, raws[student])
+        if result.late_days or (result.marker and result.late_days is None):
+            found[student] = result
+    book.record_lateness(run_id, assignment, rows)
+    return found
 
 
 def _looks_like_a_list(path: Path) -> bool:
@@ -419,12 +506,18 @@ def diff_runs(gradebook: str | Path, run_a: int, run_b: int) -> tuple[list[Chang
 
 
 def export_grades(gradebook: str | Path, format_name: str, output: str | Path,
-                  assignment: str | None = None, feedback_dir: str | Path | None = None) -> list[Path]:
-    """Write the latest grades as ``format_name`` (csv, canvas, gradescope, junit, feedback) to ``output``."""
+                  assignment: str | None = None, roster: str | Path | None = None,
+                  lms_column: str | None = None, feedback_dir: str | Path | None = None) -> list[Path]:
+    """Write the latest grades as ``format_name`` (``exports.FORMATS``) to ``output``.
+
+    Returns the files written (a list) with ``notes`` for the summary. ``roster`` (a Canvas gradebook export
+    or a Moodle grading worksheet) replaces the one kept from ``dlgrade grade --roster``; ``lms_column`` names
+    the Canvas column to fill; ``feedback_dir`` is where the class page links each student's feedback."""
     from grader.batch.exports import export
 
     with Gradebook(Path(gradebook), create=False) as book:
-        return export(book, format_name, Path(output), assignment, feedback_dir)
+        return export(book, format_name, Path(output), assignment, Path(roster) if roster else None, lms_column,
+                      feedback_dir)
 
 
 def reconcile_ci(gradebook: str | Path, ci: str | Path, assignment: str | None = None):

@@ -5,9 +5,18 @@ folders, zips or notebooks. Recognised layouts, tried in this order:
 
 - Gradescope export: ``submission_metadata.yml`` beside ``submission_NNN/`` folders; the id is the
   submitter's ``sid`` (else their email, else the folder name).
-- Moodle: folders ``Full Name_123456_assignsubmission_file_``; the id is the number.
-- Canvas: flat files ``name_id_attempt_file`` (``name_LATE_id_attempt_file`` when late), one file per
-  file submitted; the id is the number, the files are regrouped into one folder per student.
+  Each submission's ``:created_at:`` is its submission time (``Entry.submitted_at``).
+- Moodle: folders ``Full Name_123456_assignsubmission_file_`` and loose files
+  ``Full Name_123456_assignsubmission_file_mlp.py``; the id is the number (the grading worksheet's
+  "Participant 123456"). Online-text folders are not graded (a note says so).
+- Canvas: flat files ``name_id_number_file`` (``name_LATE_id_number_file`` when late), one file per
+  file submitted, each with its own number; the id is the user id. Every file of a user id is regrouped
+  into one folder; when a name comes twice, the highest number (the latest upload) wins, and Canvas's
+  re-upload names (``mlp-1.py``) are graded under the name they stand for (``mlp.py``).
+
+Nothing is dropped silently: a file no student owns, or that the assignment does not read, is listed
+(``Discovery.unplaced``, ``Entry.unplaced``), and a regrouped student who lacks an expected file is listed
+(``Entry.incomplete``; the grader then reports "missing: FILE" as for ``dlgrade check``).
 - Cloned repositories (GitHub Classroom): folders holding ``.git``; the id is the folder name without the
   prefix every folder shares (``a1-alice`` -> ``alice``).
 - Anything else: each folder, .zip or .ipynb is one student named after it.
@@ -32,14 +41,16 @@ from pathlib import Path, PurePosixPath
 
 from grader.batch import yamlish
 from grader.errors import DISK_FULL, UsageError
+from grader.submission import ANSWERS_FILE
 from grader.text import from_os
 
 MAX_ARCHIVE_BYTES = 2 << 30
 MAX_ARCHIVE_ENTRIES = 100_000
 HASH_CAP_BYTES = 64 << 20
 SUBMISSION_SUFFIXES = (".zip", ".ipynb")
-CANVAS = re.compile(r"^(?P<name>[^_]+?)(?:_LATE)?_(?P<id>\d+)_(?P<attempt>\d+)_(?P<file>.+)$")
+CANVAS = re.compile(r"^(?P<name>[^_]+?)(?P<late>_LATE)?_(?P<id>\d+)_(?P<attempt>\d+)_(?P<file>.+)$")
 MOODLE = re.compile(r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_(?P<kind>file|onlinetext)_?$")
+MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<kind>file|onlinetext)_(?P<file>.+)$")
 CANVAS_COPY = re.compile(r"^(?P<stem>.+?)-\d+(?P<suffix>\.[^.]+)$")
 
 
@@ -52,10 +63,30 @@ class Entry:
     layout: str
     name: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    submitted_at: str = ""  # when the LMS says it was submitted (its own text; "" when the layout has no time)
+    late_marker: bool = False  # the LMS marked it late (Canvas's _LATE), with or without a time
+    unplaced: tuple[str, ...] = ()  # this student's files that are not graded (not a file the assignment reads)
+    incomplete: tuple[str, ...] = ()  # expected files missing from the regrouped files
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """Everything found in a download: the students, and what belongs to none of them."""
+
+    layout: str
+    entries: list[Entry]
+    unplaced: tuple[str, ...] = ()  # top-level items that are no student's submission, listed for the TA
 
 
 def _visible(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if not p.name.startswith((".", "__MACOSX", "~$")))
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def _is_submission(path: Path) -> bool:
@@ -114,7 +145,8 @@ def extract_zip(archive: Path, into: Path, failures: dict[Path, str] | None = No
     roots = _visible(into)
     if len(roots) == 1 and roots[0].is_dir() and not roots[0].name.startswith("submission_"):
         inner = _visible(roots[0])
-        if inner and all(_is_submission(p) or CANVAS.match(p.name) for p in inner):
+        if inner and (any(p.name == "submission_metadata.yml" for p in inner)
+                      or all(_is_submission(p) or CANVAS.match(p.name) or MOODLE_FILE.match(p.name) for p in inner)):
             return roots[0]
     return into
 
@@ -122,6 +154,7 @@ def extract_zip(archive: Path, into: Path, failures: dict[Path, str] | None = No
 def _gradescope(root: Path, expected) -> list[Entry]:
     text = (root / "submission_metadata.yml").read_text(encoding="utf-8", errors="replace")[:8 << 20]
     meta = yamlish.submitters(text)
+    info = yamlish.submission_fields(text)
     entries = []
     for folder in _visible(root):
         if not folder.is_dir() or folder.is_symlink():
@@ -131,45 +164,122 @@ def _gradescope(root: Path, expected) -> list[Entry]:
         student = first.get("sid") or first.get("email") or folder.name
         notes = (f"group submission with {', '.join(p.get('name', '?') for p in people[1:])}",) if len(people) > 1 \
             else ()
-        entries.append(Entry(student, _unwrap(folder, expected), "gradescope", first.get("name", ""), notes))
+        fields = info.get(folder.name, {})
+        entries.append(Entry(student, _unwrap(folder, expected), "gradescope", first.get("name", ""), notes,
+                             submitted_at=fields.get("created_at", ""),
+                             late_marker=fields.get("late", "").lower() in ("true", "yes")))
     return entries
 
 
-def _moodle(root: Path, expected) -> list[Entry]:
+def _canonical(original: str, expected: tuple[str, ...], siblings: set[str]) -> str:
+    """The file name Canvas started from: ``mlp-1.py`` is ``mlp.py`` when that is a file the assignment reads
+    (or another file of the same student); any other name is kept as it is."""
+    copy = CANVAS_COPY.match(original)
+    if copy is None or original in expected or original == ANSWERS_FILE:
+        return original
+    stem = copy["stem"] + copy["suffix"]
+    return stem if stem in expected or stem == ANSWERS_FILE or stem in siblings else original
+
+
+def _regroup(student: str, files: list[tuple[int, str, Path]], staging: Path, layout: str,
+             expected: tuple[str, ...]) -> tuple[Path, list[str], tuple[str, ...]]:
+    """Copy one student's files (``(number, name, path)``) into one folder: per name, the highest number wins.
+
+    Returns the folder (or the only .zip/.ipynb handed in), notes for the report, and the files left out
+    because the assignment does not read them (never silently: they are listed)."""
+    siblings = {name for _, name, _ in files}
+    latest: dict[str, tuple[int, str, Path]] = {}
+    notes: list[str] = []
+    for number, original, path in sorted(files, key=lambda f: (f[0], f[1])):
+        name = _canonical(original, expected, siblings)
+        if name in latest:
+            notes.append(from_os(f"{latest[name][1]} was replaced by the later {original}"))
+        latest[name] = (number, original, path)
+    readable = set(expected) | {ANSWERS_FILE}
+    kept = {n: f for n, f in latest.items() if n in readable or Path(n).suffix.lower() in SUBMISSION_SUFFIXES}
+    unplaced = tuple(sorted(from_os(f[1]) for n, f in latest.items() if n not in kept))
+    if len(kept) == 1 and not (set(kept) & readable):
+        return next(iter(kept.values()))[2], notes, unplaced  # one zip or notebook: graded as it is
+    folder = staging / f"{layout}-{student}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, (_, original, path) in sorted(kept.items()):
+        if name != original:
+            notes.append(from_os(f"{original} graded as {name}"))
+        shutil.copyfile(path, folder / name)
+    return folder, notes, unplaced
+
+
+def _incomplete(path: Path, expected: tuple[str, ...]) -> tuple[str, ...]:
+    """The expected files a regrouped folder lacks (a zip or notebook is read later, so never incomplete here)."""
+    if not path.is_dir():
+        return ()
+    present = {p.name for p in path.iterdir()}
+    if any(Path(n).suffix.lower() in SUBMISSION_SUFFIXES for n in present):
+        return ()
+    return tuple(name for name in expected if name not in present)
+
+
+def _moodle(root: Path, staging: Path, expected) -> tuple[list[Entry], list[str]]:
+    """Moodle's folders (``Full Name_123_assignsubmission_file_``) and loose files (``..._file_mlp.py``)."""
+    folders: dict[str, Path] = {}
+    loose: dict[str, list[tuple[int, str, Path]]] = defaultdict(list)
+    names: dict[str, str] = {}
+    texts: set[str] = set()
+    unplaced: list[str] = []
+    for path in _visible(root):
+        folder = MOODLE.match(path.name) if path.is_dir() and not path.is_symlink() else None
+        single = MOODLE_FILE.match(path.name) if folder is None and _regular(path) else None
+        match = folder or single
+        if match is None:
+            unplaced.append(from_os(path.name))
+            continue
+        names.setdefault(match["id"], from_os(match["name"]))
+        if match["kind"] == "onlinetext":
+            texts.add(match["id"])
+        elif folder is not None:
+            folders[match["id"]] = path
+        else:
+            loose[match["id"]].append((0, match["file"], path))
     entries = []
-    for folder in _visible(root):
-        match = MOODLE.match(folder.name)
-        if match and match["kind"] == "file" and folder.is_dir():
-            entries.append(Entry(match["id"], _unwrap(folder, expected), "moodle", match["name"]))
-    return entries
+    for student in sorted(set(folders) | set(loose)):
+        notes: list[str] = []
+        unread: tuple[str, ...] = ()
+        if student in loose:
+            files = list(loose[student])
+            if student in folders:  # both: the folder's top-level files join the loose ones
+                files += [(0, p.name, p) for p in _visible(folders[student]) if _regular(p)]
+            path, notes, unread = _regroup(student, files, staging, "moodle", expected)
+        else:
+            path = _unwrap(folders[student], expected)
+        if student in texts:
+            notes.append("an online text was submitted too; it is not graded")
+        entries.append(Entry(student, path, "moodle", names[student], tuple(notes), unplaced=unread,
+                             incomplete=_incomplete(path, expected)))
+    for student in sorted(texts - set(folders) - set(loose)):
+        unplaced.append(f"{names[student]}_{student}: an online text only (not graded; no file submitted)")
+    return entries, unplaced
 
 
-def _canvas(root: Path, staging: Path, expected) -> list[Entry]:
-    files: dict[str, dict[int, list[tuple[str, Path]]]] = defaultdict(lambda: defaultdict(list))
-    names = {}
+def _canvas(root: Path, staging: Path, expected) -> tuple[list[Entry], list[str]]:
+    files: dict[str, list[tuple[int, str, Path]]] = defaultdict(list)
+    names: dict[str, str] = {}
+    late: set[str] = set()
+    unplaced: list[str] = []
     for path in _visible(root):
         match = CANVAS.match(path.name)
-        if match and path.is_file() and not path.is_symlink():
-            files[match["id"]][int(match["attempt"])].append((match["file"], path))
-            names[match["id"]] = match["name"]
-    entries = []
-    for student, attempts in sorted(files.items()):
-        latest = attempts[max(attempts)]
-        if len(latest) == 1 and latest[0][1].suffix.lower() in SUBMISSION_SUFFIXES:
-            entries.append(Entry(student, latest[0][1], "canvas", names[student]))
+        if match is None or not _regular(path):
+            unplaced.append(from_os(path.name))
             continue
-        folder = staging / f"canvas-{student}"
-        folder.mkdir(parents=True, exist_ok=True)
-        notes = []
-        for original, path in latest:
-            copy = CANVAS_COPY.match(original)
-            name = original
-            if original not in expected and copy and copy["stem"] + copy["suffix"] in expected:
-                name = copy["stem"] + copy["suffix"]  # Canvas renames a resubmitted mlp.py to mlp-1.py
-                notes.append(f"{original} graded as {name}")
-            shutil.copyfile(path, folder / name)
-        entries.append(Entry(student, folder, "canvas", names[student], tuple(notes)))
-    return entries
+        files[match["id"]].append((int(match["attempt"]), match["file"], path))
+        names[match["id"]] = from_os(match["name"])
+        if match["late"]:
+            late.add(match["id"])
+    entries = []
+    for student, handed_in in sorted(files.items()):
+        path, notes, unread = _regroup(student, handed_in, staging, "canvas", expected)
+        entries.append(Entry(student, path, "canvas", names[student], tuple(notes), late_marker=student in late,
+                             unplaced=unread, incomplete=_incomplete(path, expected)))
+    return entries, unplaced
 
 
 def _repositories(root: Path) -> list[Entry]:
@@ -184,25 +294,28 @@ def _plain(root: Path, expected) -> list[Entry]:
             for p in _visible(root) if _is_submission(p)]
 
 
-def discover(root: Path, staging: Path, expected: tuple[str, ...],
-             duplicates: dict[str, str] | None = None) -> list[Entry]:
-    """The students in ``root`` (an extracted folder), sorted by id; Canvas files are regrouped in ``staging``.
+def discover_download(root: Path, staging: Path, expected: tuple[str, ...],
+                      duplicates: dict[str, str] | None = None) -> Discovery:
+    """The students in ``root`` (an extracted folder), sorted by id, and what belongs to none of them.
 
-    Two submissions for one id are a ``UsageError``, or, given ``duplicates``, that student's entry there (why, one
-    sentence) and neither submission in the list: the rest of the class is graded.
+    Canvas files and Moodle loose files are regrouped in ``staging``, one folder per student. Two submissions
+    for one id are a ``UsageError``, or, given ``duplicates``, that student's entry there (why, one sentence) and
+    neither submission in the list: the rest of the class is graded.
     """
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder or a .zip of submissions")
+    unplaced: list[str] = []
+    visible = _visible(root)
     if (root / "submission_metadata.yml").is_file():
-        entries = _gradescope(root, expected)
-    elif any(MOODLE.match(p.name) for p in _visible(root)):
-        entries = _moodle(root, expected)
-    elif any(CANVAS.match(p.name) and p.is_file() for p in _visible(root)):
-        entries = _canvas(root, staging, expected)
-    elif any((p / ".git").exists() for p in _visible(root) if p.is_dir()):
-        entries = _repositories(root)
+        layout, entries = "gradescope", _gradescope(root, expected)
+    elif any(MOODLE.match(p.name) or MOODLE_FILE.match(p.name) for p in visible):
+        layout, (entries, unplaced) = "moodle", _moodle(root, staging, expected)
+    elif any(CANVAS.match(p.name) and p.is_file() for p in visible):
+        layout, (entries, unplaced) = "canvas", _canvas(root, staging, expected)
+    elif any((p / ".git").exists() for p in visible if p.is_dir()):
+        layout, entries = "repository", _repositories(root)
     else:
-        entries = _plain(root, expected)
+        layout, entries = "folder", _plain(root, expected)
     # Ids, names and notes come from file names (not always UTF-8: a Windows zip) and LMS files: made encodable here,
     # once, so that a gradebook row, a summary line or an export never meets a lone surrogate. Paths stay as they are.
     entries = [replace(e, student=from_os(e.student), name=from_os(e.name), notes=tuple(from_os(n) for n in e.notes))
@@ -219,7 +332,14 @@ def discover(root: Path, staging: Path, expected: tuple[str, ...],
         seen[entry.student] = entry
     if duplicates is not None:
         duplicates.update(clashes)
-    return sorted((e for e in entries if e.student not in clashes), key=lambda e: e.student)
+    kept = sorted((e for e in entries if e.student not in clashes), key=lambda e: e.student)
+    return Discovery(layout, kept, tuple(from_os(u) for u in unplaced))
+
+
+def discover(root: Path, staging: Path, expected: tuple[str, ...],
+             duplicates: dict[str, str] | None = None) -> list[Entry]:
+    """The students in ``root`` (an extracted folder), sorted by id; Canvas files are regrouped in ``staging``."""
+    return discover_download(root, staging, expected, duplicates).entries
 
 
 def owners(failures: dict[Path, str], entries: list[Entry]) -> dict[str, str]:

@@ -3,17 +3,18 @@
 Each takes the latest graded submission per student (``Gradebook.latest``)
 plus the roster's missing students, and writes files; none reruns anything.
 
-Every grade written is the grade of record (``Graded.final``: ``grader.batch.overrides.final_grade``), with the
-staff's overrides and excuses applied.
+Every grade written is the grade of record (``grade_of_record``: the late penalty in force and the staff's
+overrides and excuses applied by ``grader.batch.overrides.final_grade``).
 
-- ``csv``: one row per student, first column ``student``, one column per check id (its points of record,
-  ``excused``, or empty when not run), ``raw`` (the grader's score), ``override`` (the staff's changes,
-  ``backward=1.5;adam=excused``), ``total`` (``EX`` when the whole assignment is excused), ``max``, then
-  ``commit`` and ``flags`` for grades of a repository's commit (``dlgrade grade --deadline``; flags are
-  ``rewritten-history``, ``ci-file-changed:PATH``, ``no-commit-before-deadline``, ``not-cloned``, ``;``-separated),
-  and last ``status`` (``graded``, ``missing``, or ``not graded``: the grader could not grade them, see ``faults``).
-- ``canvas``: Canvas's gradebook import layout: ``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``,
-  ``Section``, then one column for the assignment; a ``Points Possible`` row under the header.
+- ``csv``: one row per student: ``student`` (the id), ``name``, one column per check id (its points of record,
+  ``excused``, or empty when not run), ``raw`` (the grader's score), ``late`` (days late; ``true`` where only the
+  LMS's marker says late; empty when unknown), ``penalty`` (points), ``override`` (the staff's changes,
+  ``backward=1.5;adam=excused;total=40``), ``total`` (the grade of record; ``EX`` when the whole assignment is
+  excused), ``max``, then ``commit`` and ``flags`` for grades of a repository's commit (``dlgrade grade
+  --deadline``; flags are ``rewritten-history``, ``ci-file-changed:PATH``, ``no-commit-before-deadline``,
+  ``not-cloned``, ``;``-separated), and last ``status`` (``graded``, ``missing``, or ``not graded``: the grader
+  could not grade them, see ``faults``).
+- ``canvas``, ``moodle``, ``moodle-feedback``: written back into the LMS's own files (``grader.batch.lms_exports``).
 - ``gradescope``: ``PATH/STUDENT/results.json`` in the autograder results format (``score``, ``tests`` with
   ``name``, ``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``).
 - ``junit``: one ``<testsuite>`` per student, one ``<testcase>`` per check.
@@ -27,15 +28,19 @@ from __future__ import annotations
 import csv
 import json
 import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from grader.batch import late, lms_exports
 from grader.batch.gradebook import Gradebook, Graded
+from grader.batch.lms_exports import Written
+from grader.batch.overrides import final_grade
 from grader.errors import UsageError
 from grader.report.markdown import visible
 from grader.result import Report
 
-FORMATS = ("csv", "canvas", "gradescope", "junit", "feedback", "analytics")
+FORMATS = ("csv", "canvas", "moodle", "moodle-feedback", "gradescope", "junit", "feedback", "analytics")
 _SAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 
 
@@ -56,6 +61,49 @@ def _check_columns(graded: list[Graded]) -> list[tuple[str, float]]:
 def _formula_safe(value: str) -> str:
     """Spreadsheets run cells that start with = + - @: prefix a quote (OWASP CSV injection)."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _cell(value: object) -> str:
+    """Every cell this module writes to a CSV: encodable, and never run by a spreadsheet as a formula.
+
+    One place, so that the project's shared spreadsheet-safe helper can replace it."""
+    from grader.text import encodable
+
+    return _formula_safe(encodable(value))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A student's grade of record, as every export shows it: raw score, lateness, penalty, override, total."""
+
+    raw: float
+    max: float
+    penalty: float
+    total: float
+    late: str = ""  # the CSV's late cell (``Lateness.late_text``)
+    override: str = ""  # the staff's changes in force: "backward=1.5;adam=excused;total=40", or ""
+    excused: bool = False
+    checks: dict[str, str] = field(default_factory=dict)  # per check id: its points of record, or "excused"
+    notes: tuple[str, ...] = ()  # plain sentences for the student: late, penalty, the staff's changes
+
+    @property
+    def total_text(self) -> str:
+        return "excused" if self.excused else f"{self.total:g}/{self.max:g}"
+
+
+def grade_of_record(g: Graded, lateness: dict | None = None) -> Standing:
+    """The grade of record of ``g``: its raw score, the late penalty in force (``lateness``: the gradebook's
+    latest ``lateness`` row) and the staff's overrides (``grader.batch.overrides.final_grade`` computes the total:
+    the one function both features call)."""
+    row = lateness or {}
+    penalty = late.penalty_points(g.report.score, row.get("penalty_percent") or 0.0)
+    found = late.Lateness(row.get("submitted_at", ""), row.get("time_source", ""), bool(row.get("marker")),
+                          row.get("due", ""), row.get("late_days"), row.get("penalty_percent") or 0.0)
+    notes = [found.describe()] if found.describe() else []
+    final = final_grade(g.report, g.overrides, penalty)
+    checks = {c.id: _check_cell(final, c.id) for c in final.checks}
+    return Standing(g.report.score, final.max, penalty, final.total, found.late_text(), _override_cell(final),
+                    final.excused, {k: v for k, v in checks.items() if v}, tuple(notes + final.notes()))
 
 
 def _open_csv(path: Path):
@@ -90,40 +138,49 @@ def _total_cell(final) -> str:
 
 
 def export_csv(graded: list[Graded], missing: dict[str, str], path: Path,
-               not_graded: dict[str, dict] | None = None, names: dict[str, str] | None = None) -> list[Path]:
+               not_graded: dict[str, dict] | None = None, names: dict[str, str] | None = None,
+               standings: dict[str, Standing] | None = None) -> list[Path]:
     columns = _check_columns(graded)
+    standings = standings or {g.student: grade_of_record(g) for g in graded}
     with _open_csv(path) as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "name", *[c for c, _ in columns], "raw", "override", "total", "max", "commit",
-                         "flags", "status"])
+        writer.writerow(["student", "name", *[c for c, _ in columns], "raw", "late", "penalty", "override", "total",
+                         "max", "commit", "flags", "status"])
         for g in graded:
-            final = g.final
-            writer.writerow([_formula_safe(g.student), _formula_safe(g.name),
-                             *[_check_cell(final, c) for c, _ in columns],
-                             f"{final.raw:g}", _formula_safe(_override_cell(final)), _total_cell(final),
-                             f"{final.max:g}", *_repository_cells(g.repository), "graded"])
+            standing = standings[g.student]
+            writer.writerow([_cell(g.student), _cell(g.name),
+                             *[standing.checks.get(c, "") for c, _ in columns],
+                             f"{standing.raw:g}", standing.late, f"{standing.penalty:g}" if standing.penalty else "",
+                             _cell(standing.override), "EX" if standing.excused else f"{standing.total:g}",
+                             f"{standing.max:g}", *_repository_cells(g.repository), "graded"])
         for student, record in sorted((not_graded or {}).items()):  # no grade: neither a score nor a zero
-            writer.writerow([_formula_safe(student), _formula_safe((names or {}).get(student, "")),
-                             *[""] * len(columns), "", "", "", "", *_repository_cells(record), "not graded"])
+            writer.writerow([_cell(student), _cell((names or {}).get(student, "")),
+                             *[""] * len(columns), "", "", "", "", "", "", *_repository_cells(record), "not graded"])
         for student, name in sorted(missing.items()):
-            writer.writerow([_formula_safe(student), _formula_safe(name), *[""] * len(columns), "", "", "0", "", "",
-                             "", "missing"])
+            writer.writerow([_cell(student), _cell(name), *[""] * len(columns), "", "", "", "", "0", "", "", "",
+                             "missing"])
     return [path]
 
 
-def export_canvas(graded: list[Graded], missing: dict[str, str], path: Path, assignment: str) -> list[Path]:
-    column = f"dlgrade {assignment}"
-    possible = max((g.report.max_score for g in graded), default=0)
+def export_canvas(graded: list[Graded], missing: dict[str, str], path: Path, assignment: str,
+                  standings: dict[str, Standing] | None = None, lms_column: str | None = None) -> Written:
+    """Without a Canvas gradebook export as roster: a new column that Canvas matches on ``ID`` (Canvas user ids)."""
+    standings = standings or {g.student: grade_of_record(g) for g in graded}
+    column = lms_column or f"dlgrade {assignment}"
+    possible = max((s.max for s in standings.values()), default=0)
     with _open_csv(path) as f:
         writer = csv.writer(f)
-        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", _cell(column)])
         writer.writerow(["    Points Possible", "", "", "", "", f"{possible:g}"])
         for g in graded:
-            writer.writerow([_formula_safe(g.name or g.student), _formula_safe(g.student), "", "", "",
-                             _total_cell(g.final)])
+            standing = standings[g.student]
+            writer.writerow([_cell(g.name or g.student), _cell(g.student), "", "", "",
+                             "EX" if standing.excused else f"{standing.total:g}"])
         for student, name in sorted(missing.items()):
-            writer.writerow([_formula_safe(name or student), _formula_safe(student), "", "", "", "0"])
-    return [path]
+            writer.writerow([_cell(name or student), _cell(student), "", "", "", "0"])
+    return Written([path], [f"canvas: no Canvas gradebook export as roster, so a new column {column!r} matched on "
+                            f"ID: the ids must be Canvas user ids (a Canvas download's). Grade with --roster set to "
+                            f"the course's gradebook export (Grades > Export) to fill its own column"])
 
 
 def gradescope_results(report: Report, final=None) -> dict:
@@ -244,13 +301,34 @@ def write_similar_csv(pairs, names: dict[str, str], path: Path | None) -> None:
             f.close()
 
 
+def _roster(book: Gradebook, assignment: str, roster: Path | None):
+    """The roster given here, else the one the last ``dlgrade grade --roster`` kept in the gradebook."""
+    from grader.batch import lmscsv
+    from grader.batch.roster import load_roster, rebuild
+
+    if roster is not None:
+        loaded = load_roster(Path(roster))
+        kept = book.roster(assignment)
+        column = kept["id_column"] if kept and kept["id_column"] in loaded.candidates else None
+        if column is None:
+            return loaded.choose({g.student for g in book.latest(assignment)})[0]
+        return rebuild(loaded, column)
+    kept = book.roster(assignment)
+    if kept is None:
+        return None
+    table = lmscsv.parse(bytes(kept["content"]).decode("utf-8", "surrogateescape"))
+    table.path = Path(kept["file_name"])
+    return rebuild(table, kept["id_column"])
+
+
 def export(book: Gradebook, format_name: str, path: Path, assignment: str | None = None,
-           feedback_dir: Path | None = None) -> list[Path]:
+           roster: Path | None = None, lms_column: str | None = None, feedback_dir: Path | None = None) -> Written:
     """Write ``format_name`` for the latest grades of ``assignment`` (the only one in the gradebook if omitted).
 
+    Returns the files written (a list), with ``notes`` for the summary (students not on an LMS roster, ...).
+    ``roster`` replaces the roster kept in the gradebook (Canvas and Moodle formats write it back).
     ``feedback_dir``: for ``analytics``, where the ``feedback`` export is (default ``feedback/`` beside the
-    page): each student named on the page links to their page there.
-    """
+    page): each student named on the page links to their page there."""
     if format_name not in FORMATS:
         raise UsageError(f"unknown export format {format_name!r}; use one of {', '.join(FORMATS)}")
     assignments = sorted({g.report.assignment for g in book.latest()})
@@ -264,15 +342,32 @@ def export(book: Gradebook, format_name: str, path: Path, assignment: str | None
     names = book.names(assignment)
     not_graded = {s: r for s, r in book.not_graded(assignment).items() if s not in {g.student for g in graded}}
     missing = {s: n for s, n in names.items() if s not in {g.student for g in graded} and s not in not_graded}
+    lateness = book.lateness(assignment)
+    standings = {g.student: grade_of_record(g, lateness.get(g.student)) for g in graded}
+    graded = [replace(g, penalty=standings[g.student].penalty) for g in graded]  # every ``g.final`` counts it
     path = Path(path)
     if format_name == "csv":
-        return export_csv(graded, missing, path, not_graded, names)
-    if format_name == "canvas":
-        return export_canvas(graded, missing, path, assignment)
+        return Written(export_csv(graded, missing, path, not_graded, names, standings))
+    if format_name in ("canvas", "moodle", "moodle-feedback"):
+        class_roster = _roster(book, assignment, roster)
+        if format_name == "canvas":
+            if class_roster is None or class_roster.kind != "canvas":
+                return export_canvas(graded, missing, path, assignment, standings, lms_column)
+            title = _title(assignment)
+            possible = max((s.max for s in standings.values()), default=0)
+            return lms_exports.export_canvas_roster(class_roster, standings, set(missing), path, assignment, title,
+                                                    lms_column, possible)
+        if format_name == "moodle":
+            return lms_exports.export_moodle(class_roster, standings, {g.student: g.report for g in graded},
+                                             set(missing), path, assignment)
+        from grader.report import render
+
+        return lms_exports.export_moodle_feedback(graded, names, class_roster, path,
+                                                  lambda g: render(g.report, "html"))
     if format_name == "gradescope":
-        return export_gradescope(graded, path)
+        return Written(export_gradescope(graded, path))
     if format_name == "junit":
-        return export_junit(graded, path)
+        return Written(export_junit(graded, path))
     if format_name == "analytics":
         import os
 
@@ -281,6 +376,15 @@ def export(book: Gradebook, format_name: str, path: Path, assignment: str | None
 
         folder = Path(feedback_dir) if feedback_dir is not None else path.parent / "feedback"
         link = os.path.relpath(folder.absolute(), path.parent.absolute()).replace(os.sep, "/").rstrip("/") + "/"
-        return [write_page(assignment, {g.student: g.report for g in graded}, path, sorted(missing), names=names,
-                           feedback=link, similar=class_similarity(book, assignment))]
-    return export_feedback(graded, path)
+        return Written([write_page(assignment, {g.student: g.report for g in graded}, path, sorted(missing), names=names,
+                           feedback=link, similar=class_similarity(book, assignment))])
+    return Written(export_feedback(graded, path))
+
+
+def _title(assignment: str) -> str:
+    try:
+        from grader import api
+
+        return api.get_assignment(assignment).title
+    except Exception:  # noqa: BLE001 - an assignment no longer installed: find the column by its id only
+        return ""

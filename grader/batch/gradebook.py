@@ -21,6 +21,17 @@ Tables:
                (``grader.batch.overrides``). Never updated or deleted: a removal is a row too.
   sources      the Python files of each graded submission (by assignment and submission hash), read from the
                submission with the same bounds as ``dlgrade check``: for ``dlgrade gradebook similar``.
+  rosters      the roster each ``dlgrade grade --roster`` was given, as its bytes (a Canvas gradebook export or a
+               Moodle grading worksheet is written back by the exports with only the grade cells changed),
+               with its kind and the id column that matched the submissions. The latest one per assignment
+               is the one used.
+  lateness     per run and student: the submission time the layout carried (and where from), the LMS's late
+               marker, the due time that applied (an extension moved it), the days late, the policy and the
+               penalty (percent and points), with the raw score and the total after the penalty. Written only
+               by a run; the latest row per (assignment, student) is the one in force (``grader.batch.late``).
+
+The last two are created when a gradebook is opened (``CREATE TABLE IF NOT EXISTS``), without a schema version of
+their own: nothing else changes, so an older dlgrade still reads the file.
 
 Schema versions (``PRAGMA user_version``): 0 is the first layout; 1 adds ``repositories``; 2 adds
 ``not_graded``; 3 adds ``overrides`` and ``sources``. Opening an older gradebook adds what is missing and keeps
@@ -63,7 +74,18 @@ CREATE TABLE IF NOT EXISTS results (
     PRIMARY KEY (submission_id, check_id));
 CREATE TABLE IF NOT EXISTS students (assignment TEXT NOT NULL, student TEXT NOT NULL, name TEXT NOT NULL,
     PRIMARY KEY (assignment, student));
+CREATE TABLE IF NOT EXISTS rosters (
+    id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id), assignment TEXT NOT NULL, kind TEXT NOT NULL,
+    id_column TEXT NOT NULL, file_name TEXT NOT NULL, content BLOB NOT NULL, recorded_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lateness (
+    id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), assignment TEXT NOT NULL,
+    student TEXT NOT NULL, submitted_at TEXT NOT NULL, time_source TEXT NOT NULL, marker INTEGER NOT NULL,
+    due TEXT NOT NULL, late_days REAL, policy TEXT NOT NULL, penalty_percent REAL NOT NULL, raw REAL,
+    penalty REAL NOT NULL, total REAL, recorded_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS lateness_student ON lateness (assignment, student);
 """
+LATENESS_COLUMNS = ("submitted_at", "time_source", "marker", "due", "late_days", "policy", "penalty_percent", "raw",
+                    "penalty", "total")
 SCHEMA_VERSION = 3
 MIGRATIONS = {1: """
 CREATE TABLE IF NOT EXISTS repositories (
@@ -107,11 +129,12 @@ class Graded:
     report: Report
     repository: dict | None = None  # the ``repositories`` record when graded from a repository's commit
     overrides: tuple[Override, ...] = ()  # the staff's changes in force (``grader.batch.overrides``)
+    penalty: float = 0.0  # late-penalty points in force (set by the exports from the ``lateness`` table)
 
     @property
     def final(self):
-        """The grade of record: the report with the staff's changes (``overrides.final_grade``)."""
-        return final_grade(self.report, self.overrides)
+        """The grade of record: the report with the late penalty and the staff's changes (``final_grade``)."""
+        return final_grade(self.report, self.overrides, self.penalty)
 
 
 def _now() -> str:
@@ -403,3 +426,40 @@ class Gradebook:
     def sources(self, assignment: str, submission_hash: str) -> dict[str, str]:
         return dict(self.db.execute("SELECT name, text FROM sources WHERE assignment = ? AND submission_hash = ? "
                                     "ORDER BY name", (assignment, submission_hash)))
+
+    # rosters and lateness (LMS round trips, late work) --------------------------------------------------------------
+    def set_roster(self, run_id: int | None, assignment: str, kind: str, id_column: str, file_name: str,
+                   content: bytes) -> None:
+        """Keep the roster a run was given, as its bytes (the Canvas and Moodle exports write it back)."""
+        self._write("keep the roster", lambda c: c.execute(
+            "INSERT INTO rosters (run_id, assignment, kind, id_column, file_name, content, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", (run_id, assignment, kind, id_column, file_name, content, _now())))
+
+    def roster(self, assignment: str) -> dict | None:
+        """The latest roster kept for ``assignment``: ``kind``, ``id_column``, ``file_name``, ``content``."""
+        row = self.db.execute("SELECT kind, id_column, file_name, content FROM rosters WHERE assignment = ? "
+                              "ORDER BY id DESC LIMIT 1", (assignment,)).fetchone()
+        return dict(zip(("kind", "id_column", "file_name", "content"), row)) if row else None
+
+    def record_lateness(self, run_id: int, assignment: str, rows: dict[str, dict]) -> None:
+        """One row per student (``LATENESS_COLUMNS``), all in one transaction."""
+        def insert(c):
+            c.executemany(
+                f"INSERT INTO lateness (run_id, assignment, student, {', '.join(LATENESS_COLUMNS)}, recorded_at) "
+                f"VALUES (?, ?, ?, {', '.join('?' * len(LATENESS_COLUMNS))}, ?)",
+                [(run_id, assignment, student, *[row[k] for k in LATENESS_COLUMNS], _now())
+                 for student, row in sorted(rows.items())])
+        if rows:
+            self._write("save the submission times and late penalties", insert)
+
+    def lateness(self, assignment: str) -> dict[str, dict]:
+        """The latest lateness row of every student of ``assignment`` (``LATENESS_COLUMNS`` and ``run_id``)."""
+        rows = self.db.execute(
+            f"SELECT student, run_id, {', '.join(LATENESS_COLUMNS)} FROM lateness WHERE id IN "
+            "(SELECT MAX(id) FROM lateness WHERE assignment = ? GROUP BY student)", (assignment,)).fetchall()
+        return {student: {"run_id": run, **dict(zip(LATENESS_COLUMNS, rest))} for student, run, *rest in rows}
+
+    def run_options(self, assignment: str) -> list[tuple[int, dict]]:
+        """``(run id, options)`` of every run of ``assignment``, newest first (a rerun reuses the last late policy)."""
+        rows = self.db.execute("SELECT id, options FROM runs WHERE assignment = ? ORDER BY id DESC", (assignment,))
+        return [(run_id, json.loads(options)) for run_id, options in rows]
