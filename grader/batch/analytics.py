@@ -17,8 +17,8 @@ from pathlib import Path
 
 from grader.batch.similarity import common_mistakes, suspicious_pairs, whole_submission_failures
 from grader.report.html import page
-from grader.report.markdown import visible
 from grader.report.plot import figure_png, new_figure
+from grader.report.sanitize import visible
 from grader.result import Report
 
 BAR, FAIL = "#4c72b0", "#c44e52"

@@ -14,11 +14,16 @@ plus the roster's missing students, and writes files; none reruns anything.
 - ``junit``: one ``<testsuite>`` per student, one ``<testcase>`` per check.
 - ``feedback``: ``PATH/STUDENT.md`` and ``PATH/STUDENT.html`` with the terminal report's content.
 - ``analytics``: the class page (``grader.batch.analytics``).
+
+Every file is valid and inert for its reader whatever a student put in an id, a
+name or a message: CSV cells go through ``grader.report.spreadsheet`` (no formula
+in any cell or part of one), XML through ``sanitize.xml_text``, JSON, Markdown and
+HTML through ``visible`` and the report formats. A new export writes CSV with
+``open_csv`` from there.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from pathlib import Path
@@ -26,7 +31,8 @@ from xml.etree import ElementTree as ET
 
 from grader.batch.gradebook import Gradebook, Graded
 from grader.errors import UsageError
-from grader.report.markdown import visible
+from grader.report.sanitize import visible, xml_text
+from grader.report.spreadsheet import defuse, open_csv
 from grader.result import Report
 
 FORMATS = ("csv", "canvas", "gradescope", "junit", "feedback", "analytics")
@@ -47,9 +53,9 @@ def _check_columns(graded: list[Graded]) -> list[tuple[str, float]]:
     return list(columns.items())
 
 
-def _formula_safe(value: str) -> str:
-    """Spreadsheets run cells that start with = + - @: prefix a quote (OWASP CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+# The names other modules imported before ``grader.report.spreadsheet`` (the one place) existed: new code
+# writes ``with open_csv(path) as writer`` from there, which defuses every cell by itself.
+_formula_safe = defuse
 
 
 def _open_csv(path: Path):
@@ -63,43 +69,39 @@ def _repository_cells(record: dict | None) -> list[str]:
 
     if not record:
         return ["", ""]
-    return [_formula_safe(record.get("commit") or ""), _formula_safe(";".join(flags(record)))]
+    return [record.get("commit") or "", ";".join(flags(record))]
 
 
 def export_csv(graded: list[Graded], missing: dict[str, str], path: Path,
                not_graded: dict[str, dict] | None = None, names: dict[str, str] | None = None) -> list[Path]:
     columns = _check_columns(graded)
-    with _open_csv(path) as f:
-        writer = csv.writer(f)
+    with open_csv(path) as writer:  # every text cell defused, numbers kept numbers
         writer.writerow(["student", "name", *[c for c, _ in columns], "total", "max", "commit", "flags", "status"])
         for g in graded:
             scores = {c.id: c for c in g.report.checks}
-            writer.writerow([_formula_safe(g.student), _formula_safe(g.name),
-                             *[f"{scores[c].score:g}" if c in scores and scores[c].status != "skipped" else ""
+            writer.writerow([g.student, g.name,
+                             *[float(scores[c].score) if c in scores and scores[c].status != "skipped" else ""
                                for c, _ in columns],
-                             f"{g.report.score:g}", f"{g.report.max_score:g}", *_repository_cells(g.repository),
+                             float(g.report.score), float(g.report.max_score), *_repository_cells(g.repository),
                              "graded"])
         for student, record in sorted((not_graded or {}).items()):  # no grade: neither a score nor a zero
-            writer.writerow([_formula_safe(student), _formula_safe((names or {}).get(student, "")),
+            writer.writerow([student, (names or {}).get(student, ""),
                              *[""] * len(columns), "", "", *_repository_cells(record), "not graded"])
         for student, name in sorted(missing.items()):
-            writer.writerow([_formula_safe(student), _formula_safe(name), *[""] * len(columns), "0", "", "", "",
-                             "missing"])
+            writer.writerow([student, name, *[""] * len(columns), 0, "", "", "", "missing"])
     return [path]
 
 
 def export_canvas(graded: list[Graded], missing: dict[str, str], path: Path, assignment: str) -> list[Path]:
     column = f"dlgrade {assignment}"
     possible = max((g.report.max_score for g in graded), default=0)
-    with _open_csv(path) as f:
-        writer = csv.writer(f)
+    with open_csv(path) as writer:
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
-        writer.writerow(["    Points Possible", "", "", "", "", f"{possible:g}"])
+        writer.writerow(["    Points Possible", "", "", "", "", float(possible)])
         for g in graded:
-            writer.writerow([_formula_safe(g.name or g.student), _formula_safe(g.student), "", "", "",
-                             f"{g.report.score:g}"])
+            writer.writerow([g.name or g.student, g.student, "", "", "", float(g.report.score)])
         for student, name in sorted(missing.items()):
-            writer.writerow([_formula_safe(name or student), _formula_safe(student), "", "", "", "0"])
+            writer.writerow([name or student, student, "", "", "", 0])
     return [path]
 
 
@@ -115,12 +117,12 @@ def gradescope_results(report: Report) -> dict:
         if check.output.strip():
             lines, more = printed_lines(check.output)
             text += "\nyour code printed:\n" + "\n".join(lines) + more_printed(check.output, more)
-        tests.append({"name": f"{check.task} {check.name}", "number": check.id, "score": check.score,
+        tests.append({"name": visible(f"{check.task} {check.name}"), "number": visible(check.id), "score": check.score,
                       "max_score": check.max_score, "status": "passed" if check.status == "passed" else "failed",
                       "output": visible(text), "visibility": "visible"})
     seed = report.diagnostics.get("seed")
     return {"score": report.score, "execution_time": round(float(report.diagnostics.get("duration_s") or 0), 3),
-            "output": f"dlgrade {report.assignment}, seed {seed}", "visibility": "visible",
+            "output": visible(f"dlgrade {report.assignment}, seed {seed}"), "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}
 
 
@@ -135,33 +137,28 @@ def export_gradescope(graded: list[Graded], path: Path) -> list[Path]:
     return written
 
 
-def _xml_text(value: str) -> str:
-    """XML 1.0 cannot hold most control characters at all: show them escaped."""
-    return visible(value).replace("\x0b", "\\x0b").replace("\x0c", "\\x0c")
-
-
 def export_junit(graded: list[Graded], path: Path) -> list[Path]:
     suites = ET.Element("testsuites", name="dlgrade")
     for g in graded:
         checks = [c for c in g.report.checks]
-        suite = ET.SubElement(suites, "testsuite", name=_xml_text(g.student), tests=str(len(checks)),
+        suite = ET.SubElement(suites, "testsuite", name=xml_text(g.student), tests=str(len(checks)),
                               failures=str(sum(c.status in ("failed", "undecided") for c in checks)),
                               errors=str(sum(c.status in ("error", "timeout") for c in checks)),
                               skipped=str(sum(c.status == "skipped" for c in checks)),
                               time=f"{sum(c.duration_s for c in checks):.3f}")
         for c in checks:
-            case = ET.SubElement(suite, "testcase", classname=f"{g.report.assignment}.{_xml_text(g.student)}",
-                                 name=f"{c.task} {_xml_text(c.name)} ({c.score:g}/{c.max_score:g})",
+            case = ET.SubElement(suite, "testcase", classname=xml_text(f"{g.report.assignment}.{g.student}"),
+                                 name=xml_text(f"{c.task} {c.name} ({c.score:g}/{c.max_score:g})"),
                                  time=f"{c.duration_s:.3f}")
-            body = _xml_text("\n".join(p for p in (c.message, f"hint: {c.hint}" if c.hint else "") if p))
+            body = xml_text("\n".join(p for p in (c.message, f"hint: {c.hint}" if c.hint else "") if p))
             if c.status == "skipped":
-                ET.SubElement(case, "skipped", message=_xml_text(c.message))
+                ET.SubElement(case, "skipped", message=xml_text(c.message))
             elif c.status in ("failed", "undecided"):
-                ET.SubElement(case, "failure", message=_xml_text(c.message[:500])).text = body
+                ET.SubElement(case, "failure", message=xml_text(c.message[:500])).text = body
             elif c.status != "passed":
-                ET.SubElement(case, "error", message=_xml_text(c.message[:500]), type=c.status).text = body
+                ET.SubElement(case, "error", message=xml_text(c.message[:500]), type=xml_text(c.status)).text = body
             if c.output.strip():
-                ET.SubElement(case, "system-out").text = _xml_text(c.output)
+                ET.SubElement(case, "system-out").text = xml_text(c.output)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
     return [path]
