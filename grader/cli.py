@@ -506,13 +506,13 @@ def gradebook_list(gradebook: Path) -> None:
         machine = f"{run['machine'].get('node', '?')} ({run['machine'].get('cpus', '?')} cpus)"
         details.setdefault(f"on {machine}, isolation layers: {layers}", []).append(str(run["id"]))
         status = "unfinished" if run["status"] == "running" else run["status"]  # running now, or killed
-        table.add_row(str(run["id"]), escape(run["assignment"]), run["started_at"].replace("T", " ")[:16], status,
-                      escape(run["dlgrade_version"]), str(run["seed"]),
-                      escape(str(run["isolation"].get("level", "-"))), str(run["graded"]))
+        table.add_row(str(run["id"]), shown(run["assignment"]), run["started_at"].replace("T", " ")[:16], status,
+                      shown(run["dlgrade_version"]), str(run["seed"]),
+                      shown(run["isolation"].get("level", "-")), str(run["graded"]))
     console = Console()
     console.print(table)
     for detail, runs in details.items():
-        console.print(f"run {', '.join(runs)}: {escape(detail)}")
+        console.print(f"run {', '.join(runs)}: {shown(detail)}")
     flagged = flagged_repositories(gradebook)
     if flagged:
         marks = Table("Assignment", "Student", "Run", "Commit", "Flags", title="Repositories flagged")

@@ -70,9 +70,9 @@ def assert_xml(data: bytes | str) -> ET.Element:
     return root
 
 
-def assert_terminal(text: str) -> None:
+def assert_terminal(data: bytes | str) -> None:
     """Nothing a terminal would obey: no ESC, CSI, BEL, backspace, carriage return, bidi override..."""
-    utf8(text)
+    text = utf8(data)
     assert is_visible(text), [c for c in text if not is_visible(c) and c not in "\t\n"]
 
 
@@ -103,9 +103,9 @@ HTML_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", 
              "code", "b", "i", "span", "img", "thead", "tbody", "strong", "em"}
 
 
-def assert_html(text: str, *, markers_only_in_code: bool = False) -> _Tags:
+def assert_html(data: bytes | str, *, markers_only_in_code: bool = False) -> _Tags:
     """HTML whose every element is one the grader writes: no script, link, or image but its own embedded PNGs."""
-    utf8(text)
+    text = utf8(data)
     parser = _Tags()
     parser.feed(text)
     parser.close()
@@ -126,12 +126,13 @@ def assert_html(text: str, *, markers_only_in_code: bool = False) -> _Tags:
 _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
-def assert_markdown(text: str, *, headings: tuple[str, ...] = ("dlgrade", "✗", "!", "⏱", "?", "·", "-")) -> str:
+def assert_markdown(data: bytes | str, *, headings: tuple[str, ...] = ("dlgrade", "✗", "!", "⏱", "?", "·", "-")) -> str:
     """Markdown that, rendered as GitHub would (raw HTML allowed, tables), shows student text only as code.
 
     Every hostile marker lands inside ``code``/``pre`` (so no autolink, link, image, emphasis or HTML),
     and every heading is one the grader writes. Returns the rendered HTML.
     """
+    text = utf8(data)
     assert_terminal(text)
     rendered = _MARKDOWN.render(text)
     parser = assert_html(rendered, markers_only_in_code=True)
