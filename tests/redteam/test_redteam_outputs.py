@@ -18,7 +18,6 @@ file malformed; ``x;=1+1;`` became a live formula; ids reached the terminal raw.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import shutil
 import subprocess
@@ -35,8 +34,15 @@ from grader.report import classroom50
 from grader.result import Report
 from grader.text import encodable_data
 from tests.conftest import ROOT
-from tests.report.inert import (assert_csv, assert_html, assert_json, assert_markdown, assert_terminal, assert_xml,
-                                formula_parts)
+from tests.report.inert import (
+    assert_csv,
+    assert_html,
+    assert_json,
+    assert_markdown,
+    assert_terminal,
+    assert_xml,
+    formula_parts,
+)
 
 HOSTILE_A1 = Path(__file__).parent / "submissions" / "outputs" / "hostile_text_a1"
 ESCAPES_A1 = Path(__file__).parent / "submissions" / "inputs" / "escapes_a1"
