@@ -287,7 +287,7 @@ def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], fo
         from grader.report.plot import write_learning_curves
 
         for written in write_learning_curves(report, artifacts):
-            err.print(f"learning curves: {written}")
+            err.print(f"learning curves: {shown(written)}")
     if output is not None:
         output.write_text(render(report, format_name), encoding="utf-8")
     elif format_name == "terminal":
