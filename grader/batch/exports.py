@@ -24,8 +24,10 @@ HTML through ``visible`` and the report formats. A new export writes CSV with
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from collections import defaultdict
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -43,6 +45,27 @@ def safe_name(student: str) -> str:
     """A file name for ``student`` (ids come from file names an LMS wrote, so they are not trusted as paths)."""
     name = _SAFE.sub("_", student).strip("._") or "student"
     return name[:120]
+
+
+def file_names(students) -> dict[str, str]:
+    """A distinct file name per student: ``safe_name``, with a digest of the id added where two would meet.
+
+    ``.alice``, ``=alice`` and ``Alice`` all make ``alice``-like names (the last on a case-insensitive disk), so
+    one student's id could choose the file another student's feedback goes to. The one student whose id is
+    already its safe name keeps it; every other student of a shared name gets ``NAME-xxxxxxxx``.
+    """
+    names = {s: safe_name(s) for s in students}
+    for width in (8, 64):  # 64: an id chosen to equal another's NAME-xxxxxxxx gets the whole digest instead
+        groups: dict[str, list[str]] = defaultdict(list)
+        for student, name in names.items():
+            groups[name.casefold()].append(student)
+        for group in (g for g in groups.values() if len(g) > 1):
+            owners = [s for s in group if names[s] == s]
+            for student in group:
+                if len(owners) != 1 or student != owners[0]:
+                    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()
+                    names[student] = f"{safe_name(student)[:100]}-{digest[:width]}"
+    return names
 
 
 def _check_columns(graded: list[Graded]) -> list[tuple[str, float]]:
@@ -128,8 +151,9 @@ def gradescope_results(report: Report) -> dict:
 
 def export_gradescope(graded: list[Graded], path: Path) -> list[Path]:
     written = []
+    names = file_names(g.student for g in graded)
     for g in graded:
-        target = path / safe_name(g.student) / "results.json"
+        target = path / names[g.student] / "results.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(gradescope_results(g.report), indent=2, allow_nan=False) + "\n",
                           encoding="utf-8")
@@ -169,9 +193,10 @@ def export_feedback(graded: list[Graded], path: Path) -> list[Path]:
 
     path.mkdir(parents=True, exist_ok=True)
     written = []
+    names = file_names(g.student for g in graded)
     for g in graded:
         for fmt, suffix in (("markdown", ".md"), ("html", ".html")):
-            target = path / f"{safe_name(g.student)}{suffix}"
+            target = path / f"{names[g.student]}{suffix}"
             target.write_text(render(g.report, fmt), encoding="utf-8")
             written.append(target)
     return written

@@ -162,6 +162,23 @@ def test_class_exports_are_valid_and_inert(hostile_report, tmp_path):
     assert (alice["total"], alice["max"], alice["softmax_values"]) == ("0", "2", "0")  # numbers stay numbers
 
 
+def test_one_students_id_never_chooses_anothers_export_file(hostile_report, tmp_path):
+    """``.alice`` and ``=alice`` make the file name ``alice`` too: alice's feedback stays alice's."""
+    def graded(ids):
+        return [Graded(s, "", 1, "h", Report.from_dict({**hostile_report.to_dict(), "submission": f"/class/{s}"}))
+                for s in ids]
+
+    ids = ("alice", ".alice", "=alice", "alice.", "bob")
+    feedback = exports.export_feedback(graded(ids), tmp_path / "feedback")
+    results = exports.export_gradescope(graded(ids), tmp_path / "gradescope")
+    assert len(set(feedback)) == 2 * len(ids) and len(set(results)) == len(ids)
+    assert "/class/alice " in (tmp_path / "feedback" / "alice.md").read_text("utf-8")
+    assert {p.parent.name for p in results} == set(exports.file_names(ids).values()) and "alice" in str(results)
+    assert exports.file_names(["=bob", "carol"]) == {"=bob": "bob", "carol": "carol"}  # no clash: names as before
+    names = exports.file_names(["alice", "Alice", "alice-" + exports.file_names(["alice", ".alice"])[".alice"][6:]])
+    assert len({n.casefold() for n in names.values()}) == 3  # distinct on a case-insensitive disk too
+
+
 def test_gradebook_exports_and_lines_are_valid_and_inert(hostile_report, tmp_path):
     """Through the gradebook and the real commands: export, diff, show and list with hostile ids."""
     book = tmp_path / "gb.sqlite"
