@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import math
+import numbers
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -60,15 +61,15 @@ def defuse(text: object) -> str:
 
 
 def cell(value: object) -> str | int | float:
-    """A CSV cell: ``int`` and finite ``float`` stay numbers, ``None`` is empty, anything else is defused text."""
+    """A CSV cell: integers and finite reals stay numbers, ``None`` is empty, anything else is defused text."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return defuse(str(value))
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return f"{value:g}" if math.isfinite(value) else ""
+    if isinstance(value, numbers.Integral):  # NumPy's integers too
+        return int(value)
+    if isinstance(value, numbers.Real):  # 2.0 as 2, 2.75 as 2.75, up to 15 digits
+        return f"{float(value):.15g}" if math.isfinite(value) else ""
     return defuse(value)
 
 
