@@ -40,15 +40,18 @@ def _longest_run(text: str) -> int:
 def code_span(text: object) -> str:
     """``text`` on one line as an inline code span (newlines shown as ``\\x0a``); empty text gives ``""``.
 
-    The delimiter is one backtick longer than the longest run in the text, and a space pads
-    each side (CommonMark strips exactly one from each), so a leading or trailing backtick
-    stays part of the text. Not for a GFM table cell, where a `|` splits even a code span: use ``plain``.
+    The delimiter is one backtick longer than the longest run in the text; where needed a
+    space pads each side (CommonMark strips exactly one from each), so a leading or trailing
+    backtick or space stays part of the text. Not for a GFM table cell, where a `|` splits even a code span: use ``plain``.
     """
     shown = visible(text, keep_newlines=False)
     if not shown:
         return ""
     ticks = "`" * (_longest_run(shown) + 1)
-    pad = " " if shown.strip(" ") else ""  # a span of spaces only is kept as it is, so it needs no padding
+    # CommonMark strips one space from each end when both ends have one (unless it is all spaces): pad where a
+    # backtick at an end would join the delimiter, or where that stripping would eat the text's own spaces.
+    ends = shown[0] + shown[-1]
+    pad = " " if "`" in ends or (ends == "  " and shown.strip(" ")) else ""
     return f"{ticks}{pad}{shown}{pad}{ticks}"
 
 
