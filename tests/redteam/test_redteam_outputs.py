@@ -172,7 +172,7 @@ def test_one_students_id_never_chooses_anothers_export_file(hostile_report, tmp_
     feedback = exports.export_feedback(graded(ids), tmp_path / "feedback")
     results = exports.export_gradescope(graded(ids), tmp_path / "gradescope")
     assert len(set(feedback)) == 2 * len(ids) and len(set(results)) == len(ids)
-    assert "/class/alice " in (tmp_path / "feedback" / "alice.md").read_text("utf-8")
+    assert "`/class/alice`" in (tmp_path / "feedback" / "alice.md").read_text("utf-8")
     assert {p.parent.name for p in results} == set(exports.file_names(ids).values()) and "alice" in str(results)
     assert exports.file_names(["=bob", "carol"]) == {"=bob": "bob", "carol": "carol"}  # no clash: names as before
     assert len({n.casefold() for n in exports.file_names(["alice", "Alice"]).values()}) == 2  # case-insensitive disks
