@@ -42,7 +42,8 @@ def code_span(text: object) -> str:
 
     The delimiter is one backtick longer than the longest run in the text; where needed a
     space pads each side (CommonMark strips exactly one from each), so a leading or trailing
-    backtick or space stays part of the text. Not for a GFM table cell, where a `|` splits even a code span: use ``plain``.
+    backtick or space stays part of the text. Not for a GFM table cell, where a ``|`` splits
+    even a code span: use ``plain`` there.
     """
     shown = visible(text, keep_newlines=False)
     if not shown:
