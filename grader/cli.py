@@ -56,6 +56,11 @@ def escape(text: str) -> str:
     return _rich_markup.escape(text)
 
 
+def shown(text: object) -> str:
+    """Student-reachable text (an id, a file name, a message) for one rich line: controls escaped, markup too."""
+    return escape(visible(text, keep_newlines=False))
+
+
 def print_report(report, console) -> None:
     from grader.report.terminal import print_report as print_terminal
 
@@ -282,7 +287,7 @@ def check_command(assignment: str, path: Path | None, tasks: tuple[str, ...], fo
         from grader.report.plot import write_learning_curves
 
         for written in write_learning_curves(report, artifacts):
-            err.print(f"learning curves: {written}")
+            err.print(f"learning curves: {shown(written)}")
     if output is not None:
         output.write_text(render(report, format_name), encoding="utf-8")
     elif format_name == "terminal":
@@ -464,17 +469,17 @@ def grade_command(assignment: str, submissions: Path, jobs: int, gradebook: Path
     err.print(f"run {result.run_id}: {len(result.graded)} graded, {len(result.skipped)} already graded, "
               f"{len(result.errors)} not graded, seed {result.seed}, {result.duration_s:.1f} s -> {gradebook}")
     for student, why in sorted(result.errors.items()):  # each in the gradebook; a rerun tries them again
-        err.print(f"[yellow]not graded[/] {escape(visible(student))}: {escape(visible(why))}")
+        err.print(f"[yellow]not graded[/] {shown(student)}: {shown(why)}")
     _print_lms_summary(err, result)
     if result.missing:
-        err.print(f"[red]missing[/] (on the roster, no submission): {escape(', '.join(result.missing))}")
+        err.print(f"[red]missing[/] (on the roster, no submission): {shown(', '.join(result.missing))}")
     if result.unknown:
-        err.print(f"[yellow]not on the roster[/]: {escape(', '.join(result.unknown))}")
+        err.print(f"[yellow]not on the roster[/]: {shown(', '.join(result.unknown))}")
     for student, record in sorted(result.repositories.items()):
         marks = [f for f in flags(record) if student not in result.errors or f != record["kind"]]  # listed above
         if marks:
             commit = record["commit"][:10] or "-"
-            err.print(f"[yellow]flagged[/] {escape(visible(student))} ({commit}): {escape(visible(', '.join(marks)))}")
+            err.print(f"[yellow]flagged[/] {shown(student)} ({shown(commit)}): {shown(', '.join(marks))}")
     sys.exit(EXIT_FAILED if result.errors else EXIT_PASSED)
 
 
@@ -528,19 +533,19 @@ def gradebook_list(gradebook: Path) -> None:
         machine = f"{run['machine'].get('node', '?')} ({run['machine'].get('cpus', '?')} cpus)"
         details.setdefault(f"on {machine}, isolation layers: {layers}", []).append(str(run["id"]))
         status = "unfinished" if run["status"] == "running" else run["status"]  # running now, or killed
-        table.add_row(str(run["id"]), escape(run["assignment"]), run["started_at"].replace("T", " ")[:16], status,
-                      escape(run["dlgrade_version"]), str(run["seed"]),
-                      escape(str(run["isolation"].get("level", "-"))), str(run["graded"]))
+        table.add_row(str(run["id"]), shown(run["assignment"]), run["started_at"].replace("T", " ")[:16], status,
+                      shown(run["dlgrade_version"]), str(run["seed"]),
+                      shown(run["isolation"].get("level", "-")), str(run["graded"]))
     console = Console()
     console.print(table)
     for detail, runs in details.items():
-        console.print(f"run {', '.join(runs)}: {escape(detail)}")
+        console.print(f"run {', '.join(runs)}: {shown(detail)}")
     flagged = flagged_repositories(gradebook)
     if flagged:
         marks = Table("Assignment", "Student", "Run", "Commit", "Flags", title="Repositories flagged")
         for r in flagged:
-            marks.add_row(escape(r["assignment"]), escape(visible(r["student"])), str(r["run_id"]),
-                          r["commit"][:10] or "-", escape(visible(", ".join(r["flags"]))))
+            marks.add_row(shown(r["assignment"]), shown(r["student"]), str(r["run_id"]),
+                          shown(r["commit"][:10] or "-"), shown(", ".join(r["flags"])))
         Console().print(marks)
 
 
@@ -573,16 +578,16 @@ def gradebook_show(student: str | None, check_id: str | None, assignment: str | 
 
     table = Table("Run", "Assignment", "Graded at", "Score", "Version", "Submission", "Commit", title="History")
     for row in history:
-        table.add_row(str(row["run_id"]), escape(row["assignment"]), row["graded_at"],
-                      f"{row['score']:g}/{row['max_score']:g}", escape(row["dlgrade_version"]),
-                      row["submission_hash"][:12], (row.get("repository") or {}).get("commit", "")[:10])
+        table.add_row(str(row["run_id"]), shown(row["assignment"]), shown(row["graded_at"]),
+                      f"{row['score']:g}/{row['max_score']:g}", shown(row["dlgrade_version"]),
+                      shown(row["submission_hash"][:12]), shown((row.get("repository") or {}).get("commit", "")[:10]))
     console.print(table)
     repository = history[-1].get("repository")
     if repository:
-        console.print(f"graded from {escape(visible(repository['source']))} ({escape(repository['branch'])}) at "
-                      f"{repository['commit'] or 'no commit'}, committed {repository['committed'] or '-'}, "
-                      f"authored {repository['authored'] or '-'}, deadline {repository['deadline']}", soft_wrap=True)
-        console.print(f"flags: {escape(visible(', '.join(flags(repository)) or 'none'))}", soft_wrap=True)
+        r = {key: shown(value or "-") for key, value in repository.items() if isinstance(value, str)}
+        console.print(f"graded from {r['source']} ({r['branch']}) at {shown(repository['commit'] or 'no commit')}, "
+                      f"committed {r['committed']}, authored {r['authored']}, deadline {r['deadline']}", soft_wrap=True)
+        console.print(f"flags: {shown(', '.join(flags(repository)) or 'none')}", soft_wrap=True)
     _print_staff_changes(console, staff_changes(gradebook, student))
 
 
@@ -595,7 +600,7 @@ def _print_staff_changes(console, changes: dict[str, dict]) -> None:
         console.print(f"grade of record ({escape(assignment)}): {grade}"
                       + (f" (the grader's {raw})" if grade != raw else ""), soft_wrap=True)
         for note in final.notes():
-            console.print(f"  {escape(visible(note, keep_newlines=False))}", soft_wrap=True)
+            console.print(f"  {shown(note)}", soft_wrap=True)
         for change in final.unapplied:
             console.print(f"  [yellow]not applied[/]: {escape(visible(change.describe()))} (the latest result has "
                           f"no such check)", soft_wrap=True)
@@ -701,14 +706,14 @@ def gradebook_diff(run_a: int, run_b: int, gradebook: Path) -> None:
     if changes:
         table = Table("Student", "Check", f"Run {run_a}", f"Run {run_b}")
         for change in changes:
-            table.add_row(escape(change.student), escape(change.check), change.before, change.after)
+            table.add_row(shown(change.student), shown(change.check), shown(change.before), shown(change.after))
         console.print(table)
     else:
         console.print("no check changed for the students graded in both runs")
     if only_a:
-        console.print(f"graded only in run {run_a}: {escape(', '.join(only_a))}")
+        console.print(f"graded only in run {run_a}: {shown(', '.join(only_a))}")
     if only_b:
-        console.print(f"graded only in run {run_b}: {escape(', '.join(only_b))}")
+        console.print(f"graded only in run {run_b}: {shown(', '.join(only_b))}")
 
 
 @gradebook_group.command("export")
@@ -828,8 +833,8 @@ def gradebook_reconcile(ci_path: Path, assignment: str | None, output: Path | No
         table = Table("Student", "CI file", "Kind", "CI", "Staff (CI units)", "Staff points", "Why",
                       title=f"CI results that need a look ({result.assignment})")
         for f in result.findings:
-            table.add_row(escape(visible(f.student or "?")), escape(visible(f.path)), f.kind or "?", f.ci or "-",
-                          f.staff or "-", f.staff_points or "-", escape(visible(f.reason)))
+            table.add_row(shown(f.student or "?"), shown(f.path), shown(f.kind or "?"), shown(f.ci or "-"),
+                          shown(f.staff or "-"), shown(f.staff_points or "-"), shown(f.reason))
         console.print(table)
     console.print(f"{len(result.agreed)} agree, {len(result.findings)} to look at, "
                   f"{len(result.without_ci)} graded student(s) without a CI result", soft_wrap=True)

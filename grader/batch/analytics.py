@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 from grader.batch.similarity import common_mistakes, failures, suspicious_pairs, whole_submission_failures
 from grader.report.html import page
-from grader.report.markdown import visible
 from grader.report.plot import figure_png, new_figure
+from grader.report.sanitize import visible
 from grader.result import Report
 
 BAR, FAIL = "#4c72b0", "#c44e52"
@@ -38,8 +38,11 @@ class _People:
     """Names students as ``id (name)``, each a link to their feedback page when ``feedback`` (a relative URL
     prefix such as ``feedback/``) is given; everything escaped."""
 
-    def __init__(self, names: dict[str, str] | None, feedback: str | None):
+    def __init__(self, names: dict[str, str] | None, feedback: str | None, students=()):
+        from grader.batch.exports import file_names  # the feedback export's own names, clashes resolved alike
+
         self.names, self.feedback = names or {}, feedback
+        self.files = file_names(students)
 
     def one(self, student: str) -> str:
         from grader.batch.exports import safe_name
@@ -47,7 +50,7 @@ class _People:
         label = _text(people_label(student, self.names))
         if self.feedback is None:
             return label
-        href = quote(f"{self.feedback}{safe_name(student)}.html", safe="/._-@+")
+        href = quote(f"{self.feedback}{self.files.get(student) or safe_name(student)}.html", safe="/._-@+")
         return f'<a href="{escape(href, quote=True)}">{label}</a>'
 
     def many(self, students) -> str:
@@ -120,7 +123,7 @@ def render_page(assignment: str, reports: dict[str, Report], missing: list[str] 
     ``names`` maps ids to names; ``feedback`` is the URL of the feedback pages' folder relative to this page
     (``feedback/``), to link each student; ``similar`` a ``similar_code.ClassSimilarity`` to show its top pairs.
     """
-    people = _People(names, feedback)
+    people = _People(names, feedback, reports)
     checks = _checks(reports)
     scores = [r.score for r in reports.values()]
     top = max((r.max_score for r in reports.values()), default=0)

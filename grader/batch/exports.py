@@ -21,13 +21,20 @@ overrides and excuses applied by ``grader.batch.overrides.final_grade``).
 - ``feedback``: ``PATH/STUDENT.md`` and ``PATH/STUDENT.html`` with the terminal report's content, the student's
   name, the staff's notes and rerun advice the student build accepts (``grader.batch.feedback``).
 - ``analytics``: the class page (``grader.batch.analytics``).
+
+Every file is valid and inert for its reader whatever a student put in an id, a
+name or a message: CSV cells go through ``grader.report.spreadsheet`` (no formula
+in any cell or part of one), XML through ``sanitize.xml_text``, JSON, Markdown and
+HTML through ``visible`` and the report formats. A new export writes CSV with
+``open_csv`` from there.
 """
 
 from __future__ import annotations
 
-import csv
+import hashlib
 import json
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -37,7 +44,8 @@ from grader.batch.gradebook import Gradebook, Graded
 from grader.batch.lms_exports import Written
 from grader.batch.overrides import final_grade
 from grader.errors import UsageError
-from grader.report.markdown import visible
+from grader.report.sanitize import visible, xml_text
+from grader.report.spreadsheet import SafeWriter, defuse, open_csv
 from grader.result import Report
 
 FORMATS = ("csv", "canvas", "moodle", "moodle-feedback", "gradescope", "junit", "feedback", "analytics")
@@ -50,6 +58,27 @@ def safe_name(student: str) -> str:
     return name[:120]
 
 
+def file_names(students) -> dict[str, str]:
+    """A distinct file name per student: ``safe_name``, with a digest of the id added where two would meet.
+
+    ``.alice``, ``=alice`` and ``Alice`` all make ``alice``-like names (the last on a case-insensitive disk), so
+    one student's id could choose the file another student's feedback goes to. The one student whose id is
+    already its safe name keeps it; every other student of a shared name gets ``NAME-xxxxxxxx``.
+    """
+    names = {s: safe_name(s) for s in students}
+    for width in (8, 64):  # 64: an id chosen to equal another's NAME-xxxxxxxx gets the whole digest instead
+        groups: dict[str, list[str]] = defaultdict(list)
+        for student, name in names.items():
+            groups[name.casefold()].append(student)
+        for group in (g for g in groups.values() if len(g) > 1):
+            owners = [s for s in group if names[s] == s]
+            for student in group:
+                if len(owners) != 1 or student != owners[0]:
+                    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()
+                    names[student] = f"{safe_name(student)[:100]}-{digest[:width]}"
+    return names
+
+
 def _check_columns(graded: list[Graded]) -> list[tuple[str, float]]:
     columns: dict[str, float] = {}
     for g in graded:
@@ -58,18 +87,9 @@ def _check_columns(graded: list[Graded]) -> list[tuple[str, float]]:
     return list(columns.items())
 
 
-def _formula_safe(value: str) -> str:
-    """Spreadsheets run cells that start with = + - @: prefix a quote (OWASP CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _cell(value: object) -> str:
-    """Every cell this module writes to a CSV: encodable, and never run by a spreadsheet as a formula.
-
-    One place, so that the project's shared spreadsheet-safe helper can replace it."""
-    from grader.text import encodable
-
-    return _formula_safe(encodable(value))
+# Every CSV cell dlgrade writes passes one function (``grader.report.spreadsheet``); the LMS exports that
+# set single cells of the LMS's own files call it under this name.
+_cell = defuse
 
 
 @dataclass(frozen=True)
@@ -106,18 +126,13 @@ def grade_of_record(g: Graded, lateness: dict | None = None) -> Standing:
                     final.excused, {k: v for k, v in checks.items() if v}, tuple(notes + final.notes()))
 
 
-def _open_csv(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return open(path, "w", newline="", encoding="utf-8")
-
-
 def _repository_cells(record: dict | None) -> list[str]:
     """``commit`` and ``flags`` for a grade of a repository's commit (empty for any other submission)."""
     from grader.batch.repositories import flags
 
     if not record:
         return ["", ""]
-    return [_formula_safe(record.get("commit") or ""), _formula_safe(";".join(flags(record)))]
+    return [record.get("commit") or "", ";".join(flags(record))]
 
 
 def _check_cell(final, check_id: str) -> str:
@@ -142,24 +157,29 @@ def export_csv(graded: list[Graded], missing: dict[str, str], path: Path,
                standings: dict[str, Standing] | None = None) -> list[Path]:
     columns = _check_columns(graded)
     standings = standings or {g.student: grade_of_record(g) for g in graded}
-    with _open_csv(path) as f:
-        writer = csv.writer(f)
+    with open_csv(path) as writer:  # every text cell defused, numbers kept numbers
         writer.writerow(["student", "name", *[c for c, _ in columns], "raw", "late", "penalty", "override", "total",
                          "max", "commit", "flags", "status"])
         for g in graded:
             standing = standings[g.student]
-            writer.writerow([_cell(g.student), _cell(g.name),
-                             *[standing.checks.get(c, "") for c, _ in columns],
-                             f"{standing.raw:g}", standing.late, f"{standing.penalty:g}" if standing.penalty else "",
-                             _cell(standing.override), "EX" if standing.excused else f"{standing.total:g}",
-                             f"{standing.max:g}", *_repository_cells(g.repository), "graded"])
+            writer.writerow([g.student, g.name, *[_number(standing.checks.get(c, "")) for c, _ in columns],
+                             float(standing.raw), standing.late, float(standing.penalty) if standing.penalty else "",
+                             standing.override, "EX" if standing.excused else float(standing.total),
+                             float(standing.max), *_repository_cells(g.repository), "graded"])
         for student, record in sorted((not_graded or {}).items()):  # no grade: neither a score nor a zero
-            writer.writerow([_cell(student), _cell((names or {}).get(student, "")),
+            writer.writerow([student, (names or {}).get(student, ""),
                              *[""] * len(columns), "", "", "", "", "", "", *_repository_cells(record), "not graded"])
         for student, name in sorted(missing.items()):
-            writer.writerow([_cell(student), _cell(name), *[""] * len(columns), "", "", "", "", "0", "", "", "",
-                             "missing"])
+            writer.writerow([student, name, *[""] * len(columns), "", "", "", "", 0, "", "", "", "missing"])
     return [path]
+
+
+def _number(text: str) -> float | str:
+    """A cell of points as a number (``excused`` and empty cells stay text)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def export_canvas(graded: list[Graded], missing: dict[str, str], path: Path, assignment: str,
@@ -168,16 +188,15 @@ def export_canvas(graded: list[Graded], missing: dict[str, str], path: Path, ass
     standings = standings or {g.student: grade_of_record(g) for g in graded}
     column = lms_column or f"dlgrade {assignment}"
     possible = max((s.max for s in standings.values()), default=0)
-    with _open_csv(path) as f:
-        writer = csv.writer(f)
-        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", _cell(column)])
-        writer.writerow(["    Points Possible", "", "", "", "", f"{possible:g}"])
+    with open_csv(path) as writer:
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
+        writer.writerow(["    Points Possible", "", "", "", "", float(possible)])
         for g in graded:
             standing = standings[g.student]
-            writer.writerow([_cell(g.name or g.student), _cell(g.student), "", "", "",
-                             "EX" if standing.excused else f"{standing.total:g}"])
+            writer.writerow([g.name or g.student, g.student, "", "", "",
+                             "EX" if standing.excused else float(standing.total)])
         for student, name in sorted(missing.items()):
-            writer.writerow([_cell(name or student), _cell(student), "", "", "", "0"])
+            writer.writerow([name or student, student, "", "", "", 0])
     return Written([path], [f"canvas: no Canvas gradebook export as roster, so a new column {column!r} matched on "
                             f"ID: the ids must be Canvas user ids (a Canvas download's). Grade with --roster set to "
                             f"the course's gradebook export (Grades > Export) to fill its own column"])
@@ -204,7 +223,7 @@ def gradescope_results(report: Report, final=None) -> dict:
             staff = "excused by the staff" if record.excused else \
                 f"set to {record.points:g}/{record.max:g} by the staff (the grader gave {check.score:g})"
             text = f"{staff}: {change.comment}" + (f"\n{text}" if text else "")
-        tests.append({"name": f"{check.task} {check.name}", "number": check.id, "score": score,
+        tests.append({"name": visible(f"{check.task} {check.name}"), "number": visible(check.id), "score": score,
                       "max_score": max_score, "status": "passed" if check.status == "passed" else "failed",
                       "output": visible(text), "visibility": "visible"})
     seed = report.diagnostics.get("seed")
@@ -218,8 +237,9 @@ def gradescope_results(report: Report, final=None) -> dict:
 
 def export_gradescope(graded: list[Graded], path: Path) -> list[Path]:
     written = []
+    names = file_names(g.student for g in graded)
     for g in graded:
-        target = path / safe_name(g.student) / "results.json"
+        target = path / names[g.student] / "results.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(gradescope_results(g.report, g.final), indent=2, allow_nan=False) + "\n",
                           encoding="utf-8")
@@ -227,16 +247,11 @@ def export_gradescope(graded: list[Graded], path: Path) -> list[Path]:
     return written
 
 
-def _xml_text(value: str) -> str:
-    """XML 1.0 cannot hold most control characters at all: show them escaped."""
-    return visible(value).replace("\x0b", "\\x0b").replace("\x0c", "\\x0c")
-
-
 def export_junit(graded: list[Graded], path: Path) -> list[Path]:
     suites = ET.Element("testsuites", name="dlgrade")
     for g in graded:
         checks = [c for c in g.report.checks]
-        suite = ET.SubElement(suites, "testsuite", name=_xml_text(g.student), tests=str(len(checks)),
+        suite = ET.SubElement(suites, "testsuite", name=xml_text(g.student), tests=str(len(checks)),
                               failures=str(sum(c.status in ("failed", "undecided") for c in checks)),
                               errors=str(sum(c.status in ("error", "timeout") for c in checks)),
                               skipped=str(sum(c.status == "skipped" for c in checks)),
@@ -244,25 +259,25 @@ def export_junit(graded: list[Graded], path: Path) -> list[Path]:
         final = g.final
         properties = ET.SubElement(suite, "properties")
         for key, value in (("raw", f"{final.raw:g}"), ("total", _total_cell(final)), ("max", f"{final.max:g}"),
-                           *((f"override:{o.check}", _xml_text(f"{o.describe()}: {o.comment} ({o.who}, {o.at})"))
+                           *((f"override:{o.check}", xml_text(f"{o.describe()}: {o.comment} ({o.who}, {o.at})"))
                              for o in final.changes)):
-            ET.SubElement(properties, "property", name=_xml_text(key), value=value)
+            ET.SubElement(properties, "property", name=xml_text(key), value=value)
         for c in checks:
             record = final.check(c.id)
             points = f"{record.points:g}/{record.max:g}" if record.override else f"{c.score:g}/{c.max_score:g}"
-            case = ET.SubElement(suite, "testcase", classname=f"{g.report.assignment}.{_xml_text(g.student)}",
-                                 name=f"{c.task} {_xml_text(c.name)} ({points})", time=f"{c.duration_s:.3f}")
-            body = _xml_text("\n".join(p for p in (c.message, f"hint: {c.hint}" if c.hint else "") if p))
+            case = ET.SubElement(suite, "testcase", classname=xml_text(f"{g.report.assignment}.{g.student}"),
+                                 name=xml_text(f"{c.task} {c.name} ({points})"), time=f"{c.duration_s:.3f}")
+            body = xml_text("\n".join(p for p in (c.message, f"hint: {c.hint}" if c.hint else "") if p))
             if record.excused:
-                ET.SubElement(case, "skipped", message=_xml_text(f"excused by the staff: {record.override.comment}"))
+                ET.SubElement(case, "skipped", message=xml_text(f"excused by the staff: {record.override.comment}"))
             elif c.status == "skipped":
-                ET.SubElement(case, "skipped", message=_xml_text(c.message))
+                ET.SubElement(case, "skipped", message=xml_text(c.message))
             elif c.status in ("failed", "undecided"):
-                ET.SubElement(case, "failure", message=_xml_text(c.message[:500])).text = body
+                ET.SubElement(case, "failure", message=xml_text(c.message[:500])).text = body
             elif c.status != "passed":
-                ET.SubElement(case, "error", message=_xml_text(c.message[:500]), type=c.status).text = body
+                ET.SubElement(case, "error", message=xml_text(c.message[:500]), type=xml_text(c.status)).text = body
             if c.output.strip():
-                ET.SubElement(case, "system-out").text = _xml_text(c.output)
+                ET.SubElement(case, "system-out").text = xml_text(c.output)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
     return [path]
@@ -274,10 +289,11 @@ def export_feedback(graded: list[Graded], path: Path) -> list[Path]:
 
     path.mkdir(parents=True, exist_ok=True)
     written = []
+    names = file_names(g.student for g in graded)
     for g in graded:
         final = g.final
         for page, suffix in ((markdown_page, ".md"), (html_page, ".html")):
-            target = path / f"{safe_name(g.student)}{suffix}"
+            target = path / f"{names[g.student]}{suffix}"
             target.write_text(page(g.student, g.name, g.report, final), encoding="utf-8")
             written.append(target)
     return written
@@ -287,18 +303,15 @@ def write_similar_csv(pairs, names: dict[str, str], path: Path | None) -> None:
     """``dlgrade gradebook similar --format csv``: one row per pair, to ``path`` or standard output."""
     import sys
 
-    f = _open_csv(path) if path is not None else sys.stdout
-    try:
-        writer = csv.writer(f)
-        writer.writerow(["rank", "first", "first_name", "second", "second_name", "similarity", "first_share",
-                         "second_share", "shared", "identical"])
-        for rank, p in enumerate(pairs, 1):
-            writer.writerow([rank, _formula_safe(p.first), _formula_safe(names.get(p.first, "")),
-                             _formula_safe(p.second), _formula_safe(names.get(p.second, "")), f"{p.similarity:g}",
-                             f"{p.first_share:g}", f"{p.second_share:g}", p.shared, str(p.identical).lower()])
-    finally:
-        if path is not None:
-            f.close()
+    header = ["rank", "first", "first_name", "second", "second_name", "similarity", "first_share", "second_share",
+              "shared", "identical"]
+    rows = [[rank, p.first, names.get(p.first, ""), p.second, names.get(p.second, ""), p.similarity, p.first_share,
+             p.second_share, p.shared, str(p.identical).lower()] for rank, p in enumerate(pairs, 1)]
+    if path is None:
+        SafeWriter(sys.stdout).writerows([header, *rows])
+        return
+    with open_csv(path) as writer:
+        writer.writerows([header, *rows])
 
 
 def _roster(book: Gradebook, assignment: str, roster: Path | None):

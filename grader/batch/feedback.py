@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from grader.report.html import text as html_text
-from grader.report.markdown import _cell as md_cell
+from grader.report.literal import plain as md_cell
 from grader.result import Report
 
 DEFAULT_PUBLIC_SEEDS = (1, 2, 3)  # grader.packaging.build.PUBLIC_SEEDS (not imported: batch stays off packaging)

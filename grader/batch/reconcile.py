@@ -317,14 +317,11 @@ def _points(report: Report | None) -> str:
 
 def write_findings_csv(result: Reconciliation, path: Path) -> Path:
     """The findings as CSV (``student, ci_file, kind, ci, staff_ci_units, staff_points, reason``)."""
-    import csv
+    from grader.report.spreadsheet import open_csv
 
-    from grader.batch.exports import _formula_safe, _open_csv
-
-    with _open_csv(Path(path)) as f:
-        writer = csv.writer(f)
+    with open_csv(Path(path)) as writer:  # student ids and CI file names are the students': every cell defused
         writer.writerow(["student", "ci_file", "kind", "ci", "staff_ci_units", "staff_points", "reason"])
         for item in result.findings:
-            writer.writerow([_formula_safe(v) for v in (item.student, item.path, item.kind, item.ci, item.staff,
-                                                         item.staff_points, item.reason)])
+            writer.writerow([item.student, item.path, item.kind, item.ci, item.staff, item.staff_points,
+                             item.reason])
     return Path(path)

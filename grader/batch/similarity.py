@@ -20,7 +20,9 @@ PASSING = ("passed", "skipped")
 
 
 def signature(check) -> str:
-    return hashlib.sha256(f"{check.status}\0{check.message}\0{check.output}".encode()).hexdigest()[:16]
+    """A digest of what the student got; ``surrogatepass`` so a lone surrogate in their text cannot stop the page."""
+    text = f"{check.status}\0{check.message}\0{check.output}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

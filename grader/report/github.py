@@ -18,6 +18,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from grader.report.literal import code_span, fence, plain
 from grader.report.points import check_units, scale_for
 from grader.report.sanitize import visible
 from grader.result import Report
@@ -107,28 +108,31 @@ def workflow_runners(assignment) -> tuple[str, str]:
 
 
 def step_summary(report: Report) -> str:
-    """A Markdown summary for ``$GITHUB_STEP_SUMMARY``: the score, a table, each problem with its hint."""
-    lines = [f"## dlgrade {report.assignment}: {report.score:g} / {report.max_score:g}", "",
+    """A Markdown summary for ``$GITHUB_STEP_SUMMARY``: the score, a table, each problem with its hint.
+
+    GitHub renders the summary as Markdown with some HTML. Everything a submission can reach is shown
+    literally (``grader.report.literal``): messages in fenced blocks, hints in code spans, names and cells
+    escaped, so no student text adds a heading (a fake "36 / 36"), a link, an image or HTML.
+    """
+    lines = [f"## dlgrade {plain(report.assignment)}: {report.score:g} / {report.max_score:g}", "",
              "| Task | Check | Points | Status |", "| --- | --- | --- | --- |"]
     for check in report.checks:
         if check.status == "skipped":
             continue
         mark = "✅" if check.status == "passed" else ("⏱" if check.status == "timeout" else "❌")
-        lines.append(f"| {check.task} | {_cell(check.name)} | {check.score:g}/{check.max_score:g} | "
-                     f"{mark} {check.status} |")
+        lines.append(f"| {plain(check.task)} | {plain(check.name)} | {check.score:g}/{check.max_score:g} | "
+                     f"{mark} {plain(check.status)} |")
     problems = [c for c in report.checks if c.status not in ("passed", "skipped")]
     for check in problems:
-        lines += ["", f"**{check.task} {_cell(check.name)}**: {_cell(check.message)}"]
+        lines += ["", f"**{plain(check.task)} {plain(check.name)}**:"]
+        if check.message:
+            lines += ["", fence(check.message)]
         if check.hint:
-            lines.append(f"hint: {_cell(check.hint)}")
+            lines += ["", f"hint: {code_span(check.hint)}"]
     seed = report.diagnostics.get("seed")
     if seed is not None:
-        lines += ["", f"Reproduce locally: `dlgrade check {report.assignment} . --seed {seed}`"]
+        lines += ["", f"Reproduce locally: {code_span(f'dlgrade check {report.assignment} . --seed {seed}')}"]
     return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    return visible(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _escape_data(text: str) -> str:

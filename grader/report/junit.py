@@ -2,8 +2,10 @@
 
 One ``testsuite`` per submission, one ``testcase`` per check (``classname``
 is the task); failed checks carry a ``failure``, crashes and timeouts an
-``error``, unselected checks ``skipped``. Student text is escaped twice over:
-control characters made visible, then XML-escaped.
+``error``, unselected checks ``skipped``. Student text is escaped three times over:
+control characters and lone surrogates made visible, characters XML 1.0 forbids
+or discourages (U+FFFF, U+FDD0...) escaped visibly (``sanitize.xml_text``), then
+XML-escaped: one student's text can never make the document malformed.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from __future__ import annotations
 from xml.sax.saxutils import escape, quoteattr
 
 from grader.report import register_format
-from grader.report.sanitize import visible
+from grader.report.sanitize import xml_text
 from grader.result import Report
 
 
 def _attr(text: str) -> str:
-    return quoteattr(visible(text))
+    return quoteattr(xml_text(text))
 
 
 def junit_xml(report: Report, suite_name: str | None = None) -> str:
@@ -37,7 +39,7 @@ def junit_xml(report: Report, suite_name: str | None = None) -> str:
     for check in checks:
         head = (f'    <testcase classname={_attr(f"{report.assignment}.{check.task}")} name={_attr(check.name)} '
                 f'time="{check.duration_s:.3f}"')
-        text = escape(visible("\n".join(p for p in (check.message, check.hint and f"hint: {check.hint}") if p)))
+        text = escape(xml_text("\n".join(p for p in (check.message, check.hint and f"hint: {check.hint}") if p)))
         summary = _attr(f"{check.score:g}/{check.max_score:g}: {check.message[:200]}")
         if check.status == "passed":
             lines.append(head + "/>")

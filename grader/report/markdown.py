@@ -1,22 +1,18 @@
 """Per-student feedback as Markdown: the same content as the terminal report, for an LMS comment or a file.
 
-Student-controlled text (messages quote their values, printed output) is made
-visible first (control characters escaped) and kept out of Markdown syntax:
-code spans and fenced blocks carry it, table cells escape ``|``.
+Student-controlled text (messages quote their values, printed output, the
+submission's file names) is shown literally (``grader.report.literal``): in
+code spans and fenced blocks no line of it can close, control characters made
+visible. Table cells and the check names are escaped Markdown text. So a
+submission cannot add a heading, a link, an image or HTML to the feedback.
 """
 
 from __future__ import annotations
 
 from grader.report import register_format
+from grader.report.literal import code_span, fence, plain
+from grader.report.sanitize import visible
 from grader.result import OUTPUT_CUT_LINE, Report
-
-try:  # added by the report-sanitizing work; the fallback below keeps this module independent of it
-    from grader.report.sanitize import visible
-except ImportError:  # pragma: no cover - depends on the branch
-    def visible(text: str) -> str:
-        """``text`` with C0/C1 control characters (except newline and tab) shown as ``\\xNN`` escapes."""
-        return "".join(ch if ch in "\n\t" or not (ord(ch) < 32 or 127 <= ord(ch) < 160) else f"\\x{ord(ch):02x}"
-                       for ch in str(text))
 
 SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "skipped": "-", "undecided": "?",
            "not_run": "·"}
@@ -57,39 +53,27 @@ def verdict(report: Report) -> str:
     return "all checks passed" if report.all_passed else f"{len(problems(report))} check(s) need work"
 
 
-def _cell(text: str) -> str:
-    return visible(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "\\`") \
-        .replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;").replace("[", "\\[")
-
-
-def _fence(text: str) -> str:
-    fence = "```"
-    while fence in text:
-        fence += "`"
-    return f"{fence}text\n{text}\n{fence}"
-
-
 @register_format("markdown")
 def render_markdown(report: Report) -> str:
-    out = [f"# dlgrade {_cell(report.assignment)} · {_cell(report.submission)}", ""]
+    out = [f"# dlgrade {plain(report.assignment)} · {code_span(report.submission)}", ""]
     seed = report.diagnostics.get("seed")
     if seed is not None:
         out += [f"Seed {seed}: rerun with `--seed {seed}` to reproduce.", ""]
     out += ["| Task | Check | Points | Status |", "| --- | --- | ---: | --- |"]
     for check in report.checks:
         score = "" if check.status == "skipped" else f"{points(check.score)}/{points(check.max_score)}"
-        out.append(f"| {_cell(check.task)} | {_cell(check.name)} | {score} | {status_text(check)} |")
+        out.append(f"| {plain(check.task)} | {plain(check.name)} | {score} | {status_text(check)} |")
     for check in problems(report):
-        out += ["", f"## {SYMBOLS.get(check.status, '?')} {_cell(check.task)} {_cell(check.name)} "
+        out += ["", f"## {SYMBOLS.get(check.status, '?')} {plain(check.task)} {plain(check.name)} "
                     f"({points(check.score)}/{points(check.max_score)})", ""]
         if check.message:
-            out += [_fence(visible(check.message)), ""]
+            out += [fence(check.message), ""]
         if check.hint:
-            out += [f"**hint:** {_cell(check.hint)}", ""]
+            out += [f"**hint:** {code_span(check.hint)}", ""]
         if check.output.strip():
             lines, more = printed_lines(check.output)
-            out += ["your code printed:", "", _fence("\n".join(lines) + more_printed(check.output, more))]
+            out += ["your code printed:", "", fence("\n".join(lines) + more_printed(check.output, more))]
     for note in report.diagnostics.get("submission_notes", []):
-        out += ["", f"*note: {_cell(note)}*"]
+        out += ["", f"*note:* {code_span(note)}"]
     out += ["", f"**Score: {points(report.score)}/{points(report.max_score)}** ({verdict(report)})", ""]
     return "\n".join(out)

@@ -7,6 +7,11 @@ reporter (terminal, JSON, Markdown, and any a course adds) passes each piece of
 text that may hold student data through ``visible`` before writing it, so such
 sequences appear as harmless text such as ``\\x1b[32m`` and never act.
 
+``visible`` also makes the text encodable first (``grader.text.encodable``): a lone
+surrogate that student code raised or printed becomes ``\\ud800``, so no report,
+JSON file or terminal line fails to encode, and no JSON holds a lone surrogate.
+``xml_text`` adds what XML 1.0 needs on top (no noncharacter such as U+FFFF).
+
 This is a stable public name: ``from grader.report.sanitize import visible``.
 """
 
@@ -15,7 +20,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["visible", "visible_data"]
+from grader.text import encodable, xml_chars
+
+__all__ = ["visible", "visible_data", "xml_text"]
 
 # C0 controls except tab and newline, DEL, the C1 controls (U+0080..U+009F, e.g. the 8-bit CSI U+009B), and
 # the Unicode line/paragraph separators and bidirectional overrides that reorder or split what a reader sees.
@@ -33,10 +40,11 @@ def visible(text: object, *, keep_newlines: bool = True) -> str:
     Tabs are kept, and newlines too unless ``keep_newlines`` is false (then ``\\n``
     is written as ``\\x0a``, for one-line fields). A carriage return is always
     escaped, since it lets a line overwrite the one shown before it. Non-strings
-    are converted with ``str`` first; printable Unicode is left alone.
+    are converted with ``str`` first; a lone surrogate is written as ``\\udxxx`` (an
+    undecodable byte of a file name as ``\\xNN``, see ``grader.text.encodable``), so the
+    result always encodes to UTF-8. Printable Unicode is left alone.
     """
-    text = text if isinstance(text, str) else str(text)
-    escaped = _UNSAFE.sub(_escape, text)
+    escaped = _UNSAFE.sub(_escape, encodable(text))
     if not keep_newlines:
         escaped = escaped.replace("\n", "\\x0a")
     return escaped
@@ -51,6 +59,15 @@ def visible_data(value):
     if isinstance(value, (list, tuple)):
         return type(value)(visible_data(v) for v in value)
     return value
+
+
+def xml_text(text: object, *, keep_newlines: bool = True) -> str:
+    """``visible`` text that also holds only characters XML 1.0 allows (U+FFFF and the like escaped visibly).
+
+    Escape ``<``, ``&`` and quotes afterwards (``xml.sax.saxutils`` or ElementTree does): the result is then
+    valid in any element or attribute, so one student's noncharacter cannot make a JUnit file unreadable.
+    """
+    return xml_chars(visible(text, keep_newlines=keep_newlines))
 
 
 def is_visible(text: str) -> bool:

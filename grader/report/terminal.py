@@ -108,7 +108,7 @@ def _print_root_cause(report: Report, check, console: Console) -> None:
     """One mistake, counted once: link a failure to its root cause, and a root cause to what it explains."""
     names = {c.id: f"{c.task} {c.name}" for c in report.checks}
     if check.root_cause:
-        console.print(f"  [dim]root cause:[/] {escape(names.get(check.root_cause, check.root_cause))} (see above)")
+        console.print(f"  [dim]root cause:[/] {_text(names.get(check.root_cause, check.root_cause))} (see above)")
     further = sum(1 for c in report.checks if c.root_cause == check.id)
     if further:
         console.print(f"  [dim]{further} further check{'s' if further > 1 else ''} fail because of this.[/]")
