@@ -31,6 +31,7 @@ import numpy as np
 
 from grader import oracle
 from grader.assignment import ALWAYS_FORBIDDEN, Assignment, Check, CheckContext, CheckFailed, CheckUndecided
+from grader.checks import timing
 from grader.checks.imports import forbidden_imports
 from grader.errors import GraderError, InternalError, UsageError
 from grader.notebook import locate
@@ -233,7 +234,11 @@ class _Grading:
                 student.close()
 
     def run(self, check: Check, group: SharedProcess | None = None) -> CheckResult:
-        result = self._run(check, group)
+        with timing.machine_lock() if check.exclusive else contextlib.nullcontext():
+            # An exclusive check (a timing) waits for the machine's timing lock before its session starts, so
+            # no other grading's timing runs beside it; the wait is not the student's, so it extends the budget.
+            self.deadline += timing.waited_for_lock()
+            result = self._run(check, group)
         self.results[check.id] = result
         return result
 
