@@ -405,7 +405,7 @@ def run_checks(grading: _Grading, checks: list[Check], jobs: int = 1) -> dict[st
     (``critical_path_ranks``). Outcomes do not depend on this order. Afterwards, in this thread: checks
     that only read ``answers.toml`` (the symbolic judge forks, and a fork is only safe from a process
     whose other threads are idle) and ``exclusive`` ones (timings, which another session beside them
-    would distort).
+    would distort; each also holds the machine's timing lock, see ``grader.checks.timing``).
     """
     if not grading.assignment.parallel_checks:
         jobs = 1
