@@ -69,3 +69,52 @@ def test_the_plain_loop_version_fails_idle_and_beside_two_busy_processes(grade, 
     for check in (idle, loaded):
         assert check.status in ("failed", "timeout") and check.score == 0, (check.message, check.details)
         assert "Vectorize" in check.hint
+
+
+PIXEL_LOOPS = CONV + '''
+
+def conv2d_forward(x, w, b, stride=1, padding=0):
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    ho, wo = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
+    out = np.zeros((n, f, ho, wo))
+    for i in range(n):
+        for k in range(f):
+            for y in range(ho):
+                for z in range(wo):
+                    window = xp[i, :, y * stride:y * stride + kh, z * stride:z * stride + kw]
+                    out[i, k, y, z] = np.sum(window * w[k]) + b[k]
+    return out
+'''
+HOG = CONV + '''
+import os
+import time
+
+for _ in range(2):  # every core, for as long as each of its sessions lasts
+    if os.fork() == 0:
+        os.setsid()
+        while True:
+            pass
+time.sleep(4)  # and each of its sessions lasts
+'''
+
+
+@pytest.mark.slow
+def test_a_class_beside_a_hog_gets_the_speed_verdicts_each_student_gets_alone(tmp_path, zygote):
+    from grader import api
+    from grader.batch.api import grade_class
+
+    root = tmp_path / "class"
+    sources = {"ref1": CONV, "ref2": CONV, "pixels": PIXEL_LOOPS, "hog": HOG,
+               "loops": (LOOPS / "conv.py").read_text()}
+    for student, source in sources.items():
+        (root / student).mkdir(parents=True)
+        (root / student / "conv.py").write_text(source)
+    with busy(2):
+        result = grade_class("a3", root, gradebook=tmp_path / "gb.sqlite", jobs=2, tasks=["conv_speed"], seed=5)
+    for student in ("ref1", "ref2", "pixels", "loops"):
+        batch = by_id(result.graded[student])["conv_speed"]
+        alone = by_id(api.check("a3", root / student, tasks=["conv_speed"], seed=5, zygote=zygote))["conv_speed"]
+        assert (batch.status, batch.score) == (alone.status, alone.score), (student, batch.message, alone.message)
+        assert (batch.status == "passed") is (student != "loops"), (student, batch.message)
