@@ -201,29 +201,32 @@ def judge(ctx, *, inputs: Callable[[int], object], student: Callable[[object], o
     found = cputime.reader(session)
     clock, source = (found.read, found.source) if found else ((lambda: None), "")
     runs: list[Run] = []
-    remeasured = False
-    with machine_lock() as exclusive:
-        baseline()  # once untimed: first-touch costs of its arrays
-        for round_index, count in enumerate((repetitions, remeasure)):
-            if round_index:
-                if not runs or _decisive(runs[-1], limit, source) or not _time_for(session, runs[-1], 2):
+    remeasured, exclusive = False, "no: not measured"
+    try:
+        with machine_lock() as exclusive:
+            baseline()  # once untimed: first-touch costs of its arrays
+            for round_index, count in enumerate((repetitions, remeasure)):
+                if round_index:
+                    if not runs or _decisive(runs[-1], limit, source) or not _time_for(session, runs[-1], 2):
+                        break
+                    remeasured = True
+                    time.sleep(REMEASURE_PAUSE_S)
+                for _ in range(count):
+                    if runs and not _time_for(session, runs[-1]):
+                        break
+                    args = inputs(len(runs))
+                    run, value = _measure(lambda: student(args), baseline, clock)
+                    runs.append(run)
+                    if verify is not None:
+                        verify(args, value)
+                    if run.ratio <= limit or _decisive(run, limit, source):
+                        break
+                if runs and (runs[-1].ratio <= limit or _decisive(runs[-1], limit, source)):
                     break
-                remeasured = True
-                time.sleep(REMEASURE_PAUSE_S)
-            for _ in range(count):
-                if runs and not _time_for(session, runs[-1]):
-                    break
-                args = inputs(len(runs))
-                run, value = _measure(lambda: student(args), baseline, clock)
-                if verify is not None:
-                    verify(args, value)
-                runs.append(run)
-                if run.ratio <= limit or _decisive(run, limit, source):
-                    break
-            if runs and (runs[-1].ratio <= limit or _decisive(runs[-1], limit, source)):
-                break
-    timing = Timing(tuple(runs), float(limit), source, exclusive, remeasured)
-    ctx.details["timing"] = timing.to_dict()
+    finally:  # the runs so far go into the report also when a timed result was wrong or a call timed out
+        timing = Timing(tuple(runs), float(limit), source, exclusive, remeasured)
+        if runs:
+            ctx.details["timing"] = timing.to_dict()
     return timing
 
 
