@@ -234,7 +234,8 @@ class _Grading:
                 student.close()
 
     def run(self, check: Check, group: SharedProcess | None = None) -> CheckResult:
-        with timing.machine_lock() if check.exclusive else contextlib.nullcontext():
+        turn = timing.machine_lock(stop=lambda: self.interrupted is not None) if check.exclusive else None
+        with turn or contextlib.nullcontext():
             # An exclusive check (a timing) waits for the machine's timing lock before its session starts, so
             # no other grading's timing runs beside it; the wait is not the student's, so it extends the budget.
             self.deadline += timing.waited_for_lock()

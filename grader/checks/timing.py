@@ -297,13 +297,13 @@ def lock_path() -> str:
 
 
 @contextlib.contextmanager
-def machine_lock(wait_s: float = LOCK_WAIT_S) -> Iterator[str]:
+def machine_lock(wait_s: float = LOCK_WAIT_S, stop: Callable[[], bool] = lambda: False) -> Iterator[str]:
     """Hold the machine's timing lock while the block runs; yields "yes" or why the block runs without it.
 
     Reentrant in one thread (the engine holds it around an exclusive check, ``judge`` again inside). The
     lock is a ``flock`` on a file of this user (opened without following links): the kernel drops it when
     the holder exits, so a killed grader never leaves it held, and a holder that keeps it longer than
-    ``wait_s`` is waited for no longer.
+    ``wait_s`` is waited for no longer; nor is it once ``stop()`` says so (grading was interrupted).
     """
     if getattr(_held, "depth", 0):
         _held.depth += 1
@@ -312,7 +312,7 @@ def machine_lock(wait_s: float = LOCK_WAIT_S) -> Iterator[str]:
         finally:
             _held.depth -= 1
         return
-    fd, state = _acquire(wait_s)
+    fd, state = _acquire(wait_s, stop)
     _held.depth, _held.state = 1, state
     try:
         yield state
@@ -327,24 +327,28 @@ def waited_for_lock() -> float:
     return getattr(_held, "waited", 0.0) if getattr(_held, "depth", 0) else 0.0
 
 
-def _acquire(wait_s: float) -> tuple[int | None, str]:
+def _acquire(wait_s: float, stop: Callable[[], bool]) -> tuple[int | None, str]:
     started = time.monotonic()
     _held.waited = 0.0
     try:
         fd = os.open(lock_path(), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         return None, f"no: the timing lock {lock_path()} cannot be opened ({exc.strerror})"
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            _held.waited = time.monotonic() - started
-            return fd, "yes"
-        except BlockingIOError:
-            if time.monotonic() - started > wait_s:
-                os.close(fd)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 _held.waited = time.monotonic() - started
-                return None, f"no: another timing held the machine's timing lock for over {wait_s:g} s"
-            time.sleep(LOCK_POLL_S)
-        except OSError as exc:
-            os.close(fd)
-            return None, f"no: the timing lock cannot be taken ({exc.strerror})"
+                return fd, "yes"
+            except BlockingIOError:
+                _held.waited = time.monotonic() - started
+                if _held.waited > wait_s or stop():
+                    os.close(fd)
+                    return None, f"no: another timing held the machine's timing lock for over {_held.waited:.0f} s"
+                time.sleep(LOCK_POLL_S)
+    except OSError as exc:
+        os.close(fd)
+        return None, f"no: the timing lock cannot be taken ({exc.strerror})"
+    except BaseException:  # e.g. a second Ctrl-C while waiting
+        os.close(fd)
+        raise

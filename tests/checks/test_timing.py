@@ -195,6 +195,11 @@ def test_the_machine_lock_is_reentrant_and_gives_up_after_its_wait(tmp_path, mon
         other.start()  # another thread is another holder: it waits, then measures without the lock
         other.join()
         assert got and got[0].startswith("no: another timing held")
+        stopped = []
+        other = threading.Thread(target=lambda: stopped.append(timing.machine_lock(stop=lambda: True).__enter__()))
+        other.start()  # an interrupted grading stops waiting at once
+        other.join(timeout=5)
+        assert stopped and stopped[0].startswith("no: ")
 
 
 def test_an_exclusive_check_waits_for_another_gradings_timing_and_is_not_charged_for_it(
