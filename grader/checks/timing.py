@@ -154,7 +154,7 @@ class Timing:
         else:
             spent = f"took {best.student_wall_s:.2f} s"
         count = len(self.runs)
-        tries = "" if count == 1 else f", the best of {count} runs" + (" (measured again before failing)"
+        tries = "" if count == 1 else f", the best of {count} runs" + (" (a failing round measured again)"
                                                                       if self.remeasured else "")
         return (f"{spent}{tries}: {best.ratio:.0f} times the grader's baseline measured in the same moment; "
                 f"the limit is {self.limit:g} times (about {allowed:.2f} s on this machine)")

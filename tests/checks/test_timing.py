@@ -183,7 +183,7 @@ def test_a_slow_result_is_measured_again_before_it_fails():
         timing._measure = original
     assert not result.passed and result.remeasured
     assert len(result.runs) == timing.REPETITIONS + timing.REMEASURE
-    assert "measured again before failing" in result.describe()
+    assert "a failing round measured again" in result.describe()
 
 
 def test_the_machine_lock_is_reentrant_and_gives_up_after_its_wait(tmp_path, monkeypatch):
