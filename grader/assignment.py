@@ -68,7 +68,7 @@ class Check:
     wall_s: float
     description: str = ""
     depends_on: tuple[str, ...] = ()  # check ids or component names whose failure explains this check's
-    exclusive: bool = False  # runs with no other session beside it (it measures time)
+    exclusive: bool = False  # runs with no other session beside it, nor another grading's timing (it measures time)
     # Checks with the same group name run one after another in one sandboxed process per submission,
     # each on a fresh import of the submission (grader/runner/groups.py); "" is a process of its own.
     process_group: str = ""
@@ -153,7 +153,8 @@ class Assignment:
 
         ``depends_on`` lists check ids or component names (``components``) whose failure
         explains a failure of this check: the report groups such failures under their root cause.
-        ``exclusive`` checks (timings) run alone, never beside another session.
+        ``exclusive`` checks (timings) run alone, never beside another session, and hold the machine's timing
+        lock (``grader.checks.timing.machine_lock``) so no other grading's timing runs beside them either.
         ``process_group``: checks that name the same group share one process per submission, one after
         another in the order they are registered (cheap short checks where a process costs more than the
         check; see ``grader.runner.groups`` for what they share).

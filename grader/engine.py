@@ -31,6 +31,7 @@ import numpy as np
 
 from grader import oracle
 from grader.assignment import ALWAYS_FORBIDDEN, Assignment, Check, CheckContext, CheckFailed, CheckUndecided
+from grader.checks import timing
 from grader.checks.imports import forbidden_imports
 from grader.errors import GraderError, InternalError, UsageError
 from grader.notebook import locate
@@ -233,7 +234,12 @@ class _Grading:
                 student.close()
 
     def run(self, check: Check, group: SharedProcess | None = None) -> CheckResult:
-        result = self._run(check, group)
+        turn = timing.machine_lock(stop=lambda: self.interrupted is not None) if check.exclusive else None
+        with turn or contextlib.nullcontext():
+            # An exclusive check (a timing) waits for the machine's timing lock before its session starts, so
+            # no other grading's timing runs beside it; the wait is not the student's, so it extends the budget.
+            self.deadline += timing.waited_for_lock()
+            result = self._run(check, group)
         self.results[check.id] = result
         return result
 
@@ -400,7 +406,7 @@ def run_checks(grading: _Grading, checks: list[Check], jobs: int = 1) -> dict[st
     (``critical_path_ranks``). Outcomes do not depend on this order. Afterwards, in this thread: checks
     that only read ``answers.toml`` (the symbolic judge forks, and a fork is only safe from a process
     whose other threads are idle) and ``exclusive`` ones (timings, which another session beside them
-    would distort).
+    would distort; each also holds the machine's timing lock, see ``grader.checks.timing``).
     """
     if not grading.assignment.parallel_checks:
         jobs = 1
