@@ -59,8 +59,8 @@ class Host:
         finally:
             theirs.close()
             os.close(out)
-        return HostedSession(ours, self._session.home, self._session.pids, self.isolation, limits, host=self,
-                             stdout_path=stdout)
+        return HostedSession(ours, self._session.home, self._session.pids, self.isolation, limits,
+                             cgroup=self._session.cgroup, host=self, stdout_path=stdout)
 
     def reap(self) -> None:
         """End every process the last check left behind. The host's answer is read before its next
