@@ -97,7 +97,8 @@ def prepare_delegated(folder: str, leaf: str) -> bool:
         for pid in _pids(folder):
             _try_write(leaf_path, "cgroup.procs", str(pid))
         with open(os.path.join(folder, "cgroup.controllers")) as f:
-            available = [c for c in CONTROLLERS if c in f.read().split()]
+            offered = f.read().split()
+        available = [c for c in CONTROLLERS if c in offered]
         for controller in available:
             _try_write(folder, "cgroup.subtree_control", f"+{controller}")
         with open(os.path.join(folder, "cgroup.subtree_control")) as f:
