@@ -220,10 +220,11 @@ def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str
         # An unprivileged user namespace (most Linux laptops allow one) brings the same namespaces
         # and mounts as root has, with capabilities only inside it.
         privileged = layers["user_namespace"] = namespaces.enter_user_namespace()
-    renewer = None
+    renewer, renewer_pid = None, 0
     if request.get("host") and wanted and privileged:
         renewer, theirs = socket.socketpair()
-        if os.fork() == 0:  # R: outside the PID namespace S is about to be init of, so S cannot end it
+        renewer_pid = os.fork()
+        if renewer_pid == 0:  # R: outside the PID namespace S is about to be init of, so S cannot end it
             theirs.close()
             try:
                 _renewer(renewer, channel_fd, request, plan, limits.NOBODY if root else None)
@@ -258,6 +259,12 @@ def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str
         os.waitpid(child, 0)  # returns once S, and so its whole PID namespace, is gone
     except ChildProcessError:
         pass
+    if renewer_pid:  # R has nothing left to renew; it leaves the cgroup before the cgroup is removed
+        _signal(renewer_pid, signal.SIGKILL)
+        try:
+            os.waitpid(renewer_pid, 0)
+        except ChildProcessError:
+            pass
     if not layers["pid_namespace"]:
         group.kill_remaining()
     group.remove()

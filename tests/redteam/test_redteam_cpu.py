@@ -94,7 +94,10 @@ def test_honest_students_beside_a_hog_score_as_they_do_alone(make_submission, zy
     LIMIT["s"] = 60.0
     reports = {name: api.check(FAIR, path, zygote=zygote, jobs=1) for name, path in students.items()}
     LIMIT["s"] = max(1.0, 8 * max(r.checks[0].details.get("elapsed_s", 0) for r in reports.values()))
-    score = lambda path: [(c.id, c.status, c.score) for c in api.check(FAIR, path, zygote=zygote, jobs=1).checks]  # noqa: E731
+
+    def score(path):
+        return [(c.id, c.status, c.score) for c in api.check(FAIR, path, zygote=zygote, jobs=1).checks]
+
     alone = {name: score(path) for name, path in students.items()}
     assert alone["honest0"] == [("speed", "passed", 1.0)] and alone["wrong"][0][1] == "failed"
 

@@ -34,17 +34,20 @@ LOOK = (
 
 @pytest.fixture
 def submission(zygote, tmp_path):
-    """``submission(source)`` -> ``check()``: a fresh check's student, every check from one host."""
+    """``submission(source)`` -> ``check()``: a fresh check's student, every check from one host. The driver file
+    lies under the host's /tmp (pytest's folder), so it is bound into the session's /tmp: renewed /tmp keeps it."""
     made = []
+    drivers = tmp_path / "drivers.py"
+    drivers.write_text("def answer():\n    return 42\n")
 
     def make(source: str):
         path = tmp_path / "m.py"
         path.write_text(LOOK + source)
-        pool = HostPool(zygote, {"m.py": path}, Limits(cpu_s=10**6))
+        pool = HostPool(zygote, {"m.py": path}, Limits(cpu_s=10**6), drivers=drivers)
         made.append(pool)
 
         def check():
-            student = Student(zygote, {"m.py": path}, Limits(wall_s=60), hosts=pool)
+            student = Student(zygote, {"m.py": path}, Limits(wall_s=60), drivers=drivers, hosts=pool)
             made.append(student)
             return student
 
@@ -63,6 +66,7 @@ def _after(check, attack: str, *args):
     first.close()
     second = check()
     after = second.module("m").call("look")
+    assert second.drivers().call("answer") == 42  # the read-only bind under /tmp is there again
     second.close()
     return before, done, after
 
@@ -131,9 +135,8 @@ def test_fifos_sockets_links_and_attributes_do_not_survive(submission):
         "        s.listen(1)\n"
         "        os.symlink('/proc/self/root', folder + '/link')\n"
         "        os.link(folder + '/fifo', folder + '/hard')\n"
-        "        for name, value in (('user.mark', b'x'), ('system.posix_acl_default',\n"
-        "                            b'\\x02\\x00\\x00\\x00\\x01\\x00\\x00\\x00\\xff\\xff\\xff\\xff'\n"
-        "                            b'\\x04\\x00\\x00\\x00\\xff\\xff\\xff\\xff\\x20\\x00\\x00\\x00\\xff\\xff\\xff\\xff')):\n"
+        "        acl = bytes([2, 0, 0, 0]) + b''.join(bytes([tag, 0, 0, 0, 255, 255, 255, 255]) for tag in (1, 4, 32))\n"
+        "        for name, value in (('user.mark', b'x'), ('system.posix_acl_default', acl)):  # user::---, ...\n"
         "            try:\n"
         "                os.setxattr(folder, name, value)\n"
         "                made.append((folder, name))\n"
