@@ -227,7 +227,7 @@ def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str
         if renewer_pid == 0:  # R: outside the PID namespace S is about to be init of, so S cannot end it
             theirs.close()
             try:
-                _renewer(renewer, channel_fd, request, plan, limits.NOBODY if root else None)
+                _renewer(renewer, request, plan, limits.NOBODY if root else None)
             finally:
                 os._exit(0)
         renewer.close()
@@ -270,7 +270,7 @@ def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str
     group.remove()
 
 
-def _renewer(sock: socket.socket, channel_fd: int, request: dict, plan: list[str], owner: int | None) -> None:
+def _renewer(sock: socket.socket, request: dict, plan: list[str], owner: int | None) -> None:
     """Process R of a host: after each check, replace the host's writable folders with fresh ones.
 
     R is trusted and never runs student code. It reads the submission's files now, then waits for the host S

@@ -106,3 +106,25 @@ def test_the_student_reads_that_the_session_went_over_its_memory_cap(hostile):
         s.module("m").call("grow")
     assert "more than the session's 1024 MiB of memory" in str(caught.value)
     assert "/scratch, /tmp and /dev/shm" in str(caught.value)
+
+
+def test_a_graded_check_names_the_cap_and_the_next_check_is_unharmed(grade):
+    """Through the engine: a1's Linear.forward fills every folder and then grows; its check is an error that names
+    the cap, and the next check of the same submission (same host, renewed folders) passes."""
+    from tests.conftest import REFERENCE_A1, by_id, mutate
+
+    body = ("        import numpy as _np\n"
+            "        for folder in ('/scratch', '/tmp', '/dev/shm'):\n"
+            "            try:\n"
+            "                for i in range(1000):\n"
+            "                    open(f'{folder}/fill{i}', 'wb').write(b'x' * (8 << 20))\n"
+            "            except OSError:\n"
+            "                pass\n"
+            "        self.held = [_np.ones(50 << 17) for _ in range(14)]  # 700 MiB: within one process's 768\n"
+            "        self.x = x\n        return x @ self.W + self.b\n")
+    source = mutate(REFERENCE_A1, ("        self.x = x\n        return x @ self.W + self.b\n", body))
+    report = grade("a1", {"mlp.py": source}, tasks=["linear_forward", "softmax_values"])
+    checks = by_id(report)
+    assert checks["linear_forward"].status == "error"
+    assert "more than the session's 1024 MiB of memory" in checks["linear_forward"].message
+    assert checks["softmax_values"].status == "passed"
