@@ -14,7 +14,6 @@ from grader.runner.sandbox import Limits
 
 pytestmark = pytest.mark.usefixtures("full_sandbox")
 
-FOLDERS = ("/scratch", "/tmp", "/dev/shm")
 LOOK = (
     "import os, stat\n"
     "def look():\n"

@@ -401,4 +401,5 @@ def _alive(pid: int) -> bool:
 
 
 def _cgroups(zygote_pid: int) -> list[Path]:
-    return [p for base in ("memory", "pids") for p in Path(f"/sys/fs/cgroup/{base}").glob(f"dlgrade-{zygote_pid}-*")]
+    return [p for base in ("memory", "pids", "cpu")
+            for p in Path(f"/sys/fs/cgroup/{base}").glob(f"dlgrade-{zygote_pid}-*")]
