@@ -224,4 +224,5 @@ def doctor(namespaces: bool = True):
     missing one what to change (``dlgrade doctor``). Returns a ``grader.runner.doctor.DoctorReport``."""
     from grader.runner.doctor import probe
 
-    return probe(namespaces=namespaces)
+    caps = {a.id: a.session_memory_mb for a in all_assignments(load_checks=False)}
+    return probe(namespaces=namespaces, caps=caps)

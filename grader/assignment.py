@@ -105,6 +105,9 @@ class Assignment:
     default_wall_s: float = 20.0
     budget_s: float = 55.0  # wall-clock seconds for a whole submission (--budget): a run ends within a minute
     memory_mb: int | None = 1536  # address-space allowance per session; None for CUDA (see a4)
+    # The memory cap of a whole session (its processes and its tmpfs /scratch, /tmp and /dev/shm together), in
+    # its cgroup; one process may take up to 3/4 of it (docs/security.md, "Memory").
+    session_memory_mb: int = 1024
     questions: str = ""
     checks: list[Check] = field(default_factory=list)
     # Modules the grader itself needs for this assignment (a4: torch); without them it says so and exits 2.

@@ -890,6 +890,8 @@ def doctor_command(format_name: str) -> None:
         if not layer.active:
             fixes.setdefault(layer.fix, []).append(layer.name)
     click.echo(f"  rlimits: {', '.join(report.rlimits) or 'none'}")
+    for line in report.memory:
+        click.echo(f"  memory: {line}")
     if report.forced_off:
         click.echo("namespaces are turned off here by DLGRADE_SANDBOX=minimal (or Zygote(namespaces=False)).")
     for fix, names in fixes.items():

@@ -129,7 +129,8 @@ class _Grading:
         self.groups: dict[str, SharedProcess] = {}  # process group -> its process (grader.runner.groups)
         # Each check still gets a fresh process, forked from a sandbox built once for this submission.
         self.hosts = HostPool(zygote, submission.files, Limits(wall_s=PROBE_WALL_S, cpu_s=HOST_CPU_S,
-                                                               memory_mb=assignment.memory_mb),
+                                                               memory_mb=assignment.memory_mb,
+                                                               session_mb=assignment.session_memory_mb),
                               assignment.forbidden_imports, assignment.drivers)
 
     def left_s(self) -> float:
@@ -168,7 +169,8 @@ class _Grading:
     def student(self, wall_s: float, group: SharedProcess | None = None) -> Student:
         """The student of one check: a process of its own from the hosts, or its turn in ``group``'s process."""
         wall_s = max(min(wall_s * self.timeout_scale, self.left_s()), MIN_CHECK_S)  # capped by the budget left
-        limits = Limits(wall_s=wall_s, cpu_s=int(wall_s) + 5, memory_mb=self.assignment.memory_mb)
+        limits = Limits(wall_s=wall_s, cpu_s=int(wall_s) + 5, memory_mb=self.assignment.memory_mb,
+                        session_mb=self.assignment.session_memory_mb)
         return _StoppableStudent(self, self.zygote, self.submission.files, limits,
                                  self.assignment.forbidden_imports, self.assignment.drivers, group or self.hosts)
 

@@ -78,7 +78,8 @@ class SharedProcess:
     def _view(self, limits: Limits) -> CheckInProcess:
         process = self._process
         return CheckInProcess(process.channel, process.home, process.pids, process.isolation, limits,
-                              stdout_path=process.stdout_path or process.home / "stdout.txt", group=self)
+                              cgroup=process.cgroup, stdout_path=process.stdout_path or process.home / "stdout.txt",
+                              group=self)
 
     def kill(self) -> None:
         """End the process now (a check's time-out or crash, an interruption)."""

@@ -6,8 +6,9 @@ per submission that runs no student code: for each check it forks a child that
 starts from its untouched state (the worker's ``Host``), so every check still sees a
 freshly started submission, and only the fork is paid. When the check ends, the host
 kills every process the check left in its PID namespace, so nothing a check started
-outlives it. Checks of one submission share the host's root, ``/scratch`` and
-``/tmp``, never another submission's.
+outlives it, and has its writable folders (``/scratch``, ``/tmp``, ``/dev/shm``) replaced by fresh
+mounts, so nothing a check wrote there reaches the next. Checks of one submission share the host's
+root and cgroup, never another submission's.
 
 A ``HostPool`` lends each running check a host of its own (so two checks running
 side by side never share a memory cgroup) and keeps the hosts between checks. A call
@@ -59,8 +60,8 @@ class Host:
         finally:
             theirs.close()
             os.close(out)
-        return HostedSession(ours, self._session.home, self._session.pids, self.isolation, limits, host=self,
-                             stdout_path=stdout)
+        return HostedSession(ours, self._session.home, self._session.pids, self.isolation, limits,
+                             cgroup=self._session.cgroup, host=self, stdout_path=stdout)
 
     def reap(self) -> None:
         """End every process the last check left behind. The host's answer is read before its next

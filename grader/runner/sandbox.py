@@ -30,7 +30,7 @@ from pathlib import Path
 from grader.lazy import OnFirstUse
 from grader.result import OUTPUT_CUT_LINE
 from grader.runner.isolation import cgroups
-from grader.runner.isolation.filesystem import remove_tree
+from grader.runner.isolation.filesystem import DEFAULT_SESSION_MB, remove_tree
 from grader.tempfolders import TempFolder
 
 # The wire format needs NumPy; launching the worker does not, so the parent can start it before that import.
@@ -40,22 +40,40 @@ WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 # Folders a session must not read: the reference solutions (hidden when the OS allows).
 HIDDEN_FOLDERS = (Path(__file__).resolve().parents[2] / "reference",)
 STDOUT_KEEP_BYTES = 8192
+PROCESS_SHARE = 0.75  # of the session's memory cap, at most, for one process's own allocations
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one session (one check)."""
+    """Resource limits of one session (one check).
+
+    ``session_mb`` caps the whole session in its memory cgroup: every process plus the files in its tmpfs
+    ``/scratch``, ``/tmp`` and ``/dev/shm`` (whose sizes are fractions of it, ``filesystem.folder_sizes``).
+    ``memory_mb`` is the address space one process may add (RLIMIT_AS; None: no such limit, as CUDA needs),
+    kept to at most ``PROCESS_SHARE`` of the session's cap so that one process alone meets a clean
+    MemoryError before the cgroup's cap, which then only stops several processes that together take too much.
+    ``cpus``: the CPU quota of the session in cores (every session has the same weight)."""
 
     wall_s: float = 20.0
     cpu_s: int = 30
-    memory_mb: int = 1536
+    memory_mb: int | None = 1536
     file_mb: int = 16
     processes: int = 64
     open_files: int = 256
+    session_mb: int = DEFAULT_SESSION_MB
+    cpus: float = 1.0
+
+    @property
+    def process_mb(self) -> int | None:
+        """The address space one process may add: ``memory_mb``, within ``PROCESS_SHARE`` of the cap."""
+        if self.memory_mb is None:
+            return None
+        return min(int(self.memory_mb), int(self.session_mb * PROCESS_SHARE))
 
     def for_worker(self) -> dict:
-        return {"cpu_s": self.cpu_s, "memory_mb": self.memory_mb, "file_mb": self.file_mb,
-                "processes": self.processes, "open_files": self.open_files}
+        return {"cpu_s": self.cpu_s, "memory_mb": self.process_mb, "file_mb": self.file_mb,
+                "processes": self.processes, "open_files": self.open_files, "session_mb": int(self.session_mb),
+                "cpus": float(self.cpus)}
 
 
 class SessionError(Exception):
@@ -280,7 +298,9 @@ class Zygote:
             ours.close()
             remove_tree(home)
             raise RuntimeError(f"the sandbox could not start a session: {exc}") from None
-        return Session(ours, home, header["pids"], header["isolation"], limits)
+        cgroup = header.get("cgroup")
+        return Session(ours, home, header["pids"], header["isolation"], limits,
+                       cgroup=cgroup if isinstance(cgroup, str) else None)
 
     def close(self) -> None:
         """End every session, then the zygote; remove the temporary folder and every cgroup.
@@ -325,11 +345,27 @@ class Session:
     pids: list[int]
     isolation: dict
     limits: Limits
-    cgroup: str | None = None  # kept for callers; the session parent owns and removes the cgroup
+    cgroup: str | None = None  # the session's memory cgroup (read only; the session parent owns and removes it)
     started: float = field(default_factory=time.monotonic)
     alive: bool = True
     stdout_path: Path | None = None  # where the student's output goes (default: home/stdout.txt)
     on_close: Callable[[], None] | None = field(default=None, repr=False)
+    oom_before: int = 0  # the cgroup's out-of-memory kills when this session (or check) began
+
+    def __post_init__(self) -> None:
+        self.oom_before = cgroups.oom_kills(self.cgroup)
+
+    def ended_for_memory(self) -> bool:
+        """Whether the kernel killed a process of this session for going over its memory cap since it began."""
+        return cgroups.oom_kills(self.cgroup) > self.oom_before
+
+    def death_message(self) -> str:
+        """Why the process ended during a call, as far as the parent can tell."""
+        if self.ended_for_memory():
+            return (f"the process was stopped for using more than the session's {self.limits.session_mb} MiB of "
+                    "memory (all its processes and the files in /scratch, /tmp and /dev/shm together)")
+        return ("the process ended during the call (did your code call os._exit, exec, crash the interpreter, or "
+                "use more memory than the session allows?)")
 
     @property
     def deadline(self) -> float:
@@ -354,8 +390,7 @@ class Session:
             raise CallTimeout(f"over the {self.limits.wall_s:g} s time limit") from None
         except (EOFError, OSError):
             self.kill()
-            raise WorkerDied("the process ended during the call (did your code call os._exit, exec, crash "
-                             "the interpreter, or use more memory than the session allows?)") from None
+            raise WorkerDied(self.death_message()) from None
         except wire.WireError as exc:
             self.kill()
             raise WorkerDied(f"sent back malformed data ({exc})") from None

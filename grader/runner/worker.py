@@ -8,11 +8,15 @@ session is then a ``fork`` (milliseconds).
 
 Process tree of one session::
 
-    zygote ── P (trusted: cgroup, namespaces, waits, removes the cgroup) ── S (student)
+    zygote ── P (trusted: cgroup, namespaces, waits, removes the cgroup) ─┬─ S (student, or a host)
+                                                                          └─ R (a host's: renews its folders)
 
-P joins the session's memory and pids cgroup and enters new PID, network, IPC and UTS
-namespaces (and, when not root, a user namespace first), so S is PID 1 of its own
-namespace: when S dies the kernel kills every process the student started. S enters a
+P joins the session's memory, pids and CPU cgroup and (when not root) a user namespace, then
+enters new PID, network, IPC and UTS namespaces, so S is PID 1 of its own namespace: when S
+dies the kernel kills every process the student started. For a host (one sandbox per
+submission, a fresh process per check) P also forks R before the PID namespace, outside it:
+R enters S's mount namespace and, after each check, replaces the writable folders with fresh
+ones (``filesystem.renew_folders``); S asks it over a socket and cannot otherwise reach it. S enters a
 mount namespace, builds its allowlist root and pivots into it (``isolation.filesystem``),
 applies rlimits, becomes uid 65534 with no capabilities and no_new_privs, loads the
 seccomp filter, and only then imports student code. Everything S sends back is untrusted
@@ -31,7 +35,6 @@ import json
 import os
 import resource
 import selectors
-import shutil
 import signal
 import socket
 import struct
@@ -57,6 +60,7 @@ def zygote_main(control_fd: int, listener: socket.socket | None = None) -> None:
     (``dlgrade grade``'s workers share one zygote): each connection's sessions end when it closes."""
     control = socket.socket(fileno=control_fd)
     prefix = f"{cgroups.PREFIX}{os.getpid()}-"
+    base = cgroups.session_base()  # where sessions' cgroups go: root's, a delegated folder, or none
     sessions: set[int] = set()
     clients: dict[socket.socket, set[int]] = {control: set()}  # connection -> the sessions it asked for
 
@@ -105,7 +109,7 @@ def zygote_main(control_fd: int, listener: socket.socket | None = None) -> None:
                         for other in [*clients, listener]:
                             if other is not None:
                                 other.close()
-                        _session_parent(channel, request, plan, prefix, program)
+                        _session_parent(channel, request, plan, prefix, program, base)
                     except BaseException:
                         traceback.print_exc()  # lands in the zygote's log, for the staff
                     finally:
@@ -118,7 +122,7 @@ def zygote_main(control_fd: int, listener: socket.socket | None = None) -> None:
         for pid in sessions:
             _signal(pid, signal.SIGTERM)  # each session parent kills its student, removes its cgroup
         _reap(sessions, block=True)
-        cgroups.remove_leftovers(prefix)
+        cgroups.remove_leftovers(prefix, base)
 
 
 def _accept(listener: socket.socket, selector, clients: dict, hello: dict) -> None:
@@ -184,9 +188,10 @@ def _signal(pid: int, signum: int) -> None:
         pass
 
 
-def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str, program: bytes | None) -> None:
-    """Process P: namespaces and cgroup, fork the student process S, report both pids, wait for S,
-    then remove the cgroup. P is trusted; S (PID 1 of its namespace) cannot see or signal it."""
+def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str, program: bytes | None,
+                    base: str | None = cgroups.BASE) -> None:
+    """Process P: cgroup and namespaces, fork the student process S (and a host's R), report the pids, wait
+    for S, then remove the cgroup. P is trusted; S (PID 1 of its namespace) cannot see or signal it."""
     os.setsid()
     child = 0
 
@@ -204,15 +209,29 @@ def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str
     root = os.getuid() == 0
     wanted = bool(request.get("namespaces", True)) and syscalls.libc() is not None
     privileged = root
+    limits_ = request["limits"]
+    group = cgroups.SessionCgroup(f"{prefix}{os.getpid()}", base)
+    if base is not None:  # before the user namespace: the cgroup's files belong to the user outside it
+        group.create(limits_.get("session_mb"), limits_.get("processes"), limits_.get("cpus"))
+        joined = group.join()
+        layers["memory_cgroup"], layers["pids_cgroup"] = joined and group.memory, joined and group.pids
+        layers["cpu_cgroup"] = joined and group.cpu
     if wanted and not root:
         # An unprivileged user namespace (most Linux laptops allow one) brings the same namespaces
         # and mounts as root has, with capabilities only inside it.
         privileged = layers["user_namespace"] = namespaces.enter_user_namespace()
-    group = cgroups.SessionCgroup(f"{prefix}{os.getpid()}")
-    if root:
-        group.create(request["limits"].get("memory_mb"), request["limits"].get("processes"))
-        joined = group.join()
-        layers["memory_cgroup"], layers["pids_cgroup"] = joined and group.memory, joined and group.pids
+    renewer, renewer_pid = None, 0
+    if request.get("host") and wanted and privileged:
+        renewer, theirs = socket.socketpair()
+        renewer_pid = os.fork()
+        if renewer_pid == 0:  # R: outside the PID namespace S is about to be init of, so S cannot end it
+            theirs.close()
+            try:
+                _renewer(renewer, request, plan, limits.NOBODY if root else None)
+            finally:
+                os._exit(0)
+        renewer.close()
+        renewer = theirs
     if wanted and privileged:
         layers.update(namespaces.enter_namespaces())
     stdout_fd = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -223,12 +242,16 @@ def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str
         os.close(go_write)
         os.read(go_read, 1)  # wait until P has told the parent our pid
         os.close(go_read)
-        _session_main(channel_fd, stdout_fd, request, layers, plan, wanted and privileged, program)
+        _session_main(channel_fd, stdout_fd, request, layers, plan, wanted and privileged, program,
+                      renewer.fileno() if renewer else None)
         os._exit(0)
     os.close(go_read)
     os.close(stdout_fd)
+    if renewer is not None:
+        renewer.close()
     channel = socket.socket(fileno=channel_fd)
-    wire.send_message(channel, {"ready": True, "pids": [os.getpid(), child], "isolation": layers})
+    wire.send_message(channel, {"ready": True, "pids": [os.getpid(), child], "isolation": layers,
+                                "cgroup": group.memory_path() if layers.get("memory_cgroup") else None})
     channel.close()
     os.write(go_write, b"x")
     os.close(go_write)
@@ -236,13 +259,49 @@ def _session_parent(channel_fd: int, request: dict, plan: list[str], prefix: str
         os.waitpid(child, 0)  # returns once S, and so its whole PID namespace, is gone
     except ChildProcessError:
         pass
+    if renewer_pid:  # R has nothing left to renew; it leaves the cgroup before the cgroup is removed
+        _signal(renewer_pid, signal.SIGKILL)
+        try:
+            os.waitpid(renewer_pid, 0)
+        except ChildProcessError:
+            pass
     if not layers["pid_namespace"]:
         group.kill_remaining()
     group.remove()
 
 
+def _renewer(sock: socket.socket, request: dict, plan: list[str], owner: int | None) -> None:
+    """Process R of a host: after each check, replace the host's writable folders with fresh ones.
+
+    R is trusted and never runs student code. It reads the submission's files now, then waits for the host S
+    to send its mount namespace (once its root is built), enters it, and answers each "r" (S has killed every
+    process of the check) with "k" once ``/tmp``, ``/scratch`` and ``/dev/shm`` are new tmpfs mounts, as the
+    first check received them. It lives outside S's PID namespace (S cannot see or signal it), and ends when S
+    closes the socket (S died) or when P dies."""
+    syscalls.die_with_parent(signal.SIGKILL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    keep = sock.fileno()
+    os.closerange(3, keep)  # the grader's channel among them: only S may hold it, or S's death goes unseen
+    os.closerange(keep + 1, 4096)
+    contents = filesystem.read_submission(request.get("files", {}))
+    binds = [p for p in plan + list(request.get("binds", [])) if p.startswith(("/tmp/", "/dev/shm/", "/scratch/"))]
+    sizes = filesystem.folder_sizes(request["limits"].get("session_mb"))
+    _, fds, _, _ = socket.recv_fds(sock, 16, 1)
+    if not fds:
+        return
+    syscalls.setns(fds[0], syscalls.CLONE_NEWNS)
+    os.close(fds[0])
+    os.chdir("/")
+    while sock.recv(16):
+        try:
+            filesystem.renew_folders(binds, contents, owner, sizes)
+            sock.sendall(b"k")
+        except OSError as exc:
+            sock.sendall(b"e" + str(exc)[:200].encode(errors="replace"))
+
+
 def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, plan: list[str],
-                  privileged: bool, program: bytes | None) -> None:
+                  privileged: bool, program: bytes | None, renewer_fd: int | None = None) -> None:
     """Process S: build the root, lock down, then serve calls on the channel."""
     syscalls.die_with_parent(signal.SIGKILL)
     os.setpgid(0, 0)  # the parent kills the group where there is no PID namespace
@@ -252,8 +311,8 @@ def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, 
     os.dup2(stdout_fd, 2)
     os.close(stdout_fd)
     os.close(devnull)
-    os.closerange(3, channel_fd)
-    os.closerange(channel_fd + 1, 4096)
+    for low, high in _gaps(3, 4096, {channel_fd, renewer_fd}):
+        os.closerange(low, high)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes fail with EFBIG
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -264,13 +323,15 @@ def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, 
               "read_only_filesystem": False}
     layers.setdefault("memory_cgroup", False)
     layers.setdefault("pids_cgroup", False)
+    layers.setdefault("cpu_cgroup", False)
     scratch = request["scratch"]
     if privileged and syscalls.unshare(syscalls.CLONE_NEWNS):
         layers["mount_namespace"] = True
         try:
             held = filesystem.build_root(request["new_root"], plan + list(request.get("binds", [])),
                                          filesystem.site_folders(), files, limits.NOBODY if root else None,
-                                         mount_proc=layers["pid_namespace"])
+                                         mount_proc=layers["pid_namespace"],
+                                         sizes=filesystem.folder_sizes(request["limits"].get("session_mb")))
             scratch = filesystem.SCRATCH
             layers.update(allowlist_root=True, read_only_filesystem=True, proc_private=held["proc"])
         except OSError as exc:
@@ -308,10 +369,23 @@ def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, 
     sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")
     sys.path.insert(0, scratch)
     channel = socket.socket(fileno=channel_fd)
+    renewer = socket.socket(fileno=renewer_fd) if renewer_fd is not None else None
+    if renewer is not None and not (request.get("host") and layers["allowlist_root"]):
+        renewer.close()  # R sees the end and exits: only a host in its own root has folders to renew
+        renewer = None
     if request.get("host"):
-        Host(channel, request, layers).serve()
+        Host(channel, request, layers, renewer).serve()
     else:
         Session(channel, request, layers).serve()
+
+
+def _gaps(low: int, high: int, keep: set) -> list[tuple[int, int]]:
+    """The ranges of [low, high) around the descriptors in ``keep`` (None ignored), for ``os.closerange``."""
+    ranges = []
+    for fd in sorted(k for k in keep if k is not None):
+        ranges.append((low, fd))
+        low = fd + 1
+    return ranges + [(low, high)]
 
 
 def _interpreter_paths() -> set[str]:
@@ -335,8 +409,9 @@ class Host:
     spawned session would see, for a few milliseconds instead of tens.
     """
 
-    def __init__(self, channel: socket.socket, request: dict, layers: dict):
+    def __init__(self, channel: socket.socket, request: dict, layers: dict, renewer: socket.socket | None = None):
         self.channel, self.request, self.layers = channel, request, layers
+        self.renewer = renewer if renewer is not None and self._send_mount_namespace(renewer) else None
         c = syscalls.libc()
         self.dumpable = c.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) if c else 1  # each child gets it back
         scratch = request["scratch"]
@@ -346,6 +421,7 @@ class Host:
         # What was there before any check (e.g. the read-only binds of an interpreter installed under /tmp)
         # stays; only what the checks added goes.
         self.before = {folder: set(os.listdir(folder)) for folder in self.folders}
+        self.modes = {folder: os.stat(folder).st_mode & 0o7777 for folder in self.folders}
         self.originals = {}
         for name in os.listdir(scratch):
             path = os.path.join(scratch, name)
@@ -366,10 +442,32 @@ class Host:
         _FINDER = _CompiledFinder(scratch)
         sys.meta_path.insert(0, _FINDER)
 
+    @staticmethod
+    def _send_mount_namespace(renewer: socket.socket) -> bool:
+        """Hand R this root's mount namespace, which it enters to renew the folders; False (and R told to
+        end) where /proc cannot give it."""
+        try:
+            fd = os.open("/proc/self/ns/mnt", os.O_RDONLY)
+        except OSError:
+            renewer.close()
+            return False
+        try:
+            socket.send_fds(renewer, [b"n"], [fd])
+        except OSError:
+            renewer.close()
+            return False
+        finally:
+            os.close(fd)
+        return True
+
     def serve(self) -> None:
         # Children are reaped by the kernel; a child's memory cannot be read or written by its siblings
         # through this process (not dumpable: /proc/1/mem and /proc/1/fd are closed to them).
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        # As its namespace's init the kernel already drops the signals a check sends it unless it handles them;
+        # Python handles SIGINT, so ignore both that and SIGTERM here (the parent ends a host with SIGKILL).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         syscalls.prctl(PR_SET_DUMPABLE, 0)
         gc.freeze()  # the children's collector leaves the host's objects alone: fewer copy-on-write faults
         while True:
@@ -413,19 +511,32 @@ class Host:
         return (header if isinstance(header, dict) else {}), list(fds)
 
     def _reset_folders(self) -> None:
-        """Empty the writable folders and write the submission's files back, as the next check expects."""
+        """Give the next check the writable folders the first one received: fresh tmpfs mounts made by R, or
+        (where the host has no R: no root of its own, so only /scratch is writable) emptied and refilled."""
+        if self.renewer is not None:
+            os.chdir("/")  # hold nothing of the old folders, or their pages could not be freed
+            try:
+                self.renewer.sendall(b"r")
+                answer = self.renewer.recv(256)
+            finally:
+                os.chdir(self.request["scratch"])
+            if answer != b"k":
+                raise OSError(f"the writable folders could not be renewed: {answer[1:].decode(errors='replace')}")
+            return
         for folder in self.folders:
+            try:
+                os.chmod(folder, self.modes[folder])
+            except OSError:
+                pass
             for name in os.listdir(folder):
                 path = os.path.join(folder, name)
                 if name in self.before[folder] and path not in self.originals:
                     continue
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    try:
-                        os.unlink(path)
-                    except OSError:
-                        pass
+                filesystem.remove_tree(path, force=True)
+                try:
+                    os.unlink(path)  # not a folder (remove_tree leaves those)
+                except OSError:
+                    pass
         for path, data in self.originals.items():
             with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb") as f:
                 f.write(data)
@@ -440,7 +551,11 @@ class Host:
             syscalls.die_with_parent(signal.SIGKILL)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             syscalls.prctl(PR_SET_DUMPABLE, self.dumpable)
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # as a freshly started session has them
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             self.channel.close()
+            if self.renewer is not None:
+                self.renewer.close()
             os.dup2(stdout_fd, 1)
             os.dup2(stdout_fd, 2)
             os.close(stdout_fd)
@@ -687,6 +802,9 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _end_start_up)
     syscalls.die_with_parent(signal.SIGTERM)
     home = sys.argv[2]
+    # What /proc/PID/cmdline shows of this process and every fork of it, sessions and hosts included: no path
+    # of the grader's machine (interpreter, this script, the zygote's folder), which a check could read.
+    syscalls.set_title("dlgrade-sandbox")
     try:
         # A listening socket the parent bound (so that workers may connect at once; they are answered once ready).
         shared = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None

@@ -206,3 +206,57 @@ def test_each_check_gets_its_own_cpu_limit(submission):
     pool, check = submission("import resource\ndef cpu():\n    return resource.getrlimit(resource.RLIMIT_CPU)\n")
     student = check()
     assert run(student, "cpu") == (30, 30)  # Limits().cpu_s, as a session of its own would have, not the host's
+
+
+def test_the_host_ignores_sigint_and_sigterm_from_a_check(submission):
+    """The host is its namespace's init: signals a check sends it are dropped unless it handles them, and Python
+    handles SIGINT (once a KeyboardInterrupt that ended the host and the check's sandbox with it)."""
+    pool, check = submission(
+        "import os, signal, time\n"
+        "def attack():\n"
+        "    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1):\n"
+        "        os.kill(1, sig)\n"
+        "    time.sleep(0.2)\n"
+        "    return os.getppid()\n"
+        "def ok():\n"
+        "    return 'ok'\n")
+    first = check()
+    assert run(first, "attack") == 1  # the host is still there, still this check's parent
+    first.close()
+    second = check()
+    assert run(second, "ok") == "ok"
+    assert len(pool._all) == 1  # the same host: not replaced after dying
+
+
+def test_a_check_keeps_the_default_signal_handlers(submission):
+    pool, check = submission(
+        "import signal\n"
+        "def handlers():\n"
+        "    return [signal.getsignal(signal.SIGINT) is signal.default_int_handler,\n"
+        "            signal.getsignal(signal.SIGTERM) == signal.SIG_DFL]\n")
+    assert run(check(), "handlers") == [True, True]
+
+
+def test_no_command_line_or_environment_names_a_path_of_the_grader(submission, zygote):
+    """/proc/1/cmdline (the host's) and the check's own were the zygote's: the interpreter, the worker script
+    and the zygote's folder. Now a neutral title; the environment holds no path of the machine either."""
+    import sys
+    from pathlib import Path
+
+    pool, check = submission(
+        "def seen():\n"
+        "    out = {}\n"
+        "    for path in ('/proc/1/cmdline', '/proc/self/cmdline', '/proc/self/environ', '/proc/1/environ'):\n"
+        "        try:\n"
+        "            out[path] = open(path, 'rb').read().decode(errors='replace')\n"
+        "        except OSError as e:\n"
+        "            out[path] = type(e).__name__\n"
+        "    return out\n")
+    seen = run(check(), "seen")
+    assert seen["/proc/1/cmdline"].split("\0")[0] == "dlgrade-sandbox"
+    assert seen["/proc/self/cmdline"].split("\0")[0] == "dlgrade-sandbox"
+    assert seen["/proc/1/environ"] == "PermissionError"
+    checkout = str(Path(__file__).resolve().parents[2])
+    for text in seen.values():
+        for secret in (checkout, str(zygote._root), sys.executable, sys.prefix, "worker.py"):
+            assert secret not in text

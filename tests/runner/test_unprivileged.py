@@ -113,3 +113,59 @@ def test_sandbox_isolates_without_root(shared_folder):
     assert layers["unprivileged_user"] and result["who"] == [1, 65534]
     survivors = subprocess.run(["pgrep", "-f", "543.21"], capture_output=True, text=True).stdout.split()
     assert survivors == []
+
+
+def test_a_host_renews_its_folders_without_root(shared_folder):
+    """At the partial level R runs in the session's user namespace: the folders a check left at mode 000 (which
+    it owns, as the grader's own uid) are fresh mounts again for the next check; doctor says the memory cap
+    is not enforced for this user and what to run."""
+    folder = shared_folder
+    python = _python_for_nobody(folder)
+    if python is None:
+        pytest.skip("no Python with NumPy that the user nobody can run")
+    (folder / "m.py").write_text(textwrap.dedent("""
+        import os
+        def look():
+            return [[oct(os.stat(f).st_mode), sorted(os.listdir(f))] for f in ('/scratch', '/tmp', '/dev/shm')]
+        def attack():
+            for f in ('/scratch', '/tmp', '/dev/shm'):
+                os.makedirs(f + '/locked/inner')
+                os.chmod(f + '/locked/inner', 0)
+                os.chmod(f + '/locked', 0)
+            os.chmod('/scratch', 0)
+            os.chmod('/tmp', 0)
+            return 'done'
+    """))
+    script = folder / "run.py"
+    script.write_text(textwrap.dedent(f"""
+        import json, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from pathlib import Path
+        from grader.runner.hosts import HostPool
+        from grader.runner.remote import Student
+        from grader.runner.sandbox import Limits, Zygote
+        files = {{'m.py': Path({str(folder / 'm.py')!r})}}
+        with Zygote() as z:
+            pool = HostPool(z, files, Limits(cpu_s=1000))
+            first = Student(z, files, Limits(wall_s=20), hosts=pool)
+            result = {{'level': first.session.isolation.get('user_namespace'), 'before': first.module('m').call('look'),
+                      'attack': first.module('m').call('attack')}}
+            first.close()
+            second = Student(z, files, Limits(wall_s=20), hosts=pool)
+            result['after'] = second.module('m').call('look')
+            second.close()
+            result['hosts'] = len(pool._all)
+            pool.close()
+        from grader.runner.doctor import probe
+        result['memory'] = probe().to_dict()['memory']
+        print(json.dumps(result))
+    """))
+    for path in (folder / "m.py", script):
+        path.chmod(0o666)
+    done = _as_nobody([python, str(script)])
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if not result["level"]:
+        pytest.skip("this kernel refuses unprivileged user namespaces")
+    assert result["attack"] == "done" and result["after"] == result["before"] and result["hosts"] == 1
+    assert "not enforced here" in result["memory"][-1] and "Delegate=yes" in result["memory"][-1]

@@ -25,6 +25,7 @@ A4 = register(Assignment(
     default_wall_s=60.0,
     budget_s=2400.0,  # two trainings of up to 900 s each, plus the structure checks
     memory_mb=None if GPU_PRESENT else 4096,
+    session_memory_mb=3072,  # torch and a training run: 3 GiB for the session, one process up to 2304 MiB of it
     requires=("torch",),
     check_modules=("grader.assignments.a4.structure", "grader.assignments.a4.training"),  # in task order
     points=19.0,  # the sum of the checks' points (tests/test_consistency.py keeps it so)

@@ -30,7 +30,7 @@ import sys
 from . import syscalls
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 16384, 1 << 18
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
 MNT_DETACH = 2
 # statvfs f_flag bits -> mount flags: a bind remount must keep the flags the kernel locked on the source.
@@ -38,9 +38,14 @@ _LOCKED = ((1, MS_RDONLY), (2, MS_NOSUID), (4, MS_NODEV), (8, MS_NOEXEC), (1024,
            (2048, MS_NODIRATIME), (4096, MS_RELATIME))
 
 SCRATCH = "/scratch"
-SCRATCH_MB = 256
-TMP_MB = 256
-SHM_MB = 64
+# A session's writable folders are tmpfs, whose pages the kernel charges to the session's memory cgroup (they
+# count against its cap with the processes). Their sizes are fractions of that cap, so that full folders still
+# leave the processes most of it: /scratch and /tmp an eighth each, /dev/shm a sixteenth (1 GiB: 128 + 128 + 64).
+FOLDER_SHARES = ((SCRATCH, 8), ("/tmp", 8), ("/dev/shm", 16))
+DEFAULT_SESSION_MB = 1024
+# Where a fresh folder is built before it replaces a used one (``renew_folders``): an empty, root-owned
+# folder of the session's read-only root, never writable by the session.
+STAGING = "/.next"
 SYSTEM_PATHS = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libexec", "/usr/bin", "/usr/share/zoneinfo",
                 "/lib", "/lib64", "/bin", "/etc/ld.so.cache", "/etc/localtime")
 DEVICES = ("null", "zero", "full", "random", "urandom")
@@ -127,6 +132,12 @@ def _bind_read_only(source: str, target: str) -> None:
     _mount(None, target, None, flags, None)
 
 
+def folder_sizes(session_mb: int | None) -> dict[str, int]:
+    """MiB of each writable folder of a session whose whole cap is ``session_mb`` (default where None)."""
+    session_mb = int(session_mb or DEFAULT_SESSION_MB)
+    return {folder: max(16, session_mb // share) for folder, share in FOLDER_SHARES}
+
+
 def _tmpfs(target: str, size_mb: int, mode: int, owner: int | None = None, flags: int = MS_NOSUID | MS_NODEV) -> None:
     _makedirs(target)
     data = f"size={size_mb}m,mode={mode:o}" + (f",uid={owner},gid={owner}" if owner is not None else "")
@@ -134,30 +145,33 @@ def _tmpfs(target: str, size_mb: int, mode: int, owner: int | None = None, flags
 
 
 def build_root(new_root: str, binds: list[str], covers: list[str], files: dict[str, str], owner: int | None,
-               mount_proc: bool = True) -> dict[str, bool]:
+               mount_proc: bool = True, sizes: dict[str, int] | None = None) -> dict[str, bool]:
     """Build the root under ``new_root`` (an empty folder) in the caller's own mount namespace,
     copy ``files`` (name -> host path) into its scratch and pivot into it. Raises OSError if the
-    essential part fails; returns which optional parts held (``proc``)."""
+    essential part fails; returns which optional parts held (``proc``). ``sizes``: MiB of each
+    writable folder (``folder_sizes``)."""
+    sizes = sizes or folder_sizes(None)
     syscalls.check(syscalls.libc().mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None),
                    "make / private")
     _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
     # /tmp first: a virtual environment (or the driver) installed under the host's /tmp is bound into it,
     # not hidden by it.
-    _tmpfs(new_root + "/tmp", TMP_MB, 0o1777)
+    _tmpfs(new_root + "/tmp", sizes["/tmp"], 0o1777)
     for path in binds:
         _bind_read_only(path, new_root + path)
     for path in covers:  # site-packages of the base interpreter: possibly grader and reference installed
         if os.path.isdir(new_root + path):
             _mount("tmpfs", new_root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=755")
-    _tmpfs(new_root + SCRATCH, SCRATCH_MB, 0o755, owner)
+    _tmpfs(new_root + SCRATCH, sizes[SCRATCH], 0o755, owner)
     _tmpfs(new_root + "/dev", 1, 0o755, flags=MS_NOSUID)
     for name in DEVICES:
         _bind_read_only_device(f"/dev/{name}", f"{new_root}/dev/{name}")
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{new_root}/dev/{name}")
-    _tmpfs(new_root + "/dev/shm", SHM_MB, 0o1777)
+    _tmpfs(new_root + "/dev/shm", sizes["/dev/shm"], 0o1777)
     copy_submission(files, new_root + SCRATCH, owner)
+    os.mkdir(new_root + STAGING, 0o700)
     held = {"proc": False}
     _makedirs(new_root + "/proc")
     if mount_proc:
@@ -173,6 +187,58 @@ def build_root(new_root: str, binds: list[str], covers: list[str], files: dict[s
     syscalls.check(c.umount2(b".", MNT_DETACH), "detach the old root")
     os.chdir("/")
     return held
+
+
+def renew_folders(binds: list[str], contents: dict[str, bytes], owner: int | None, sizes: dict[str, int]) -> None:
+    """Replace each writable folder of a built root (this process must be in its mount namespace, with the
+    capabilities that built it) by a fresh tmpfs, exactly as ``build_root`` made it: ``/scratch`` holding
+    ``contents`` (name -> bytes) owned by ``owner``, ``/tmp`` holding the read-only binds under it,
+    ``/dev/shm`` empty. Whatever the last user left (modes, attributes, ACLs, deep trees, FIFOs, sockets)
+    goes with the old mount, which is detached whole; its pages are freed once nothing holds it open.
+
+    Each new folder is built on ``STAGING`` and then moved over the old one, so the binds under ``/tmp`` can
+    be taken from the old folder before it is detached. Raises OSError if any step fails."""
+    for folder, mode, who in (("/tmp", 0o1777, None), (SCRATCH, 0o755, owner), ("/dev/shm", 0o1777, None)):
+        _tmpfs(STAGING, sizes[folder], mode, who)
+        try:
+            for path in binds:
+                if path.startswith(folder + "/"):
+                    _bind_read_only(path, STAGING + path[len(folder):])
+            if folder == SCRATCH:
+                write_submission(contents, STAGING, owner)
+        except OSError:
+            syscalls.libc().umount2(STAGING.encode(), MNT_DETACH)
+            raise
+        syscalls.check(syscalls.libc().umount2(folder.encode(), MNT_DETACH), f"detach {folder}")
+        _mount(STAGING, folder, None, MS_MOVE, None)
+
+
+def read_submission(files: dict[str, str]) -> dict[str, bytes]:
+    """The bytes of each staged file, read as ``copy_submission`` copies them (no links, regular files only)."""
+    contents = {}
+    for name, source in files.items():
+        if "/" in name or name in ("", ".", ".."):
+            continue
+        try:
+            fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                with open(fd, "rb", closefd=False) as f:
+                    contents[name] = f.read()
+        finally:
+            os.close(fd)
+    return contents
+
+
+def write_submission(contents: dict[str, bytes], scratch: str, owner: int | None) -> None:
+    for name, data in contents.items():
+        target = os.path.join(scratch, name)
+        with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb") as f:
+            f.write(data)
+        if owner is not None:
+            os.chown(target, owner, owner)
 
 
 def _bind_read_only_device(source: str, target: str) -> None:
@@ -225,10 +291,16 @@ def read_only_host_root(scratch: str, hide: list[str]) -> bool:
     return True
 
 
-def remove_tree(path: str) -> None:
+def remove_tree(path: str, force: bool = False) -> None:
     """Remove a folder tree without recursion and without long paths (a 3000-deep tree must neither
-    overflow the stack nor exceed PATH_MAX), never following links; whatever cannot go is left."""
+    overflow the stack nor exceed PATH_MAX), never following links; whatever cannot go is left.
+
+    ``force``: first give each folder of the tree mode 0700, so that its owner removes what was made
+    unreadable or unwritable (mode 000, ``chmod -R a-w``). Only where nothing else can change the tree
+    meanwhile (every process that could is dead), since a mode is set by name."""
     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    if force and stat.S_ISDIR(_lstat_mode(path)):
+        _chmod(path, 0o700)
     try:
         fd = os.open(path, flags)
     except OSError:
@@ -250,6 +322,8 @@ def remove_tree(path: str) -> None:
                         os.rmdir(name, dir_fd=fd)
                         continue
                     except OSError:
+                        if force:
+                            _chmod(name, 0o700, dir_fd=fd)
                         child = os.open(name, flags, dir_fd=fd)
                 except OSError:
                     failed.add(inode)
@@ -272,5 +346,19 @@ def remove_tree(path: str) -> None:
         os.close(fd)
     try:
         os.rmdir(path)
+    except OSError:
+        pass
+
+
+def _lstat_mode(path: str) -> int:
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return 0
+
+
+def _chmod(path: str, mode: int, dir_fd: int | None = None) -> None:
+    try:
+        os.chmod(path, mode, dir_fd=dir_fd)
     except OSError:
         pass

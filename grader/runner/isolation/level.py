@@ -5,7 +5,7 @@ from __future__ import annotations
 # The layers every report names, in order; ``level`` summarises them (see ``isolation_level``).
 FULL_LAYERS = ("pid_namespace", "network_namespace", "ipc_namespace", "uts_namespace", "mount_namespace",
                "allowlist_root", "unprivileged_user", "no_new_privs", "no_capabilities", "seccomp",
-               "memory_cgroup", "pids_cgroup")
+               "memory_cgroup", "pids_cgroup", "cpu_cgroup")
 
 
 def isolation_level(layers: dict) -> str:
