@@ -278,10 +278,10 @@ class Assignment:
         if isinstance(self.template, Path):
             return self.template
         folder = self.package_folder
-        if isinstance(self.template, str):
-            return folder / self.template if folder is not None else None
-        if folder is not None and not self.builtin and (folder / "template").is_dir():
-            return folder / "template"
+        own = self.template if isinstance(self.template, str) else "template"
+        if folder is not None and not self.builtin and (folder / own).is_dir():
+            return folder / own
+        # The student build ships a course's template among the built-ins' (student_template/<id>).
         try:
             import student_template
         except ImportError:

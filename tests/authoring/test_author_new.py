@@ -27,6 +27,7 @@ def _venv(tmp: Path) -> Path:
     return venv
 
 
+@pytest.mark.slow
 def test_new_package_installs_lists_and_verifies(tmp_path):
     project = tmp_path / "course-k5"
     written = api.author_new("k5", project, title="A tanh layer")

@@ -179,6 +179,7 @@ def image(bundle, tmp_path):
     shutil.rmtree(made[0].parent, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_gradescope_run_autograder_grades_the_course_assignment(course, image):
     root, site, env = image
     installed = site / course.package
