@@ -204,3 +204,27 @@ def test_gradescope_run_autograder_grades_the_course_assignment(course, image):
     assert stolen["score"] == 0, stolen
     # Still graded after the lock: the grader (root) reads the package.
     assert _run(root, env, read(course.reference))["score"] == 6
+
+
+def test_grade_gradebook_and_ci_work_unchanged_for_a_course_assignment(course, tmp_path):
+    """dlgrade grade (a folder of submissions), gradebook export and ci, in child processes that find the
+    course's assignment through its entry point only."""
+    import csv
+    import shutil as sh
+
+    subs = tmp_path / "subs"
+    for student, folder in (("alice", course.reference), ("bob", course.template)):
+        sh.copytree(folder, subs / student, ignore=sh.ignore_patterns("__init__.py", "__pycache__"))
+    env = course.env(COLUMNS="200")
+    run = lambda *args: subprocess.run([DLGRADE, *args], env=env, cwd=tmp_path, capture_output=True,  # noqa: E731
+                                       text=True, timeout=300)
+    graded = run("grade", course.id, str(subs), "--seed", "1")
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    exported = run("gradebook", "export", "--format", "csv", "-o", "grades.csv")
+    assert exported.returncode == 0, exported.stderr
+    rows = {r["student"]: r for r in csv.DictReader((tmp_path / "grades.csv").open())}
+    assert float(rows["alice"]["total"]) == 6 and float(rows["bob"]["total"]) == 0, rows
+    ci = run("ci", course.id, str(subs / "alice"), "--emit", "junit", "--junit-out", "junit.xml")
+    assert ci.returncode == 0, ci.stderr
+    assert f"dlgrade {course.id}: 6/6" in ci.stdout
+    assert "<testsuite" in (tmp_path / "junit.xml").read_text()
