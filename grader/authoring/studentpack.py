@@ -23,6 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 from grader.assignment import ENTRY_POINT_GROUP, Assignment
+from grader.authoring.markers import derive_files
 from grader.errors import InternalError, UsageError
 
 SKIPPED = ("__pycache__", ".pytest_cache", ".git", ".mypy_cache", ".ruff_cache")
@@ -104,6 +105,12 @@ def stage(stage_root: Path, courses: list[CoursePackage]) -> dict[str, list[str]
                 shutil.rmtree(stage_root / "student_template" / a.id, ignore_errors=True)
                 shutil.copytree(staged, stage_root / "student_template" / a.id, ignore=ignore)
                 shutil.rmtree(staged)
+            # Derived from the reference's solution markers, whatever the template folder on disk holds.
+            if a.reference_folder is not None:
+                out = stage_root / "student_template" / a.id
+                for name, derived in derive_files(a.reference_folder, template, a.files).items():
+                    out.mkdir(parents=True, exist_ok=True)
+                    (out / name).write_text(derived, encoding="utf-8")
         removed[course.top] = _fingerprint_answers(target, course)
         points = _entry_points(course)
         text = _register(text, course.top, points)

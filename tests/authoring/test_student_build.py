@@ -13,6 +13,8 @@ from tests.packaging.conftest import make_student_env
 
 @pytest.fixture
 def student(course, tmp_path):
+    # A template folder left with the solution in it (markers and all): the build derives the student's files.
+    (course.template / "cell.py").write_text((course.reference / "cell.py").read_text())
     return make_student_env(tmp_path, seeds=(1,), assignments=[course.id])
 
 
@@ -33,8 +35,9 @@ def test_course_student_build(course, student, tmp_path):
     # Installed alone, it lists and grades the course's assignment from its recording.
     listed = student.run("list")
     assert listed.returncode == 0 and course.id in listed.stdout
-    for name, folder in (("ref", course.reference), ("tpl", course.template)):
-        shutil.copytree(folder, student.cwd / name, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+    shutil.copytree(course.reference, student.cwd / "ref", ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+    assert student.run("init", course.id, "tpl").returncode == 0
+    assert "SOLUTION" not in (student.cwd / "tpl" / "cell.py").read_text()
     assert student.check(course.id, student.cwd / "ref", seed=1)["score"] == 6
     assert student.check(course.id, student.cwd / "tpl", seed=1)["score"] == 0
     # Any other assignment: one sentence and exit 2, never a KeyError (exit 3).
