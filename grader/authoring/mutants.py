@@ -127,7 +127,8 @@ def _edits(node: ast.AST, function: ast.AST | None) -> Iterator[Edit]:
         if inputs and not (isinstance(node.value, ast.Name) and node.value.id == inputs[0]):
             yield (f"return {inputs[0]} (an input)",
                    lambda n, f, name=inputs[0]: ast.Return(ast.Name(name, ast.Load())))
-    elif isinstance(node, ast.AugAssign) and isinstance(node.target, (ast.Name, ast.Attribute, ast.Subscript)):
+    elif isinstance(node, ast.AugAssign) and isinstance(node.target, (ast.Name, ast.Attribute)):
+        # (x[i] += y and x[i] = x[i] + y both write into x: no mutant there)
         yield ("in place -> a copy (x op= y -> x = x op y)",
                lambda n, f: ast.Assign([n.target], ast.BinOp(_load(n.target), n.op, n.value)))
 

@@ -95,8 +95,12 @@ def _copy(files: dict[str, Path | str], folder: Path) -> Path:
 
 def verify(assignment_id: str, *, seeds: int = 3, mutant_limit: int | None = 100,
            min_mutation_score: float | None = None, jobs: int | None = None,
-           progress: Callable[[str], None] | None = None) -> VerifyResult:
-    """Run the acceptance test of ``assignment_id``; see the module docstring."""
+           progress: Callable[[str], None] | None = None, killer_first: bool = True) -> VerifyResult:
+    """Run the acceptance test of ``assignment_id``; see the module docstring.
+
+    ``killer_first``: grade each mutant first with the one check that caught most mutants of the same
+    function so far, and with the others only if it passes (False: every check, every mutant; for bench/).
+    """
     from grader import api, oracle
     from grader.runner.sandbox import Zygote
 
@@ -148,7 +152,7 @@ def verify(assignment_id: str, *, seeds: int = 3, mutant_limit: int | None = 100
                 problems.append(f"{a.id} has no template: no starter files and no solution markers")
             for mistake in a.mistakes:
                 problems += _mistake(api, a, mistake, zygote, jobs)
-            summary = _mutation(api, a, ref_files, work, zygote, mutant_limit, jobs, say)
+            summary = _mutation(api, a, ref_files, work, zygote, mutant_limit, jobs, say, killer_first)
     finally:
         zygote.close()
     return VerifyResult(a.id, tuple(ref_files), tuple(derived), reference_score, template_score, a.total_points,
@@ -172,7 +176,7 @@ def _mistake(api, a, mistake, zygote, jobs) -> list[str]:
 
 
 def _mutation(api, a, ref_files: dict[str, Path], work: Path, zygote, limit: int | None, jobs,
-              say: Callable[[str], None]) -> MutationSummary:
+              say: Callable[[str], None], killer_first: bool = True) -> MutationSummary:
     if limit == 0:
         return MutationSummary()
     found: list[Mutant] = []
@@ -194,7 +198,7 @@ def _mutation(api, a, ref_files: dict[str, Path], work: Path, zygote, limit: int
         folder = _copy({**ref_files, mutant.file: mutant.source}, work / f"mutant{number}")
         # The check that caught most mutants of the same function goes first, alone: most mutants end there.
         first = max(killers.get(key, {}).items(), key=lambda item: item[1], default=(None, 0))[0]
-        rounds = [[first], [c for c in checks if c != first]] if first else [checks]
+        rounds = [[first], [c for c in checks if c != first]] if first and killer_first else [checks]
         failing: list[str] = []
         for batch in rounds:
             if failing or not batch:
