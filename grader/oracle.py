@@ -63,6 +63,23 @@ def load(assignment: str, module: str):
     return real
 
 
+def answer_key(assignment: str, module: str):
+    """The answer-key module ``module`` of ``assignment`` (one of its ``answer_key`` modules, e.g. ".key").
+
+    Call it inside a check: the student build ships no answer key, so there it raises ``Unrecorded``
+    and the check is reported as hidden (graded by the staff's build), never as a verdict.
+    """
+    from grader.assignment import _absolute, get_assignment
+
+    a = get_assignment(assignment, load_checks=False)
+    name = _absolute(module, a.package)
+    if name not in a.answer_key_modules:
+        raise ValueError(f"{assignment}: {module!r} is not one of its answer_key modules {a.answer_key}")
+    if STUDENT_BUILD:
+        raise Unrecorded(f"{assignment}: the answer key {module} is only in the staff's build")
+    return importlib.import_module(name)
+
+
 def reference_class(assignment: str, module: str, name: str):
     """A reference class the parent runs itself (a4's LeNet, a torch module): no tape can stand in for it,
     so in the student build every check that needs it is hidden."""

@@ -72,3 +72,18 @@ def test_package_defaults_to_the_creating_module():
 ])
 def test_equivalent_matches(where, survivor, matches):
     assert Equivalent(where, "reason").matches(survivor) is matches
+
+
+def test_answer_key_modules_are_found_in_the_package_and_withheld_in_the_student_build(course, monkeypatch):
+    (course.folder / "key.py").write_text("DZ = 'G * (1 - tanh(z)**2)'\n")
+    a = api.get_assignment(course.id)
+    monkeypatch.setattr(a, "answer_key", (".key",))
+    assert oracle.answer_key(course.id, ".key").DZ == "G * (1 - tanh(z)**2)"
+    with pytest.raises(ValueError, match="not one of its answer_key modules"):
+        oracle.answer_key(course.id, ".checks")
+    monkeypatch.setattr(oracle, "STUDENT_BUILD", True)
+    with pytest.raises(oracle.Unrecorded):
+        oracle.answer_key(course.id, ".key")
+    from grader.authoring.studentpack import course_packages
+
+    assert course.folder / "key.py" in course_packages([a])[0].withheld
