@@ -32,7 +32,10 @@ def test_builtins_keep_the_top_level_folders_through_the_same_fields():
     assert oracle.reference_module("a1", "mlp") == "reference.a1.mlp"
 
 
-def test_reference_full_marks_template_zero_mistake_named(course):
+@pytest.mark.parametrize("level", ["full", "minimal"])
+def test_reference_full_marks_template_zero_mistake_named(course, monkeypatch, level):
+    if level == "minimal":
+        monkeypatch.setenv("DLGRADE_SANDBOX", "minimal")
     reference = api.check(course.id, course.reference, seed=3)
     assert reference.score == reference.max_score == 6
     template = api.check(course.id, course.template, seed=3)
