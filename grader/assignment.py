@@ -218,6 +218,9 @@ class Assignment:
         """The handout's file: ``handout`` inside the package (built-ins: docs/handouts/<id>.md in a checkout)."""
         if self.handout and self.package_folder is not None:
             return self.package_folder / self.handout
+        if self.builtin:
+            page = Path(__file__).resolve().parents[1] / "docs" / "handouts" / f"{self.id}.md"
+            return page if page.is_file() else None
         return None
 
     @property

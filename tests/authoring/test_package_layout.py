@@ -30,6 +30,7 @@ def test_builtins_keep_the_top_level_folders_through_the_same_fields():
     assert a.reference_folder == ROOT / "reference" / "a1"
     assert a.template_folder == ROOT / "student_template" / "a1"
     assert oracle.reference_module("a1", "mlp") == "reference.a1.mlp"
+    assert a.handout_path == ROOT / "docs" / "handouts" / "a1.md"
 
 
 @pytest.mark.parametrize("level", ["full", "minimal"])
