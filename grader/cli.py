@@ -209,7 +209,7 @@ def show_command(assignment: str) -> None:
     console = Console()
     console.print(f"[bold]{a.id} — {escape(a.title)}[/]\n{escape(a.summary)}\n")
     keys = api.answer_keys(a)
-    files = list(a.files) + (["answers.toml"] if keys else [])
+    files = list(dict.fromkeys([*a.files, *(["answers.toml"] if keys else [])]))
     console.print(f"Files expected at the top of the submission: {', '.join(files)}")
     for table_name, names in keys.items():
         console.print(f"  answers.toml \\[{escape(table_name)}]: {escape(', '.join(names))}")

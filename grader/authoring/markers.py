@@ -89,6 +89,13 @@ def derive(text: str, name: str = "<reference>") -> Derived:
     return Derived(name=name, text=derived, blocks=blocks)
 
 
+def student_files(assignment) -> tuple[str, ...]:
+    """Every file a submission of ``assignment`` hands in: its ``files`` and those its checks read
+    (a2 lists ``answers.toml`` on its written checks only)."""
+    assignment.load_checks()
+    return tuple(dict.fromkeys((*assignment.files, *(name for c in assignment.checks for name in c.files))))
+
+
 def derive_files(reference: Path, template: Path | None, files: tuple[str, ...]) -> dict[str, str]:
     """The student's starter files: derived from ``reference/<file>`` where it holds markers, else
     the hand-written ``template/<file>`` as it is (a reference without markers works as before)."""
@@ -116,9 +123,10 @@ def write_template(assignment, out: Path | None = None) -> list[Path]:
         if folder is None:
             raise UsageError(f"{assignment.id}: no template folder; give one with -o.")
         target = folder / "template"
-    derived = {name: text for name, text in derive_files(reference, None, assignment.files).items()}
+    files = student_files(assignment)
+    derived = derive_files(reference, None, files)
     if not derived:
-        raise UsageError(f"{assignment.id}: no reference file of {', '.join(assignment.files)} holds "
+        raise UsageError(f"{assignment.id}: no reference file of {', '.join(files)} holds "
                          "# BEGIN SOLUTION markers: there is nothing to derive (its template is hand-written).")
     target.mkdir(parents=True, exist_ok=True)
     written = []

@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 from grader.assignment import ENTRY_POINT_GROUP, Assignment
-from grader.authoring.markers import derive_files
+from grader.authoring.markers import derive_files, student_files
 from grader.errors import InternalError, UsageError
 
 SKIPPED = ("__pycache__", ".pytest_cache", ".git", ".mypy_cache", ".ruff_cache")
@@ -108,7 +108,7 @@ def stage(stage_root: Path, courses: list[CoursePackage]) -> dict[str, list[str]
             # Derived from the reference's solution markers, whatever the template folder on disk holds.
             if a.reference_folder is not None:
                 out = stage_root / "student_template" / a.id
-                for name, derived in derive_files(a.reference_folder, template, a.files).items():
+                for name, derived in derive_files(a.reference_folder, template, student_files(a)).items():
                     out.mkdir(parents=True, exist_ok=True)
                     (out / name).write_text(derived, encoding="utf-8")
         removed[course.top] = _fingerprint_answers(target, course)

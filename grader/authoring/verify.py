@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.authoring.markers import derive_files, has_markers
+from grader.authoring.markers import derive_files, has_markers, student_files
 from grader.authoring.mutants import Mutant, mutants, sample
 from grader.errors import UsageError
 
@@ -113,13 +113,14 @@ def verify(assignment_id: str, *, seeds: int = 3, mutant_limit: int | None = 100
     reference = a.reference_folder
     if reference is None:
         raise UsageError(f"{a.id}: its reference package {a.reference_package!r} is not installed here.")
-    ref_files = {name: reference / name for name in a.files if (reference / name).is_file()}
+    files = student_files(a)
+    ref_files = {name: reference / name for name in files if (reference / name).is_file()}
     if not ref_files:
-        raise UsageError(f"{a.id}: the reference folder {reference} holds none of {', '.join(a.files)}.")
+        raise UsageError(f"{a.id}: the reference folder {reference} holds none of {', '.join(files)}.")
     say = progress or (lambda text: None)
     problems: list[str] = []
     template = a.template_folder
-    derived = derive_files(reference, template, a.files)
+    derived = derive_files(reference, template, files)
     for name, path in ref_files.items():
         text = path.read_text(encoding="utf-8")
         on_disk = template / name if template is not None else None
