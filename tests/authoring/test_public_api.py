@@ -70,3 +70,13 @@ def test_same_objects_as_their_home_modules():
     assert authoring.Assignment is importlib.import_module("grader.assignment").Assignment
     assert authoring.judge_gradient is importlib.import_module("grader.checks.symbolic").judge
     assert authoring.oracle is importlib.import_module("grader.oracle")
+
+
+def test_the_reference_documents_every_public_name_and_field():
+    import dataclasses
+
+    from grader.assignment import Assignment
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "authoring.md").read_text(encoding="utf-8")
+    assert [n for n in authoring.__all__ if f"`{n}" not in doc] == []
+    assert [f.name for f in dataclasses.fields(Assignment) if f"`{f.name}" not in doc] == []
