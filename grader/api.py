@@ -184,9 +184,16 @@ def init(assignment: str | Assignment, folder: str | Path, force: bool = False, 
     if isinstance(assignment, str):
         assignment = get_assignment(assignment)
     sources = starter_files(assignment)
-    if not sources:
+    copies: dict[Path, Path | str] = {Path(p.name): p for p in sources}
+    if not sources:  # a course's assignment whose template was never written: derived from its reference
+        from grader.authoring.markers import derive_files, has_markers, student_files
+
+        reference = assignment.reference_folder
+        if reference is not None and any(has_markers(p.read_text(encoding="utf-8", errors="replace"))
+                                         for p in reference.glob("*") if p.is_file()):
+            copies = {Path(n): text for n, text in derive_files(reference, None, student_files(assignment)).items()}
+    if not copies:
         raise UsageError(f"{assignment.id} has no starter files installed.")
-    copies = {Path(p.name): p for p in sources}
     if ci:
         root = ci_files_folder()
         copies.update({Path(name): root / name for name in CI_FILES})
@@ -200,7 +207,9 @@ def init(assignment: str | Assignment, folder: str | Path, force: bool = False, 
     for name, source in copies.items():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if name.as_posix() in CI_FILES:
+        if isinstance(source, str):  # derived from the reference's solution markers
+            target.write_text(source, encoding="utf-8")
+        elif name.as_posix() in CI_FILES:
             from grader.report.github import workflow_runners
 
             runners, runner_env = workflow_runners(assignment)

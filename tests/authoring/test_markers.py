@@ -97,3 +97,13 @@ def test_init_never_copies_markers(course, tmp_path):
     api.init(course.id, tmp_path / "mine")
     text = (tmp_path / "mine" / "cell.py").read_text()
     assert "SOLUTION" not in text and "np.tanh(x @ W + b)" not in text
+
+
+def test_init_derives_the_files_when_the_template_was_never_written(course, tmp_path):
+    import shutil
+
+    shutil.rmtree(course.template)
+    written = api.init(course.id, tmp_path / "mine")
+    assert {p.name for p in written} == {"cell.py", "answers.toml"}
+    text = (tmp_path / "mine" / "cell.py").read_text()
+    assert 'raise NotImplementedError("Task 1.1: forward")' in text and "SOLUTION" not in text
