@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from grader import oracle, tempfolders
 from grader.assignment import Assignment, all_assignments, get_assignment
-from grader.errors import UsageError
+from grader.errors import InternalError, UsageError
 from grader.result import Report
 from grader.submission import load_submission
 
@@ -165,6 +165,18 @@ CI_FILES = (".github/workflows/grade.yml", ".github/dlgrade-requirements.txt", "
             "classroom50/autograder.py")
 
 
+def ci_files_folder() -> Path:
+    """Where dlgrade's own CI files are (the installed ``student_template`` package): every assignment's
+    ``init --ci`` writes them from here, whatever its own package holds."""
+    import student_template
+
+    root = Path(student_template.__file__).resolve().parent
+    missing = [name for name in CI_FILES if not (root / name).is_file()]
+    if missing:
+        raise InternalError(f"this dlgrade installation lacks its CI files ({', '.join(missing)} in {root}).")
+    return root
+
+
 def init(assignment: str | Assignment, folder: str | Path, force: bool = False, ci: bool = False) -> list[Path]:
     """Write the starter files of ``assignment`` into ``folder``; never overwrite unless ``force``.
 
@@ -174,12 +186,19 @@ def init(assignment: str | Assignment, folder: str | Path, force: bool = False, 
     if isinstance(assignment, str):
         assignment = get_assignment(assignment)
     sources = starter_files(assignment)
-    if not sources:
+    copies: dict[Path, Path | str] = {Path(p.name): p for p in sources}
+    if not sources:  # a course's assignment whose template was never written: derived from its reference
+        from grader.authoring.markers import derive_files, has_markers, student_files
+
+        reference = assignment.reference_folder
+        if reference is not None and any(has_markers(p.read_text(encoding="utf-8", errors="replace"))
+                                         for p in reference.glob("*") if p.is_file()):
+            copies = {Path(n): text for n, text in derive_files(reference, None, student_files(assignment)).items()}
+    if not copies:
         raise UsageError(f"{assignment.id} has no starter files installed.")
-    copies = {Path(p.name): p for p in sources}
     if ci:
-        root = sources[0].parent.parent
-        copies.update({Path(name): root / name for name in CI_FILES if (root / name).is_file()})
+        root = ci_files_folder()
+        copies.update({Path(name): root / name for name in CI_FILES})
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder} exists and is not a folder.")
@@ -190,7 +209,9 @@ def init(assignment: str | Assignment, folder: str | Path, force: bool = False, 
     for name, source in copies.items():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if name.as_posix() in CI_FILES:
+        if isinstance(source, str):  # derived from the reference's solution markers
+            target.write_text(source, encoding="utf-8")
+        elif name.as_posix() in CI_FILES:
             from grader.report.github import workflow_runners
 
             runners, runner_env = workflow_runners(assignment)
@@ -199,7 +220,13 @@ def init(assignment: str | Assignment, folder: str | Path, force: bool = False, 
             target.write_text(text)
             target.chmod(source.stat().st_mode & 0o777)
         else:
-            shutil.copyfile(source, target)
+            from grader.authoring.markers import derive, has_markers
+
+            text = source.read_text(encoding="utf-8", errors="surrogateescape")
+            if has_markers(text):  # a template written with solution markers: the student never sees them
+                target.write_text(derive(text, source.name).text, encoding="utf-8")
+            else:
+                shutil.copyfile(source, target)
         written.append(target)
     return written
 
@@ -226,3 +253,29 @@ def doctor(namespaces: bool = True):
 
     caps = {a.id: a.session_memory_mb for a in all_assignments(load_checks=False)}
     return probe(namespaces=namespaces, caps=caps)
+
+
+# --- authoring a course's own assignment (grader.authoring) ------------------------------------------------------
+
+def author_new(assignment: str, folder: str | Path, *, package: str | None = None, title: str | None = None,
+               force: bool = False) -> list[Path]:
+    """Write a complete, working assignment package into ``folder`` (``dlgrade author new``)."""
+    from grader.authoring.scaffold import new_assignment
+
+    return new_assignment(assignment, Path(folder), package=package, title=title, force=force)
+
+
+def author_template(assignment: str, out: str | Path | None = None) -> list[Path]:
+    """Derive ``assignment``'s student files from its reference's solution markers (``dlgrade author template``)."""
+    from grader.authoring.markers import write_template
+
+    return write_template(get_assignment(assignment), Path(out) if out is not None else None)
+
+
+def author_verify(assignment: str, *, seeds: int = 3, mutants: int | None = 100,
+                  min_mutation_score: float | None = None, jobs: int | None = None, progress=None):
+    """The assignment's acceptance test (``dlgrade author verify``): a ``grader.authoring.verify.VerifyResult``."""
+    from grader.authoring.verify import verify
+
+    return verify(assignment, seeds=seeds, mutant_limit=mutants, min_mutation_score=min_mutation_score, jobs=jobs,
+                  progress=progress)

@@ -15,7 +15,9 @@ own through the ``dlgrade.assignments`` entry-point group, exactly the same way.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,6 +76,35 @@ class Check:
     process_group: str = ""
 
 
+@dataclass(frozen=True)
+class Equivalent:
+    """A mutant of the reference that the author declares equivalent (``dlgrade author verify``).
+
+    ``where`` is how verify names the survivor, ``file:line: change`` (``lstm.py:12: + -> -``), or a prefix of it
+    (``lstm.py:12:`` for every change on that line); ``reason`` says why no check can tell it from the reference
+    (e.g. "the bias is zero-initialised, so dropping it changes nothing").
+    """
+
+    where: str
+    reason: str
+
+    def matches(self, survivor: str) -> bool:
+        return survivor == self.where or (self.where.endswith(":") and survivor.startswith(self.where))
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A wrong submission an assignment ships to prove a check's hint (``dlgrade author verify`` grades it).
+
+    ``folder`` holds the submission's files, relative to the assignment's package; grading it must fail
+    ``check`` with a hint that contains ``hint``. Every check should fail on some submission: these are them.
+    """
+
+    folder: str
+    check: str
+    hint: str
+
+
 @dataclass
 class CheckContext:
     """What a check function works with: a seeded RNG and the remote student."""
@@ -113,7 +144,7 @@ class Assignment:
     # Modules the grader itself needs for this assignment (a4: torch); without them it says so and exits 2.
     requires: tuple[str, ...] = ()
     # The starter files ``dlgrade init`` copies; built-ins find theirs in the installed ``student_template``.
-    template: Path | None = None
+    template: Path | str | None = None
     # What a notebook submission runs: "definitions" (imports, functions, classes, constants) or "all".
     notebook_statements: str = "definitions"
     # Packages a submission may import beyond the standard library (top-level names). Empty: the preloaded
@@ -136,11 +167,36 @@ class Assignment:
     # A one-time cost of the answer checks (a2: SymPy's import and first simplification), paid in a
     # background thread while the sandbox starts, when answer checks are selected.
     warm_up: Callable[[], None] | None = None
+    # What the assignment owns, found inside its own package (a course's assignment is a package of its
+    # own, registered through the entry point). ``package``: that package (default: the package of the
+    # module that creates the Assignment). ``reference``: the package holding the reference modules that
+    # ``oracle.load(id, module)`` imports, relative to ``package`` when it starts with "." (default
+    # ".reference"; the built-ins keep the top-level ``reference.<id>``). ``template`` (above) may be a
+    # folder name relative to the package (default "template" when there is one). ``handout``: the
+    # handout's file, relative to the package. ``answer_key``: modules (relative to the package, like
+    # ".key") holding answers the student build must never ship.
+    package: str = ""
+    reference: str = ""
+    handout: str = ""
+    answer_key: tuple[str, ...] = ()
+    # ``dlgrade author verify``: mutants of the reference declared equivalent (never counted as survivors),
+    # and the points the untouched template may score (what the author gives away).
+    equivalent_mutants: tuple[Equivalent, ...] = ()
+    given_points: float = 0.0
+    mistakes: tuple[Mistake, ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.package:
+            self.package = _creator_package()
+        if not self.reference:
+            self.reference = (f"reference.{self.id}" if self.package.startswith("grader.assignments")
+                              or not self.package else ".reference")
         # The submission's own modules are never forbidden: a2's autograd.py is not the autograd package.
+        # Nor may it import the assignment's own package (its checks, its key) or its reference, wherever
+        # they live: a course's ``course_a5.reference`` is forbidden as the built-ins' ``reference`` is.
         own = {name[:-3] for name in self.files if name.endswith(".py")}
-        names = dict.fromkeys((*self.forbidden_imports, *ALWAYS_FORBIDDEN))
+        mine = tuple(n.split(".")[0] for n in (self.package, self.reference_package) if n and n != "__main__")
+        names = dict.fromkeys((*self.forbidden_imports, *ALWAYS_FORBIDDEN, *mine))
         self.forbidden_imports = tuple(n for n in names if n not in own)
 
     @property
@@ -148,6 +204,41 @@ class Assignment:
         """Top-level modules a submission can import besides the standard library: packages and its own files."""
         own = [name[:-3] for name in self.files if name.endswith(".py")]
         return tuple(dict.fromkeys([*(p.split(".")[0] for p in (self.packages or self.preload)), *own]))
+
+    @property
+    def builtin(self) -> bool:
+        """Whether this is one of dlgrade's own assignments (its files in the checkout's top-level folders)."""
+        return self.package.startswith("grader.assignments.")
+
+    @property
+    def reference_package(self) -> str:
+        """The absolute name of the package holding the reference modules."""
+        return _absolute(self.reference, self.package)
+
+    @property
+    def package_folder(self) -> Path | None:
+        """The folder of ``package`` (found without importing it), or None."""
+        return _folder(self.package)
+
+    @property
+    def reference_folder(self) -> Path | None:
+        """The folder of the reference package, or None when it is not installed (a student build)."""
+        return _folder(self.reference_package)
+
+    @property
+    def handout_path(self) -> Path | None:
+        """The handout's file: ``handout`` inside the package (built-ins: docs/handouts/<id>.md in a checkout)."""
+        if self.handout and self.package_folder is not None:
+            return self.package_folder / self.handout
+        if self.builtin:
+            page = Path(__file__).resolve().parents[1] / "docs" / "handouts" / f"{self.id}.md"
+            return page if page.is_file() else None
+        return None
+
+    @property
+    def answer_key_modules(self) -> tuple[str, ...]:
+        """The absolute names of the ``answer_key`` modules."""
+        return tuple(_absolute(name, self.package) for name in self.answer_key)
 
     def check(self, task: str, name: str, points: float, files: tuple[str, ...] | None = None,
               wall_s: float | None = None, depends_on: tuple[str, ...] = (), exclusive: bool = False,
@@ -198,9 +289,15 @@ class Assignment:
 
     @property
     def template_folder(self) -> Path | None:
-        """Where the starter files are: ``template``, else the installed ``student_template/<id>``."""
-        if self.template is not None:
+        """Where the starter files are: ``template`` (a path, or a folder name relative to the package), else
+        the package's ``template/`` folder, else the installed ``student_template/<id>``."""
+        if isinstance(self.template, Path):
             return self.template
+        folder = self.package_folder
+        own = self.template if isinstance(self.template, str) else "template"
+        if folder is not None and not self.builtin and (folder / own).is_dir():
+            return folder / own
+        # The student build ships a course's template among the built-ins' (student_template/<id>).
         try:
             import student_template
         except ImportError:
@@ -234,6 +331,41 @@ class Assignment:
             if c.task not in seen:
                 seen.append(c.task)
         return sorted(seen, key=_task_key)
+
+
+def _creator_package() -> str:
+    """The package of the module whose code called ``Assignment(...)`` (skipping the dataclass's __init__)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    name = frame.f_globals.get("__name__", "")
+    package = frame.f_globals.get("__package__")
+    if package is None:
+        package = name.rpartition(".")[0]
+    return package or ("" if name == "__main__" else name)
+
+
+def _absolute(name: str, package: str) -> str:
+    if not name.startswith("."):
+        return name
+    return (package + name) if package else name.lstrip(".")
+
+
+def _folder(module: str) -> Path | None:
+    """A package's folder (its parent packages are imported, never it), or None when it is not found."""
+    if not module:
+        return None
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(spec.origin).parent if spec.origin else None
 
 
 def _task_key(task: str) -> list:

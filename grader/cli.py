@@ -214,7 +214,7 @@ def show_command(assignment: str) -> None:
     console = Console()
     console.print(f"[bold]{a.id} — {escape(a.title)}[/]\n{escape(a.summary)}\n")
     keys = api.answer_keys(a)
-    files = list(a.files) + (["answers.toml"] if keys else [])
+    files = list(dict.fromkeys([*a.files, *(["answers.toml"] if keys else [])]))
     console.print(f"Files expected at the top of the submission: {', '.join(files)}")
     for table_name, names in keys.items():
         console.print(f"  answers.toml \\[{escape(table_name)}]: {escape(', '.join(names))}")
@@ -896,6 +896,103 @@ def doctor_command(format_name: str) -> None:
         click.echo("namespaces are turned off here by DLGRADE_SANDBOX=minimal (or Zygote(namespaces=False)).")
     for fix, names in fixes.items():
         click.echo(f"to get {', '.join(names)}: {fix}")
+
+
+# --- authoring a course's own assignment (grader.authoring) ------------------------------------------------------
+
+@main.group("author")
+def author_group() -> None:
+    """Write a course's own assignment: a new package, its student files, its acceptance test.
+
+    \b
+    Examples:
+      dlgrade author new a5 course-a5/ && pip install -e course-a5/
+      dlgrade author template a5          # student files from the reference's # BEGIN SOLUTION markers
+      dlgrade author verify a5            # reference full, template 0, hints hold, mutants caught
+    See docs/authoring.md.
+    """
+
+
+@author_group.command("new")
+@click.argument("assignment")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--package", help="The Python package (default: course_<ASSIGNMENT>).")
+@click.option("--title", help="The assignment's title.")
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
+def author_new_command(assignment: str, folder: Path, package: str | None, title: str | None, force: bool) -> None:
+    """Write a working assignment package for ASSIGNMENT into FOLDER (then: pip install -e FOLDER).
+
+    \b
+    Example:
+      dlgrade author new a5 course-a5/ --title "An LSTM cell"
+    """
+    for written in api.author_new(assignment, folder, package=package, title=title, force=force):
+        click.echo(f"wrote {visible(str(written))}")
+    click.echo(f"next: pip install -e {visible(str(folder))} && dlgrade author verify {assignment}")
+
+
+@author_group.command("template")
+@click.argument("assignment")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Write here instead of the assignment's template folder.")
+def author_template_command(assignment: str, output: Path | None) -> None:
+    """Derive ASSIGNMENT's student files from its reference's # BEGIN/END SOLUTION markers.
+
+    \b
+    Example:
+      dlgrade author template a5
+    """
+    for written in api.author_template(assignment, output):
+        click.echo(f"wrote {visible(str(written))}")
+
+
+@author_group.command("verify")
+@click.argument("assignment")
+@click.option("--seeds", type=click.IntRange(min=1, max=100), default=3, show_default=True,
+              help="Seeds the reference must get full marks under.")
+@click.option("--mutants", type=click.IntRange(min=0), default=100, show_default=True,
+              help="At most this many mutants of the reference (0: no mutation analysis).")
+@click.option("--min-mutation-score", type=click.FloatRange(min=0, max=1), metavar="FRACTION",
+              help="Also fail (exit 1) when fewer of the non-equivalent mutants are caught (e.g. 0.95).")
+@click.option("--jobs", type=click.IntRange(min=1), help="Checks run at once (default: the cores available).")
+@click.option("--format", "format_name", type=click.Choice(["terminal", "json"]), default="terminal",
+              show_default=True, help="Output format.")
+def author_verify_command(assignment: str, seeds: int, mutants: int, min_mutation_score: float | None,
+                          jobs: int | None, format_name: str) -> None:
+    """ASSIGNMENT's acceptance test: reference full marks under each seed, template 0 (or what it gives),
+    every declared mistake caught with its hint, and the mutation score of its checks.
+
+    Exit 0 when reference, template and hints hold (and the mutation score reaches --min-mutation-score).
+
+    \b
+    Examples:
+      dlgrade author verify a5
+      dlgrade author verify a1 --seeds 5 --mutants 200 --format json
+    """
+    result = api.author_verify(assignment, seeds=seeds, mutants=mutants, min_mutation_score=min_mutation_score,
+                               jobs=jobs)
+    if format_name == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        m = result.mutants
+        click.echo(f"{result.assignment}: reference {result.reference_score:g}/{result.max_score:g} under seeds "
+                   f"{', '.join(map(str, result.seeds))}; template {result.template_score:g}/{result.max_score:g}")
+        if m.total:
+            score = "n/a" if m.score is None else f"{100 * m.score:.1f}%"
+            click.echo(f"mutants: {m.caught} of {m.total} caught, {m.equivalent} declared equivalent: "
+                       f"mutation score {score} ({m.seconds:.1f} s)")
+            for name, stats in m.per_function.items():
+                click.echo(f"  {visible(name)}: {stats['caught']}/{stats['total']}")
+            for name, stats in m.per_check.items():
+                click.echo(f"  check {visible(name)}: caught {stats['caught']} of {stats['graded']} graded")
+            for survivor in m.survivors:
+                click.echo(f"survived: {visible(survivor)}")
+        for problem in result.problems:
+            click.echo(f"problem: {visible(problem)}")
+        if not result.mutation_ok:
+            click.echo(f"problem: mutation score below {result.min_mutation_score:g}")
+        click.echo("ok" if result.ok else "not ok")
+    _finish(EXIT_PASSED if result.ok else EXIT_FAILED)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ but the dependencies pip resolves when Gradescope builds the image) and
 hangs or is hostile, and even when dlgrade itself fails, it writes a zero with
 the reason). Gradescope's containers lack the privileges for namespaces, so
 the sandbox runs degraded there (separate uid, rlimits, wall clock); setup.sh
-makes the installed reference unreadable to that uid.
+makes the installed reference unreadable to that uid. A course's own assignment travels as its
+package (``course-src/``, installed after dlgrade, registered by its entry point); setup.sh makes
+that package unreadable to the sandbox's uid too.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from importlib import metadata
 from pathlib import Path
 
 import grader
-from grader.assignment import Assignment
+from grader.assignment import ENTRY_POINT_GROUP, Assignment
 from grader.errors import UsageError
 
 PACKAGES = ("grader", "reference", "student_template")
+SKIPPED = ("__pycache__", ".pytest_cache", ".git", ".mypy_cache", ".ruff_cache")
 RUN_TIMEOUT_S = 3600
 
 SETUP = """#!/usr/bin/env bash
@@ -34,10 +37,16 @@ set -euo pipefail
 cd /autograder/source
 python3 -m pip install --upgrade pip
 python3 -m pip install "./dlgrade-src{extras}"
-# The sandbox runs student code as an unprivileged user; the solutions must not be readable by it.
-reference=$(python3 -c 'import os, reference; print(os.path.dirname(reference.__file__))')
-chown -R root:root "$reference"
-chmod -R go-rwx "$reference"
+{course}# The sandbox runs student code as an unprivileged user; the solutions must not be readable by it.
+for package in {locked}; do
+  folder=$(python3 -c 'import importlib.util as u, os, sys; print(os.path.dirname(u.find_spec(sys.argv[1]).origin))' \\
+    "$package")
+  chown -R root:root "$folder"
+  chmod -R go-rwx "$folder"
+done
+"""
+COURSE = """# The course's own assignment package (its checks, reference and template), registered by its entry point.
+python3 -m pip install ./course-src
 """
 
 RUN = '''#!/usr/bin/env python3
@@ -118,8 +127,59 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = Fa
     archive.writestr(info, data)
 
 
+def _course_pyproject(assignment: Assignment, top: str) -> str:
+    """A pyproject for the course's package as the bundle holds it: the package, its data, its entry point."""
+    entry = next((e for e in metadata.entry_points(group=ENTRY_POINT_GROUP) if e.name == assignment.id), None)
+    if entry is None:
+        raise UsageError(f"{assignment.id} is not registered through the {ENTRY_POINT_GROUP!r} entry point; "
+                         "install its package (pip install -e FOLDER) so that Gradescope's image can find it too.")
+    return (f'[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "dlgrade-course-{top.replace("_", "-")}"\nversion = "0"\n'
+            'requires-python = ">=3.11"\n\n'
+            f'[project.entry-points."{ENTRY_POINT_GROUP}"]\n{json.dumps(entry.name)} = {json.dumps(entry.value)}\n\n'
+            f'[tool.setuptools.packages.find]\ninclude = ["{top}", "{top}.*"]\n\n'
+            f'[tool.setuptools.package-data]\n"*" = ["*", "**/*"]\n')
+
+
+def course_package(assignment: Assignment) -> tuple[str, Path] | None:
+    """The top-level package a course's assignment lives in and its folder; None for a built-in."""
+    if assignment.builtin:
+        return None
+    top = assignment.package.split(".")[0]
+    folder = _package_folder(top)
+    if folder is None:
+        raise UsageError(f"{assignment.id}: its package {top!r} is not installed here.")
+    return top, folder
+
+
+def _package_folder(name: str) -> Path | None:
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def locked_packages(assignment: Assignment) -> list[str]:
+    """The packages setup.sh makes unreadable to the sandbox's user: every reference and the course's own
+    package (its checks and key; dlgrade's ``grader`` stays readable, the sandbox's worker lives there)."""
+    names = ["reference"]
+    for name in (assignment.package, assignment.reference_package):
+        top = name.split(".")[0]
+        if top and top != "grader" and top not in names:
+            names.append(top)
+    return names
+
+
+def _files(folder: Path):
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not any(p in SKIPPED for p in path.parts) and path.suffix != ".pyc":
+            yield path
+
+
 def build_bundle(assignment: Assignment, output: Path) -> Path:
-    """Write the autograder zip for ``assignment`` to ``output``."""
+    """Write the autograder zip for ``assignment`` to ``output`` (a course's assignment: with its package)."""
     root = _source_root()
     if not all((root / package).is_dir() for package in PACKAGES):
         raise UsageError("this dlgrade installation has no reference solutions (a student build?); "
@@ -129,16 +189,23 @@ def build_bundle(assignment: Assignment, output: Path) -> Path:
     if not output.parent.is_dir():
         raise UsageError(f"the folder {output.parent} does not exist.")
     extras = "[torch]" if "torch" in assignment.requires else ""
+    course = course_package(assignment)
+    setup = SETUP.format(extras=extras, course=COURSE if course else "",
+                         locked=" ".join(locked_packages(assignment)))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        _add(archive, "setup.sh", SETUP.format(extras=extras).encode(), executable=True)
+        _add(archive, "setup.sh", setup.encode(), executable=True)
         _add(archive, "run_autograder", RUN.format(assignment=assignment.id, timeout=RUN_TIMEOUT_S).encode(),
              executable=True)
         _add(archive, "dlgrade-src/pyproject.toml", _pyproject(root).encode())
         for package in PACKAGES:
-            for path in sorted((root / package).rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                    _add(archive, f"dlgrade-src/{path.relative_to(root).as_posix()}", path.read_bytes())
+            for path in _files(root / package):
+                _add(archive, f"dlgrade-src/{path.relative_to(root).as_posix()}", path.read_bytes())
+        if course:
+            top, folder = course
+            _add(archive, "course-src/pyproject.toml", _course_pyproject(assignment, top).encode())
+            for path in _files(folder):
+                _add(archive, f"course-src/{top}/{path.relative_to(folder).as_posix()}", path.read_bytes())
     output.write_bytes(buffer.getvalue())
     os.chmod(output, 0o644)
     return output

@@ -37,17 +37,47 @@ class Unrecorded(Exception):
     """The student build cannot answer this reference call: the check is hidden here."""
 
 
+def reference_module(assignment: str, module: str) -> str:
+    """The absolute name of ``assignment``'s reference module ``module``: inside the package its ``Assignment``
+    names (``reference``: ``reference.a1`` for the built-ins, ``course_a5.reference`` for a course's own)."""
+    from grader.assignment import get_assignment
+
+    return f"{get_assignment(assignment, load_checks=False).reference_package}.{module}"
+
+
 def load(assignment: str, module: str):
-    """The reference module ``reference.<assignment>.<module>``, or its stand-in in this build."""
+    """The reference module ``module`` of ``assignment`` (see ``reference_module``), or its stand-in in this build."""
     if STUDENT_BUILD:
         from grader.packaging.proxy import ReplayBackend, oracle_module
-        return oracle_module(assignment, module, ReplayBackend(EXPECTATIONS), manifest()["modules"][
-            f"{assignment}.{module}"])
-    real = importlib.import_module(f"reference.{assignment}.{module}")
+        names = manifest().get("modules", {}).get(f"{assignment}.{module}")
+        if names is None:  # a wheel built for other assignments: say so, never a KeyError (exit 3)
+            from grader.errors import UsageError
+            raise UsageError(f"assignment {assignment!r} is not in this build: this student build was made for "
+                             f"{', '.join(sorted(manifest().get('recorded', {}))) or 'other assignments'}; "
+                             "ask the course staff for the build of this assignment.")
+        return oracle_module(assignment, module, ReplayBackend(EXPECTATIONS), names)
+    real = importlib.import_module(reference_module(assignment, module))
     if os.environ.get("DLGRADE_ORACLE") == "record":
         from grader.packaging.proxy import oracle_module, recorder
         return oracle_module(assignment, module, recorder(), None, real)
     return real
+
+
+def answer_key(assignment: str, module: str):
+    """The answer-key module ``module`` of ``assignment`` (one of its ``answer_key`` modules, e.g. ".key").
+
+    Call it inside a check: the student build ships no answer key, so there it raises ``Unrecorded``
+    and the check is reported as hidden (graded by the staff's build), never as a verdict.
+    """
+    from grader.assignment import _absolute, get_assignment
+
+    a = get_assignment(assignment, load_checks=False)
+    name = _absolute(module, a.package)
+    if name not in a.answer_key_modules:
+        raise ValueError(f"{assignment}: {module!r} is not one of its answer_key modules {a.answer_key}")
+    if STUDENT_BUILD:
+        raise Unrecorded(f"{assignment}: the answer key {module} is only in the staff's build")
+    return importlib.import_module(name)
 
 
 def reference_class(assignment: str, module: str, name: str):
@@ -55,7 +85,7 @@ def reference_class(assignment: str, module: str, name: str):
     so in the student build every check that needs it is hidden."""
     if STUDENT_BUILD:
         raise Unrecorded(f"{assignment}: the reference {name} runs only in the staff's build")
-    return getattr(importlib.import_module(f"reference.{assignment}.{module}"), name)
+    return getattr(importlib.import_module(reference_module(assignment, module)), name)
 
 
 @contextlib.contextmanager

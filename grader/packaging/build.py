@@ -70,7 +70,8 @@ def _stage(root: Path, stage: Path) -> None:
     (stage / "pyproject.toml").write_text(text, encoding="utf-8")
 
 
-def _record(root: Path, expectations: Path, seeds: tuple[int, ...], assignments: list[str]) -> dict:
+def _record(root: Path, expectations: Path, seeds: tuple[int, ...], assignments: list[str],
+            search_path: tuple[str, ...] = ()) -> dict:
     from grader.packaging.record import uses_oracle
 
     recorded = [a for a in assignments if uses_oracle(root, a)]
@@ -78,7 +79,8 @@ def _record(root: Path, expectations: Path, seeds: tuple[int, ...], assignments:
                "--seeds", *map(str, seeds)]
     for a in recorded:
         command += ["--assignment", a]
-    env = {**os.environ, "DLGRADE_ORACLE": "record", "PYTHONPATH": str(root)}
+    # A course's own packages are found where this process finds them (an editable install's folder too).
+    env = {**os.environ, "DLGRADE_ORACLE": "record", "PYTHONPATH": os.pathsep.join((str(root), *search_path))}
     done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=RECORD_TIMEOUT_S)
     if done.returncode != 0:
         raise InternalError(f"recording the reference failed: {done.stderr.strip().splitlines()[-1:]}")
@@ -87,13 +89,16 @@ def _record(root: Path, expectations: Path, seeds: tuple[int, ...], assignments:
     return summary
 
 
-def _imports_reference(grader: Path) -> list[str]:
+def _imports_reference(grader: Path, references: set[str] | None = None) -> list[str]:
     bad = []
     for path in grader.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = ([node.module or ""] if isinstance(node, ast.ImportFrom) else
                      [a.name for a in node.names] if isinstance(node, ast.Import) else [])
-            if any(n.split(".")[0] == "reference" for n in names):
+            if references is not None:  # a course's package: its own reference packages
+                if any(n == r or n.startswith(r + ".") for n in names for r in references):
+                    bad.append(str(path.relative_to(grader.parent)))
+            elif any(n.split(".")[0] == "reference" for n in names):
                 bad.append(str(path.relative_to(grader.parent)))
     return bad
 
@@ -101,7 +106,8 @@ def _imports_reference(grader: Path) -> list[str]:
 def build_student_pack(out: Path, *, seeds: tuple[int, ...] = PUBLIC_SEEDS, assignments: list[str] | None = None,
                        root: Path = ROOT) -> StudentPack:
     """Build the student wheel into ``out``; see the module docstring."""
-    from grader.api import list_assignments
+    from grader.api import get_assignment, list_assignments
+    from grader.authoring import studentpack
 
     _staff_tree(root)
     out = Path(out)
@@ -116,16 +122,20 @@ def build_student_pack(out: Path, *, seeds: tuple[int, ...] = PUBLIC_SEEDS, assi
         stage = Path(tmp) / "src"
         stage.mkdir()
         _stage(root, stage)
+        courses = studentpack.course_packages([get_assignment(a) for a in assignments])
+        course_answers = studentpack.stage(stage, courses)  # a course's package, without reference or key
         expectations = stage / "grader" / "packaging" / "expectations"
         expectations.mkdir(parents=True)
-        summary = _record(root, expectations, tuple(seeds), assignments)
+        summary = _record(root, expectations, tuple(seeds), assignments, tuple(studentpack.search_path(courses)))
         hidden = {a: dict(summary["hidden"].get(a, {})) for a in known}
         for a, checks in redact.redact(stage / "grader").items():
             hidden.setdefault(a, {}).update(checks)
         manifest = {"seeds": list(seeds), "hidden": hidden, "modules": summary["modules"],
                     "recorded": summary["recorded"]}
         (expectations / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
-        leaking = _imports_reference(stage / "grader")
+        leaking = _imports_reference(stage / "grader") + [
+            leak for course in courses for leak in _imports_reference(stage / course.top, {
+                a.reference_package for a in course.assignments})]
         if leaking:
             raise InternalError(f"the student build would still import reference in {', '.join(leaking)}")
         out.mkdir(parents=True, exist_ok=True)
@@ -139,6 +149,9 @@ def build_student_pack(out: Path, *, seeds: tuple[int, ...] = PUBLIC_SEEDS, assi
         findings = inspect_wheel(wheels[0], root)
         if findings.leaks:
             raise InternalError(f"the student wheel would contain answers: {'; '.join(findings.leaks[:5])}")
+        course_leaks = studentpack.leaks(wheels[0], courses, course_answers)
+        if course_leaks:
+            raise InternalError(f"the student wheel would contain a course's answers: {'; '.join(course_leaks[:5])}")
         target = out / wheels[0].name
         shutil.copy2(wheels[0], target)
     return StudentPack(wheel=target, manifest=manifest, findings=findings)

@@ -25,7 +25,15 @@ from pathlib import Path
 
 
 def submissions(root: Path, assignment: str) -> list[Path]:
-    """The staff's submissions that are recorded: reference, template, examples."""
+    """The staff's submissions that are recorded: reference, template, examples (a course's own assignment:
+    its reference, its template and its declared mistakes, all found in its package)."""
+    from grader.assignment import get_assignment
+
+    a = get_assignment(assignment, load_checks=False)
+    if not a.builtin:
+        found = [a.reference_folder, a.template_folder,
+                 *(a.package_folder / m.folder for m in a.mistakes if a.package_folder is not None)]
+        return [p for p in found if p is not None and p.is_dir()]
     found = [root / "reference" / assignment, root / "student_template" / assignment]
     examples = root / "examples" / assignment
     if examples.is_dir():
@@ -35,8 +43,14 @@ def submissions(root: Path, assignment: str) -> list[Path]:
 
 def uses_oracle(root: Path, assignment: str) -> bool:
     """Whether the assignment's checks reach the reference (else nothing needs recording)."""
-    folder = root / "grader" / "assignments" / assignment
-    return any("oracle.load(" in p.read_text(encoding="utf-8") for p in folder.glob("*.py"))
+    from grader.assignment import get_assignment
+
+    a = get_assignment(assignment, load_checks=False)
+    folder = root / "grader" / "assignments" / assignment if a.builtin else a.package_folder
+    if folder is None:
+        return False
+    files = folder.glob("*.py") if a.builtin else folder.rglob("*.py")
+    return any("oracle.load(" in p.read_text(encoding="utf-8") for p in files)
 
 
 def record(root: Path, out: Path, seeds: list[int], assignments: list[str]) -> dict:
@@ -55,8 +69,9 @@ def record(root: Path, out: Path, seeds: list[int], assignments: list[str]) -> d
             for seed in seeds:
                 for folder in submissions(root, assignment):
                     report = api.check(assignment, folder, seed=seed, zygote=zygote)
-                    graded.append(f"{folder.relative_to(root)} seed {seed}: {report.score:g}/{report.max_score:g}")
-                    if folder.parent.name == "reference":
+                    name = folder.relative_to(root) if folder.is_relative_to(root) else folder.name
+                    graded.append(f"{name} seed {seed}: {report.score:g}/{report.max_score:g}")
+                    if folder == submissions(root, assignment)[0]:  # the reference
                         for check in report.checks:
                             if check.status == "hidden":
                                 hidden[check.id] = "it gives the reference objects the student build cannot record"

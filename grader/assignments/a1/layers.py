@@ -12,12 +12,20 @@ import functools
 
 import numpy as np
 
-from grader import oracle
-from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a1.spec import A1
-from grader.checks.compare import as_array, as_scalar, assert_close, fmt
-from grader.checks.gradcheck import own_forward, verify_gradient, weighted_sums
-from grader.runner.wire import RngSeed
+from grader.authoring import (
+    CheckContext,
+    CheckFailed,
+    RngSeed,
+    as_array,
+    as_scalar,
+    assert_close,
+    fmt,
+    oracle,
+    own_forward,
+    verify_gradient,
+    weighted_sums,
+)
 
 ref = oracle.load("a1", "mlp")  # the reference, or its recorded stand-in in the student build
 

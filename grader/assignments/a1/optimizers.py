@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import oracle
-from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a1.spec import A1
-from grader.checks.compare import assert_close, expect_shape, unpack
+from grader.authoring import CheckContext, CheckFailed, assert_close, expect_shape, oracle, unpack
 
 ref = oracle.load("a1", "mlp")  # the reference, or its recorded stand-in in the student build
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.assignment import Assignment, register
+from grader.authoring import Assignment, register
 
 FROM_SCRATCH_FORBIDDEN = ("torch", "tensorflow", "jax", "autograd")
 

@@ -93,7 +93,7 @@ def standins(ctx, components: tuple[str, ...]) -> dict[str, str]:
     if len(failed) != 1:
         return {}
     if failed[0] not in SOURCES:  # the student build ships no stand-ins (they are answers): the staff grade this
-        from grader import oracle
+        from grader.authoring import oracle
 
         raise oracle.Unrecorded(f"training with the grader's {failed[0]} runs only in the staff's build")
     return {failed[0]: SOURCES[failed[0]]}

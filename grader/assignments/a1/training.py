@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import oracle
-from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a1 import data
 from grader.assignments.a1.spec import A1
 from grader.assignments.a1.standins import standins
-from grader.checks.compare import as_array, expect_shape, unpack
+from grader.authoring import CheckContext, CheckFailed, as_array, expect_shape, oracle, unpack
 
 ref = oracle.load("a1", "mlp")  # the reference, or its recorded stand-in in the student build
 

@@ -6,11 +6,11 @@ the answer strings are parsed by the whitelisted expression parser.
 
 from __future__ import annotations
 
-from grader.assignment import CheckContext, CheckFailed, CheckUndecided
 from grader.assignments.a2.questions import QUESTIONS, describe
 from grader.assignments.a2.spec import A2
-from grader.checks.answers import answer
-from grader.checks.symbolic import GradientQuestion, judge, warm
+from grader.authoring import CheckContext, CheckFailed, CheckUndecided, GradientQuestion, answer
+from grader.authoring import judge_gradient as judge
+from grader.authoring import warm_gradients as warm
 
 A2.questions = describe()  # the written questions, shown by `dlgrade show a2`
 A2.warm_up = warm  # SymPy, for the derivations: warmed while the sandbox starts

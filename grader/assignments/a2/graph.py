@@ -7,11 +7,9 @@ reference engine here in the parent.
 
 from __future__ import annotations
 
-from grader import oracle
-from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a2 import judge
 from grader.assignments.a2.spec import A2
-from grader.checks.compare import unpack
+from grader.authoring import CheckContext, CheckFailed, oracle, unpack
 
 ref = oracle.load("a2", "autograd")  # the reference, or its recorded stand-in in the student build
 

@@ -12,9 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from grader.assignment import CheckFailed
-from grader.checks.compare import as_array, assert_close, fmt
-from grader.runner.remote import StudentCodeError
+from grader.authoring import CheckFailed, StudentCodeError, as_array, assert_close, fmt
 
 INPLACE_HINT = ("Never modify an array you are given ({x} += ..., {x}[...] = ..., np.exp({x}, out={x})): the same "
                 "array may be used by other ops in the graph. Compute a new array instead.")

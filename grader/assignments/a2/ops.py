@@ -20,13 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader import oracle
-from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a2 import judge
 from grader.assignments.a2.cases import Case, cases
 from grader.assignments.a2.spec import A2
-from grader.checks.compare import as_array, unpack
-from grader.runner.remote import MissingName, StudentCodeError
+from grader.authoring import CheckContext, CheckFailed, MissingName, StudentCodeError, as_array, oracle, unpack
 
 ref = oracle.load("a2", "autograd")  # the reference, or its recorded stand-in in the student build
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.symbolic import GradientQuestion, Var
+from grader.authoring import GradientQuestion, Var
 
 _XY = {"X": Var(("n", "m")), "Y": Var(("n", "m"), "nonzero")}
 

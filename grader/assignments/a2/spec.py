@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.assignment import Assignment, register
 from grader.assignments.a1.spec import FROM_SCRATCH_FORBIDDEN
+from grader.authoring import Assignment, register
 
 A2 = register(Assignment(
     id="a2",

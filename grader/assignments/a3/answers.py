@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import math
 
-from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a3 import questions as q
 from grader.assignments.a3.spec import A3
-from grader.checks.answers import answer
-from grader.checks.numeric import judge_matrix, judge_number
-from grader.checks.symbolic import judge_formula, warm_formulas
+from grader.authoring import CheckContext, CheckFailed, answer, judge_formula, judge_matrix, judge_number, warm_formulas
 
 A3.questions = q.DESCRIPTION  # the numeric questions, shown by `dlgrade show a3`
 A3.warm_up = warm_formulas  # mpmath, for the formula answers: warmed while the sandbox starts

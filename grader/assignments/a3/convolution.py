@@ -20,14 +20,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader import oracle
-from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a3 import speed
 from grader.assignments.a3.spec import A3
-from grader.checks import timing
-from grader.checks.compare import assert_close, expect_shape, unpack
-from grader.checks.gradcheck import own_forward, verify_gradient, weighted_sums
-from grader.runner.sandbox import CallTimeout
+from grader.authoring import (
+    CallTimeout,
+    CheckContext,
+    CheckFailed,
+    assert_close,
+    expect_shape,
+    oracle,
+    own_forward,
+    timing,
+    unpack,
+    verify_gradient,
+    weighted_sums,
+)
 
 ref = oracle.load("a3", "conv")  # the reference, or its recorded stand-in in the student build
 

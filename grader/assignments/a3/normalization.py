@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import oracle
-from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a3.spec import A3
-from grader.checks.compare import assert_close, expect_shape, unpack
-from grader.checks.gradcheck import own_forward, verify_gradient, weighted_sums
+from grader.authoring import (
+    CheckContext,
+    CheckFailed,
+    assert_close,
+    expect_shape,
+    oracle,
+    own_forward,
+    unpack,
+    verify_gradient,
+    weighted_sums,
+)
 
 ref = oracle.load("a3", "batchnorm")  # the reference, or its recorded stand-in in the student build
 

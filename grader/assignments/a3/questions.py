@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from grader.checks.numeric import Tolerance
+from grader.authoring import Tolerance
 from reference.a3 import batchnorm as ref_bn
 
 EXACT = Tolerance(rtol=0.0, atol=1e-9)

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.assignment import CheckFailed
-from grader.checks import timing
+from grader.authoring import CheckFailed, timing
 
 LIMIT = 450.0  # times the yardstick's CPU time (about 2 s on the calibration machine)
 SAMPLES = 48  # sampled positions per timed output of a repetition after the first

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.errors import UsageError
+from grader.authoring import UsageError
 
 TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_FILE, META_FILE = "test_batch", "batches.meta"

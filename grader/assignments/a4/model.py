@@ -26,9 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader import oracle
-from grader.assignment import CheckFailed
-from grader.lazy import OnFirstUse
+from grader.authoring import CheckFailed, OnFirstUse, oracle
 
 if importlib.util.find_spec("torch") is None:  # the registry then reports a4 as unavailable
     raise ModuleNotFoundError("No module named 'torch'", name="torch")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from grader.assignment import Assignment, register
+from grader.authoring import Assignment, register
 
 # CUDA reserves far more virtual memory than it uses, so an address-space limit would break it:
 # with a GPU present the session runs without one (the pids cgroup, namespaces and wall clock remain).

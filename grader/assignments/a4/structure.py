@@ -17,10 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a4 import model as ref
 from grader.assignments.a4.spec import A4
-from grader.runner.remote import MissingName, StudentCodeError
+from grader.authoring import CheckContext, CheckFailed, MissingName, StudentCodeError
 
 PLAIN, BN, BN_DROPOUT = {}, {"batch_norm": True}, {"batch_norm": True, "dropout": 0.3}
 DROPOUTS = ({"dropout": 0.3}, {"dropout": 0.5})

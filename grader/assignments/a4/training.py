@@ -25,12 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.assignment import CheckContext, CheckFailed
 from grader.assignments.a4 import data
 from grader.assignments.a4 import model as ref
 from grader.assignments.a4.spec import A4
 from grader.assignments.a4.structure import BN_DROPOUT, PLAIN, student_call
-from grader.lazy import OnFirstUse
+from grader.authoring import CheckContext, CheckFailed, OnFirstUse
 
 torch = OnFirstUse("torch")  # imported at the first evaluation, not when the checks are registered
 
