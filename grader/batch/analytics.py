@@ -74,11 +74,10 @@ def _checks(reports: dict[str, Report]) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def score_histogram(reports: dict[str, Report]) -> bytes:
+def score_histogram(scores: list[float], top: float) -> bytes:
     figure = new_figure()
     axis = figure.add_subplot()
-    scores = [r.score for r in reports.values()]
-    top = max((r.max_score for r in reports.values()), default=1) or 1
+    top = top or 1
     axis.hist(scores, bins=min(20, max(5, int(top) + 1)), range=(0, top), color=BAR, edgecolor="white")
     axis.set_xlabel(f"score (out of {top:g})")
     axis.set_ylabel("students")
@@ -117,23 +116,26 @@ def durations(reports: dict[str, Report], checks) -> bytes:
 
 def render_page(assignment: str, reports: dict[str, Report], missing: list[str] | None = None,
                 min_checks: int = 3, names: dict[str, str] | None = None, feedback: str | None = None,
-                similar=None) -> str:
+                similar=None, grades: dict[str, tuple[float, float]] | None = None) -> str:
     """The whole page as HTML text.
 
     ``names`` maps ids to names; ``feedback`` is the URL of the feedback pages' folder relative to this page
-    (``feedback/``), to link each student; ``similar`` a ``similar_code.ClassSimilarity`` to show its top pairs.
+    (``feedback/``), to link each student; ``similar`` a ``similar_code.ClassSimilarity`` to show its top pairs;
+    ``grades`` each student's grade of record as (total, max) (late penalty and the staff's changes applied;
+    default: the grader's scores), which the scores' histogram, mean and median count.
     """
     people = _People(names, feedback, reports)
     checks = _checks(reports)
-    scores = [r.score for r in reports.values()]
-    top = max((r.max_score for r in reports.values()), default=0)
+    grades = grades or {s: (r.score, r.max_score) for s, r in reports.items()}
+    scores = [total for total, _ in grades.values()]
+    top = max((most for _, most in grades.values()), default=0)
     body = [f"<h1>dlgrade {_text(assignment)}: class analytics</h1>",
             f"<p>{len(reports)} students graded"
             + (f", {len(missing)} missing" if missing else "")
             + (f"; mean {statistics.mean(scores):.2f}, median {statistics.median(scores):g} out of {top:g}"
                if scores else "") + ".</p>"]
     if reports:
-        body += ["<h2>Scores</h2>", _img(score_histogram(reports), "score histogram"),
+        body += ["<h2>Scores</h2>", _img(score_histogram(scores, top), "score histogram"),
                  "<h2>Failure rate per check</h2>", _img(failure_rates(reports, checks), "failure rate per check"),
                  "<h2>Duration per check</h2>", _img(durations(reports, checks), "duration per check")]
     whole = whole_submission_failures(reports)
@@ -213,8 +215,9 @@ def _similar_section(similar, people: _People) -> list[str]:
 
 
 def write_page(assignment: str, reports: dict[str, Report], path: Path, missing: list[str] | None = None,
-               names: dict[str, str] | None = None, feedback: str | None = None, similar=None) -> Path:
+               names: dict[str, str] | None = None, feedback: str | None = None, similar=None,
+               grades: dict[str, tuple[float, float]] | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_page(assignment, reports, missing, names=names, feedback=feedback, similar=similar),
-                    encoding="utf-8")
+    path.write_text(render_page(assignment, reports, missing, names=names, feedback=feedback, similar=similar,
+                                grades=grades), encoding="utf-8")
     return path

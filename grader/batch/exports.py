@@ -35,7 +35,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -116,7 +116,7 @@ def grade_of_record(g: Graded, lateness: dict | None = None) -> Standing:
     latest ``lateness`` row) and the staff's overrides (``grader.batch.overrides.final_grade`` computes the total:
     the one function both features call)."""
     row = lateness or {}
-    penalty = late.penalty_points(g.report.score, row.get("penalty_percent") or 0.0)
+    penalty = g.penalty  # from the same row, applied by ``Gradebook.latest``
     found = late.Lateness(row.get("submitted_at", ""), row.get("time_source", ""), bool(row.get("marker")),
                           row.get("due", ""), row.get("late_days"), row.get("penalty_percent") or 0.0)
     notes = [found.describe()] if found.describe() else []
@@ -251,12 +251,14 @@ def export_junit(graded: list[Graded], path: Path) -> list[Path]:
     suites = ET.Element("testsuites", name="dlgrade")
     for g in graded:
         checks = [c for c in g.report.checks]
-        suite = ET.SubElement(suites, "testsuite", name=xml_text(g.student), tests=str(len(checks)),
-                              failures=str(sum(c.status in ("failed", "undecided") for c in checks)),
-                              errors=str(sum(c.status in ("error", "timeout") for c in checks)),
-                              skipped=str(sum(c.status == "skipped" for c in checks)),
-                              time=f"{sum(c.duration_s for c in checks):.3f}")
         final = g.final
+        excused = {c.id for c in checks if (record := final.check(c.id)) is not None and record.excused}
+        counted = [c for c in checks if c.id not in excused]  # an excused check is written as skipped
+        suite = ET.SubElement(suites, "testsuite", name=xml_text(g.student), tests=str(len(checks)),
+                              failures=str(sum(c.status in ("failed", "undecided") for c in counted)),
+                              errors=str(sum(c.status in ("error", "timeout") for c in counted)),
+                              skipped=str(sum(c.status == "skipped" for c in counted) + len(excused)),
+                              time=f"{sum(c.duration_s for c in checks):.3f}")
         properties = ET.SubElement(suite, "properties")
         for key, value in (("raw", f"{final.raw:g}"), ("total", _total_cell(final)), ("max", f"{final.max:g}"),
                            *((f"override:{o.check}", xml_text(f"{o.describe()}: {o.comment} ({o.who}, {o.at})"))
@@ -357,7 +359,6 @@ def export(book: Gradebook, format_name: str, path: Path, assignment: str | None
     missing = {s: n for s, n in names.items() if s not in {g.student for g in graded} and s not in not_graded}
     lateness = book.lateness(assignment)
     standings = {g.student: grade_of_record(g, lateness.get(g.student)) for g in graded}
-    graded = [replace(g, penalty=standings[g.student].penalty) for g in graded]  # every ``g.final`` counts it
     path = Path(path)
     if format_name == "csv":
         return Written(export_csv(graded, missing, path, not_graded, names, standings))
@@ -390,7 +391,8 @@ def export(book: Gradebook, format_name: str, path: Path, assignment: str | None
         folder = Path(feedback_dir) if feedback_dir is not None else path.parent / "feedback"
         link = os.path.relpath(folder.absolute(), path.parent.absolute()).replace(os.sep, "/").rstrip("/") + "/"
         return Written([write_page(assignment, {g.student: g.report for g in graded}, path, sorted(missing), names=names,
-                           feedback=link, similar=class_similarity(book, assignment))])
+                           feedback=link, similar=class_similarity(book, assignment),
+                           grades={s: (st.total, st.max) for s, st in standings.items() if not st.excused})])
     return Written(export_feedback(graded, path))
 
 

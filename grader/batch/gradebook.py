@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.batch.late import penalty_points
 from grader.batch.overrides import Override, final_grade, in_force
 from grader.errors import UsageError
 from grader.result import Report
@@ -129,7 +130,7 @@ class Graded:
     report: Report
     repository: dict | None = None  # the ``repositories`` record when graded from a repository's commit
     overrides: tuple[Override, ...] = ()  # the staff's changes in force (``grader.batch.overrides``)
-    penalty: float = 0.0  # late-penalty points in force (set by the exports from the ``lateness`` table)
+    penalty: float = 0.0  # late-penalty points in force (``lateness`` table's latest row, applied by ``latest``)
 
     @property
     def final(self):
@@ -361,12 +362,21 @@ class Gradebook:
             "WHERE s.id IN (SELECT MAX(id) FROM submissions GROUP BY assignment, student) "
             "AND (? IS NULL OR s.assignment = ?) ORDER BY s.assignment, s.student", (assignment, assignment))
         changes = self.overrides_in_force(assignment)
+        percents = self._penalty_percents(assignment)
         graded = []
         for s, n, r, h, rep, *repo in rows:
             report = Report.from_dict(json.loads(rep))
+            penalty = penalty_points(report.score, percents.get((report.assignment, s), 0.0))
             graded.append(Graded(s, n, r, h, report, self._repository(repo),
-                                 tuple(changes.get((report.assignment, s), ()))))
+                                 tuple(changes.get((report.assignment, s), ())), penalty))
         return graded
+
+    def _penalty_percents(self, assignment: str | None) -> dict[tuple[str, str], float]:
+        """The late penalty in force (percent) per (assignment, student): each one's latest ``lateness`` row."""
+        rows = self.db.execute(
+            "SELECT assignment, student, penalty_percent FROM lateness WHERE id IN (SELECT MAX(id) FROM lateness "
+            "WHERE ? IS NULL OR assignment = ? GROUP BY assignment, student)", (assignment, assignment))
+        return {(a, s): percent or 0.0 for a, s, percent in rows}
 
     def history(self, student: str) -> list[dict]:
         rows = self.db.execute(

@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from grader.batch.api import change_grade, staff_changes
+from grader.batch.api import change_grade, export_grades, staff_changes
 from grader.batch.exports import export
 from grader.batch.gradebook import Gradebook
 from grader.batch.overrides import TOTAL, Override, final_grade
@@ -178,3 +178,25 @@ def test_an_override_survives_dlgrade_grade_regrade(tmp_path, monkeypatch):
     assert bo[failing.id] == f"{failing.max_score:g}" and bo["override"] == f"{failing.id}={failing.max_score:g}"
     assert float(bo["total"]) == float(bo["raw"]) + failing.max_score - failing.score
     assert staff_changes(book, "bo")["a1"]["history"][0].who == "ta-kim"
+
+
+def test_the_late_penalty_and_excuses_reach_show_the_class_page_and_junit(book, tmp_path):
+    """One grade of record everywhere: ``gradebook show``, the class page's mean and JUnit's counts agree with the CSV."""
+    with Gradebook(book) as gb:  # bob (2/2 on backward) handed in late: 20 % of his 4.0 raw points
+        run = gb.start_run("a1", "0.1.0", 5, "*", {"node": "x"}, {})
+        gb.record_lateness(run, "a1", {"bob": {
+            "submitted_at": "2026-12-02T10:00:00+00:00", "time_source": "gradescope metadata", "marker": 0,
+            "due": "2026-12-01T23:59:00+00:00", "late_days": 1.4, "policy": "10%/day", "penalty_percent": 20.0,
+            "raw": 4.0, "penalty": 0.8, "total": 3.2}})
+        assert {g.student: g.final.total for g in gb.latest("a1")} == {"alice": 2.5, "bob": 3.2}
+    change_grade(book, "alice", "adam", "excuse", "medical leave")
+    assert staff_changes(book, "bob")["a1"]["final"].total_text() == "3.2/5"
+    export_grades(book, "analytics", tmp_path / "class.html")
+    assert "mean 2.85, median 2.85 out of 5" in (tmp_path / "class.html").read_text()
+    export_grades(book, "junit", tmp_path / "j.xml")
+    suite = next(s for s in ET.parse(tmp_path / "j.xml").getroot() if s.get("name") == "alice")
+    assert (suite.get("errors"), suite.get("skipped")) == ("0", "2")  # adam excused: neither an error nor counted
+    export_grades(book, "csv", tmp_path / "grades.csv")
+    rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "grades.csv", encoding="utf-8"))}
+    assert (rows["bob"]["penalty"], rows["bob"]["total"]) == ("0.8", "3.2")
+
