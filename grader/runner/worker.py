@@ -102,6 +102,9 @@ def zygote_main(control_fd: int, listener: socket.socket | None = None) -> None:
                 except (ValueError, RecursionError):  # e.g. "[" * 60000: never end the zygote of every worker
                     os.close(fds[0])
                     continue
+                if not isinstance(request, dict):
+                    os.close(fds[0])
+                    continue
                 channel = fds[0]
                 try:  # the paths of the assignment's packages: computed on a first request, then a dict lookup
                     paths, request["purge"] = plan.session(request.get("packages") or ())
