@@ -70,6 +70,10 @@ def zygote_main(control_fd: int, listener: socket.socket | None = None) -> None:
     signal.signal(signal.SIGTERM, stop)
     try:  # however it ends, every session it started ends with it (the folder goes in the caller's ``finally``)
         plan = filesystem.plan()
+        try:  # the preloaded packages' paths now, while the parent is busy with its own imports
+            plan.session([m for m in os.environ.get("DLGRADE_PRELOAD", "").split(",") if m])
+        except Exception:  # noqa: BLE001 - resolved again (and reported) on the first request
+            pass
         program = seccomp.compile_filter()
         hello = {"ready": True, "pid": os.getpid(), "seccomp": program is not None}
         selector = selectors.DefaultSelector()
