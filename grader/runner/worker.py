@@ -70,10 +70,6 @@ def zygote_main(control_fd: int, listener: socket.socket | None = None) -> None:
     signal.signal(signal.SIGTERM, stop)
     try:  # however it ends, every session it started ends with it (the folder goes in the caller's ``finally``)
         plan = filesystem.plan()
-        try:  # the preloaded packages' paths now, while the parent is busy with its own imports
-            plan.session([m for m in os.environ.get("DLGRADE_PRELOAD", "").split(",") if m])
-        except Exception:  # noqa: BLE001 - resolved again (and reported) on the first request
-            pass
         program = seccomp.compile_filter()
         hello = {"ready": True, "pid": os.getpid(), "seccomp": program is not None}
         selector = selectors.DefaultSelector()
@@ -81,6 +77,10 @@ def zygote_main(control_fd: int, listener: socket.socket | None = None) -> None:
             if sock is not None:
                 selector.register(sock, selectors.EVENT_READ)
         wire.send_message(control, hello)
+        try:  # the preloaded packages' paths, resolved while the parent gets ready (a request meanwhile waits)
+            plan.session([m for m in os.environ.get("DLGRADE_PRELOAD", "").split(",") if m])
+        except Exception:  # noqa: BLE001 - resolved again (and reported) on the first request
+            pass
         while os.getppid() != 1:
             for key, _ in selector.select():
                 _reap(sessions, block=False)

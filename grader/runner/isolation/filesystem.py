@@ -27,7 +27,6 @@ import os
 import shutil
 import stat
 import sys
-from dataclasses import dataclass
 
 from . import packages, syscalls
 
@@ -51,14 +50,16 @@ STAGING = "/.next"
 SYSTEM_PATHS = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libexec", "/usr/bin", "/usr/share/zoneinfo",
                 "/lib", "/lib64", "/bin", "/etc/ld.so.cache", "/etc/localtime")
 DEVICES = ("null", "zero", "full", "random", "urandom")
-@dataclass(frozen=True)
 class Plan:
     """What sessions may read, computed once in the zygote after its imports: ``base`` (the standard library,
-    the system's libraries) for every session, and the third-party packages per assignment (``session``)."""
+    the system's libraries) for every session, and the third-party packages per assignment (``session``).
+    ``loaded``: the third-party top-level modules in the zygote's sys.modules. (A plain class: the zygote
+    does not otherwise import dataclasses.)"""
 
-    base: tuple[str, ...]
-    closures: packages.Closures
-    loaded: frozenset[str]  # the third-party top-level modules in the zygote's sys.modules
+    __slots__ = ("base", "closures", "loaded")
+
+    def __init__(self, base: tuple[str, ...], closures: packages.Closures, loaded: frozenset[str]):
+        self.base, self.closures, self.loaded = base, closures, loaded
 
     def session(self, names) -> tuple[list[str], list[str]]:
         """The host paths a session whose assignment declares the packages ``names`` may read, and the

@@ -6,7 +6,7 @@ site-packages, the top-level entries (folders, modules, ``NAME.libs``) of the *c
 
 - the distribution that provides each name, and every entry that distribution installs at the top level
   (torch ships ``functorch`` and ``torchgen`` too; NumPy ships ``numpy.libs``);
-- the distributions it requires (``importlib.metadata``'s ``Requires-Dist``), transitively: those an
+- the distributions it requires (their metadata's ``Requires-Dist``), transitively: those an
   extra alone asks for are left out, and those not installed (another platform's) are skipped;
 - ``COMPANIONS``: what a package imports lazily without declaring it;
 - the third-party modules that appeared in ``sys.modules`` while the zygote imported it
@@ -21,7 +21,6 @@ import it (``Assignment.missing_requirements`` names it before any grading).
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import re
 import sys
@@ -61,13 +60,18 @@ def module_name(entry: str) -> str:
 
 
 class Closures:
-    """The packages of the interpreter's ``roots`` (its site-packages folders) and what each needs."""
+    """The packages of the interpreter's ``roots`` (its site-packages folders) and what each needs.
+
+    The metadata is read straight from each ``NAME-VERSION.dist-info`` folder (``METADATA``'s ``Requires-Dist``
+    lines, ``RECORD``'s first path components), as ``importlib.metadata`` would, without importing it (its
+    e-mail parser costs the zygote's start-up tens of milliseconds)."""
 
     def __init__(self, roots: list[str], hidden=lambda entry: False):
         self.roots = roots
         self.hidden = hidden  # entries never shown (the grader's own, an editable install's finder)
-        self._dists: dict[str, importlib.metadata.Distribution | None] = {}
+        self._infos: dict[str, tuple[str, str]] | None = None  # distribution -> (its root, its .dist-info folder)
         self._by_module: dict[str, list[str]] | None = None
+        self._entries_of: dict[str, set[tuple[str, str]]] = {}
         self._cache: dict[tuple[str, ...], tuple[list[str], frozenset[str]]] = {}
 
     def for_packages(self, names) -> tuple[list[str], frozenset[str]]:
@@ -93,15 +97,12 @@ class Closures:
         pending = list(dists)
         done: set[str] = set()
         while pending:
-            dist_name = pending.pop()
-            if dist_name in done:
-                continue
-            done.add(dist_name)
-            dist = self._dist(dist_name)
-            if dist is None:
-                continue  # required but not installed: another platform's, or optional
+            dist = pending.pop()
+            if dist in done or dist not in self._dists():
+                continue  # done, or required but not installed: another platform's, or optional
+            done.add(dist)
             entries.update(self._entries(dist))
-            for requirement in dist.requires or ():
+            for requirement in self._requires(dist):
                 target, _, marker = requirement.partition(";")
                 match = _NAME.match(target.strip())
                 if match and "extra" not in marker:
@@ -110,45 +111,62 @@ class Closures:
             if other != name and self._is_third_party(other):
                 self._add(other, entries, seen)
 
-    def _dist(self, name: str) -> importlib.metadata.Distribution | None:
-        if name not in self._dists:
-            try:
-                found = list(importlib.metadata.distributions(name=name, path=self.roots))
-            except Exception:  # noqa: BLE001 - broken metadata: treated as not installed
-                found = []
-            self._dists[name] = found[0] if found else None
-        return self._dists[name]
+    def _dists(self) -> dict[str, tuple[str, str]]:
+        if self._infos is None:
+            self._infos = {}
+            for root in self.roots:
+                try:
+                    listing = sorted(os.listdir(root))
+                except OSError:
+                    continue
+                for entry in listing:
+                    if entry.endswith((".dist-info", ".egg-info")):
+                        dist = normalize(entry.rsplit(".", 1)[0].split("-")[0])
+                        self._infos.setdefault(dist, (root, os.path.join(root, entry)))
+        return self._infos
+
+    def _read(self, dist: str, name: str) -> str:
+        try:
+            with open(os.path.join(self._dists()[dist][1], name), encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def _requires(self, dist: str) -> list[str]:
+        headers = self._read(dist, "METADATA").split("\n\n", 1)[0]
+        return [line.split(":", 1)[1].strip() for line in headers.splitlines()
+                if line.lower().startswith("requires-dist:")]
 
     def _providers(self, module: str) -> list[str]:
         """The distributions that install the top-level ``module``: the one named like it, else the ones
-        whose ``top_level.txt`` or ``RECORD`` lists it (read only when the name alone does not tell)."""
-        if self._dist(normalize(module)) is not None and module in {
-                module_name(e) for _, e in self._entries(self._dist(normalize(module)))}:
-            return [normalize(module)]
+        whose ``RECORD`` (or ``top_level.txt``) lists it (read only when the name alone does not tell)."""
+        dist = normalize(module)
+        if dist in self._dists() and module in {module_name(e) for _, e in self._entries(dist)}:
+            return [dist]
         if self._by_module is None:
             self._by_module = {}
-            for dist in importlib.metadata.distributions(path=self.roots):
-                dist_name = normalize(dist.metadata["Name"] or "")
-                self._dists.setdefault(dist_name, dist)
-                for _, entry in self._entries(dist):
-                    self._by_module.setdefault(module_name(entry), []).append(dist_name)
+            for other in self._dists():
+                for _, entry in self._entries(other):
+                    self._by_module.setdefault(module_name(entry), []).append(other)
         return self._by_module.get(module, [])
 
-    def _entries(self, dist: importlib.metadata.Distribution) -> set[tuple[str, str]]:
+    def _entries(self, dist: str) -> set[tuple[str, str]]:
         """(site-packages folder, top-level entry) for each thing ``dist`` installs there."""
-        root = str(dist.locate_file(""))
-        text = dist.read_text("RECORD") or ""
-        names = {line.split(",")[0].split("/")[0] for line in text.splitlines() if line.strip()}
-        if not names:
-            names = {line.strip() for line in (dist.read_text("top_level.txt") or "").splitlines()}
-        entries = set()
-        for entry in names:
-            if not entry or entry.startswith("..") or entry.endswith((".dist-info", ".egg-info", ".pth")):
-                continue
-            if entry == "__pycache__" or not os.path.lexists(os.path.join(root, entry)):
-                continue
-            entries.add((root, entry))
-        return entries
+        if dist not in self._entries_of:
+            root = self._dists()[dist][0]
+            text = self._read(dist, "RECORD")
+            names = {line.split(",")[0].split("/")[0] for line in text.splitlines() if line.strip()}
+            if not names:
+                names = {line.strip() for line in self._read(dist, "top_level.txt").splitlines()}
+            entries = set()
+            for entry in names:
+                if not entry or entry.startswith("..") or entry.endswith((".dist-info", ".egg-info", ".pth")):
+                    continue
+                if entry == "__pycache__" or not os.path.lexists(os.path.join(root, entry)):
+                    continue
+                entries.add((root, entry))
+            self._entries_of[dist] = entries
+        return self._entries_of[dist]
 
     def _scan(self, name: str) -> set[tuple[str, str]]:
         """A module without metadata: its folder or file (and ``NAME.libs``) on the roots."""
