@@ -203,7 +203,12 @@ class Assignment:
     def importable(self) -> tuple[str, ...]:
         """Top-level modules a submission can import besides the standard library: packages and its own files."""
         own = [name[:-3] for name in self.files if name.endswith(".py")]
-        return tuple(dict.fromkeys([*(p.split(".")[0] for p in (self.packages or self.preload)), *own]))
+        return tuple(dict.fromkeys([*self.sandbox_packages, *own]))
+
+    @property
+    def sandbox_packages(self) -> tuple[str, ...]:
+        """The third-party packages a session's root shows (with what they need): ``packages``, else ``preload``."""
+        return tuple(dict.fromkeys(p.split(".")[0] for p in (self.packages or self.preload)))
 
     @property
     def builtin(self) -> bool:
@@ -282,10 +287,12 @@ class Assignment:
 
     @property
     def missing_requirements(self) -> list[str]:
-        """The modules in ``requires`` that are not installed (found without importing them)."""
+        """The modules in ``requires`` and the packages a submission may import (``sandbox_packages``) that are
+        not installed (found without importing them): the assignment cannot be graded on this machine."""
         import importlib.util
 
-        return [name for name in self.requires if importlib.util.find_spec(name) is None]
+        names = dict.fromkeys((*self.requires, *self.sandbox_packages))
+        return [name for name in names if importlib.util.find_spec(name) is None]
 
     @property
     def template_folder(self) -> Path | None:

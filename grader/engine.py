@@ -131,7 +131,7 @@ class _Grading:
         self.hosts = HostPool(zygote, submission.files, Limits(wall_s=PROBE_WALL_S, cpu_s=HOST_CPU_S,
                                                                memory_mb=assignment.memory_mb,
                                                                session_mb=assignment.session_memory_mb),
-                              assignment.forbidden_imports, assignment.drivers)
+                              assignment.forbidden_imports, assignment.drivers, assignment.sandbox_packages)
 
     def left_s(self) -> float:
         """Seconds left of the submission's budget."""
@@ -172,7 +172,8 @@ class _Grading:
         limits = Limits(wall_s=wall_s, cpu_s=int(wall_s) + 5, memory_mb=self.assignment.memory_mb,
                         session_mb=self.assignment.session_memory_mb)
         return _StoppableStudent(self, self.zygote, self.submission.files, limits,
-                                 self.assignment.forbidden_imports, self.assignment.drivers, group or self.hosts)
+                                 self.assignment.forbidden_imports, self.assignment.drivers, group or self.hosts,
+                                 self.assignment.sandbox_packages)
 
     def shared_process(self, checks: list[Check]) -> SharedProcess:
         """The one process of a group's ``checks`` (the same object for the same group), whose CPU limit is

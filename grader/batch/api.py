@@ -125,6 +125,7 @@ def grade_class(assignment: str, submissions: str | Path, *, gradebook: str | Pa
     the last run's policy is kept (``keep_late_policy=False`` drops it); without any, nothing is deducted.
     """
     spec = api.get_assignment(assignment)
+    api.require(spec)  # a module the grader or the sandbox needs (torch, a declared package): exit 2, not N failures
     api.validate_tasks(spec, tasks)
     submissions = Path(submissions)
     if not submissions.exists():

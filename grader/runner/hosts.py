@@ -132,9 +132,9 @@ class HostPool:
     """The hosts of one submission: each running check borrows one, returns it when done."""
 
     def __init__(self, zygote: Zygote, files: dict[str, Path], limits: Limits, forbidden_imports=(),
-                 drivers: Path | None = None):
+                 drivers: Path | None = None, packages: tuple[str, ...] | None = None):
         self._zygote, self._files, self._limits = zygote, files, limits
-        self._forbidden, self._drivers = tuple(forbidden_imports), drivers
+        self._forbidden, self._drivers, self._packages = tuple(forbidden_imports), drivers, packages
         self._idle: list[Host] = []
         self._all: list[Host] = []
         self._lock = threading.Lock()
@@ -146,12 +146,14 @@ class HostPool:
         cannot be used. Its ``close`` returns the host to the pool."""
         host = self._lease()
         if host is None:
-            return self._zygote.spawn(self._files, limits, self._forbidden, drivers=self._drivers)
+            return self._zygote.spawn(self._files, limits, self._forbidden, drivers=self._drivers,
+                                      packages=self._packages)
         try:
             session = host.fork(limits)
         except WorkerDied:
             host.close()
-            return self._zygote.spawn(self._files, limits, self._forbidden, drivers=self._drivers)
+            return self._zygote.spawn(self._files, limits, self._forbidden, drivers=self._drivers,
+                                      packages=self._packages)
         session.on_close = lambda: self._give_back(host)
         return session
 
@@ -168,7 +170,8 @@ class HostPool:
         """A new host for this submission; None where hosts cannot be used (or the pool is closed)."""
         if not self.usable or self._closed:
             return None
-        session = self._zygote.spawn(self._files, self._limits, self._forbidden, drivers=self._drivers, host=True)
+        session = self._zygote.spawn(self._files, self._limits, self._forbidden, drivers=self._drivers, host=True,
+                                     packages=self._packages)
         host = Host(session)
         if not host.isolation.get("pid_namespace"):
             host.close()

@@ -137,9 +137,10 @@ class Student:
     """The submission as seen by one check: a lazily started sandbox session."""
 
     def __init__(self, zygote: Zygote, files: dict[str, Path], limits: Limits,
-                 forbidden_imports=(), drivers: Path | None = None, hosts: HostPool | None = None):
+                 forbidden_imports=(), drivers: Path | None = None, hosts: HostPool | None = None,
+                 packages: tuple[str, ...] | None = None):
         self._zygote, self._files, self._limits = zygote, files, limits
-        self._forbidden, self._drivers = tuple(forbidden_imports), drivers
+        self._forbidden, self._drivers, self._packages = tuple(forbidden_imports), drivers, packages
         self._hosts = hosts  # the submission's hosts: a forked session instead of a newly built one
         self._session = None
         self._modules: dict[str, Remote] = {}
@@ -151,7 +152,7 @@ class Student:
                 self._session = self._hosts.session(self._limits)
             else:
                 self._session = self._zygote.spawn(self._files, self._limits, self._forbidden,
-                                                   drivers=self._drivers)
+                                                   drivers=self._drivers, packages=self._packages)
         return self._session
 
     def module(self, name: str) -> Remote:

@@ -257,10 +257,12 @@ class Zygote:
         return bool(self._hello.get("seccomp"))
 
     def spawn(self, files: dict[str, Path], limits: Limits, forbidden_imports=(), drivers: Path | None = None,
-              host: bool = False) -> Session:
+              host: bool = False, packages: tuple[str, ...] | None = None) -> Session:
         """Fork a new session whose scratch folder holds copies of ``files``; ``drivers``, a grader
         file the session loads by path, is shown read-only at that path inside the session's root.
-        ``host=True``: a session that forks a fresh one per check instead (``grader.runner.hosts``)."""
+        ``host=True``: a session that forks a fresh one per check instead (``grader.runner.hosts``).
+        ``packages``: the third-party packages the session may import (``Assignment.sandbox_packages``;
+        default: this zygote's preload); its root shows them and what they need, nothing else."""
         self.ready()
         with self._lock:
             self._counter += 1
@@ -284,6 +286,7 @@ class Zygote:
             "hide": [str(p) for p in HIDDEN_FOLDERS],
             "binds": [str(Path(drivers).resolve())] if drivers else [],
             "host": host,
+            "packages": list(self.preload if packages is None else packages),
         }
         ours, theirs = socket.socketpair()
         try:

@@ -45,7 +45,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import wire  # noqa: E402
-from isolation import cgroups, filesystem, limits, namespaces, seccomp, syscalls  # noqa: E402
+from isolation import cgroups, filesystem, limits, namespaces, packages, seccomp, syscalls  # noqa: E402
 from isolation.level import isolation_level  # noqa: E402
 
 # ------------------------------------------------------------------- zygote
@@ -77,6 +77,10 @@ def zygote_main(control_fd: int, listener: socket.socket | None = None) -> None:
             if sock is not None:
                 selector.register(sock, selectors.EVENT_READ)
         wire.send_message(control, hello)
+        try:  # the preloaded packages' paths, resolved while the parent gets ready (a request meanwhile waits)
+            plan.session([m for m in os.environ.get("DLGRADE_PRELOAD", "").split(",") if m])
+        except Exception:  # noqa: BLE001 - resolved again (and reported) on the first request
+            pass
         while os.getppid() != 1:
             for key, _ in selector.select():
                 _reap(sessions, block=False)
@@ -102,14 +106,23 @@ def zygote_main(control_fd: int, listener: socket.socket | None = None) -> None:
                 except (ValueError, RecursionError):  # e.g. "[" * 60000: never end the zygote of every worker
                     os.close(fds[0])
                     continue
+                if not isinstance(request, dict):
+                    os.close(fds[0])
+                    continue
                 channel = fds[0]
+                try:  # the paths of the assignment's packages: computed on a first request, then a dict lookup
+                    paths, request["purge"] = plan.session(request.get("packages") or ())
+                except Exception as exc:  # noqa: BLE001 - broken metadata must not end the zygote of every worker
+                    paths, request["purge"] = list(plan.base), sorted(plan.loaded - {"numpy"})
+                    print(f"dlgrade: the packages of {request.get('packages')} could not be resolved: {exc}",
+                          file=sys.stderr)
                 pid = os.fork()
                 if pid == 0:
                     try:
                         for other in [*clients, listener]:
                             if other is not None:
                                 other.close()
-                        _session_parent(channel, request, plan, prefix, program, base)
+                        _session_parent(channel, request, paths, prefix, program, base)
                     except BaseException:
                         traceback.print_exc()  # lands in the zygote's log, for the staff
                     finally:
@@ -373,6 +386,7 @@ def _session_main(channel_fd: int, stdout_fd: int, request: dict, layers: dict, 
     if renewer is not None and not (request.get("host") and layers["allowlist_root"]):
         renewer.close()  # R sees the end and exits: only a host in its own root has folders to renew
         renewer = None
+    forget_modules(request.get("purge") or ())
     if request.get("host"):
         Host(channel, request, layers, renewer).serve()
     else:
@@ -624,6 +638,16 @@ def _kill_all_others() -> None:
 # ------------------------------------------------------------------ session
 
 
+def forget_modules(tops) -> None:
+    """Drop from ``sys.modules`` every module of the top-level packages ``tops``: third-party modules the zygote
+    loaded (for another assignment, or for itself) that this session's assignment neither declares nor needs.
+    Their files are not in the session's root either, so importing one fails as if it were not installed."""
+    tops = set(tops)
+    if tops:
+        for name in [n for n in sys.modules if n.partition(".")[0] in tops]:
+            del sys.modules[name]
+
+
 class ForbiddenImport(ImportError):
     """Raised for a module a from-scratch assignment may not import."""
 
@@ -810,10 +834,7 @@ if __name__ == "__main__":
         shared = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None
         preload = [m for m in os.environ.get("DLGRADE_PRELOAD", "").split(",") if m]
         for module_name in preload:
-            try:
-                importlib.import_module(module_name)
-            except ImportError:
-                pass
+            packages.record_import(module_name)  # noting what came with it, which its sessions then need
         if "numpy" in sys.modules:  # NumPy loads its random module on first use: once here, not in every check
             importlib.import_module("numpy.random")
         if "torch" in sys.modules:  # load the lazy meta-device kernels once, not in every session (about 2 s)

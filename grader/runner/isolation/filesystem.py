@@ -6,8 +6,9 @@ initialised interpreter keeps working, or a fresh, size-capped tmpfs:
 
 - the Python prefix's standard library (its own site-packages covered by an empty folder)
   and, from the interpreter's site-packages, only the folders of the packages the
-  worker imported (numpy and numpy.libs, torch and its libraries...), never the whole
-  site-packages (a non-editable install puts ``grader`` and ``reference`` there);
+  session's assignment declares and of what they need (``isolation.packages``: numpy and
+  numpy.libs, torch and its requirements...), never the whole site-packages (a
+  non-editable install puts ``grader`` and ``reference`` there);
 - the system's shared libraries and programs (/usr/lib, /usr/bin...), /etc/ld.so.cache;
 - the assignment's driver file (read-only, at its host path: it is loaded by path);
 - ``/scratch`` (the submission's copy; the session's only writable folder besides
@@ -27,7 +28,7 @@ import shutil
 import stat
 import sys
 
-from . import syscalls
+from . import packages, syscalls
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 16384, 1 << 18
@@ -49,12 +50,25 @@ STAGING = "/.next"
 SYSTEM_PATHS = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libexec", "/usr/bin", "/usr/share/zoneinfo",
                 "/lib", "/lib64", "/bin", "/etc/ld.so.cache", "/etc/localtime")
 DEVICES = ("null", "zero", "full", "random", "urandom")
-# Loaded lazily by packages the zygote preloads: bound whenever their importer is.
-COMPANIONS = {"torch": ("sympy", "mpmath", "typing_extensions", "filelock", "fsspec", "jinja2", "markupsafe",
-                        "networkx", "functorch", "torchgen")}
+class Plan:
+    """What sessions may read, computed once in the zygote after its imports: ``base`` (the standard library,
+    the system's libraries) for every session, and the third-party packages per assignment (``session``).
+    ``loaded``: the third-party top-level modules in the zygote's sys.modules. (A plain class: the zygote
+    does not otherwise import dataclasses.)"""
+
+    __slots__ = ("base", "closures", "loaded")
+
+    def __init__(self, base: tuple[str, ...], closures: packages.Closures, loaded: frozenset[str]):
+        self.base, self.closures, self.loaded = base, closures, loaded
+
+    def session(self, names) -> tuple[list[str], list[str]]:
+        """The host paths a session whose assignment declares the packages ``names`` may read, and the
+        modules of the zygote it must forget (loaded, but neither declared nor needed by a declared one)."""
+        paths, allowed = self.closures.for_packages(names)
+        return sorted({*self.base, *paths}), sorted(self.loaded - allowed)
 
 
-def plan(extra: tuple[str, ...] = ()) -> list[str]:
+def plan(extra: tuple[str, ...] = ()) -> Plan:
     """The host paths a session may read, computed once in the zygote after its imports."""
     paths = {os.path.dirname(os.__file__)}  # the standard library (with lib-dynload)
     libdir = os.path.join(sys.base_prefix, "lib")
@@ -65,28 +79,14 @@ def plan(extra: tuple[str, ...] = ()) -> list[str]:
     stdlib = os.path.dirname(os.__file__)
     own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the worker's folder: never shown
     roots = [p for p in sys.path if p and os.path.isdir(p) and not p.startswith(stdlib) and os.path.abspath(p) != own]
-    tops = set()
-    for module in list(sys.modules.values()):
+    loaded = set()
+    for name, module in list(sys.modules.items()):
         filename = getattr(module, "__file__", None)
-        if not isinstance(filename, str):
-            continue
-        for root in roots:
-            if filename.startswith(root.rstrip("/") + "/"):
-                tops.add((root, filename[len(root.rstrip("/")) + 1:].split("/")[0]))
-                break
-    for root, top in list(tops):
-        name = top[:-3] if top.endswith(".py") else top
-        for companion in COMPANIONS.get(name, ()):
-            tops.update((root, c) for c in (companion, companion + ".py"))
-    for root, top in tops:
-        name = top[:-3] if top.endswith(".py") else top
-        for candidate in (top, f"{name}.libs", f"{name.split('.')[0]}.libs"):
-            path = os.path.join(root, candidate)
-            if os.path.exists(path) and not _is_grader(candidate):
-                paths.add(path)
+        if isinstance(filename, str) and any(filename.startswith(root.rstrip("/") + "/") for root in roots):
+            loaded.add(name.split(".")[0])
     paths.update(p for p in SYSTEM_PATHS if os.path.lexists(p))
     paths.update(extra)
-    return sorted(paths)
+    return Plan(tuple(sorted(paths)), packages.Closures(roots, _is_grader), frozenset(loaded))
 
 
 def _is_grader(name: str) -> bool:
