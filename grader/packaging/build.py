@@ -27,6 +27,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.docs import stage_pages
 from grader.errors import InternalError, UsageError
 from grader.packaging import redact
 from grader.packaging.inspect_wheel import Findings, inspect_wheel
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_SEEDS = (1, 2, 3)
 RECORD_TIMEOUT_S = 1800
 DATA_PATTERNS = ["packaging/expectations/*.json", "packaging/expectations/**/*.json",
-                 "packaging/expectations/**/*.npz"]
+                 "packaging/expectations/**/*.npz", "docs_data/*.md"]
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,10 @@ def _staff_tree(root: Path) -> None:
 
 
 def _stage(root: Path, stage: Path) -> None:
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "expectations", "*.egg-info")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "expectations", "*.egg-info", "docs_data")
     shutil.copytree(root / "grader", stage / "grader", ignore=ignore)
     shutil.copytree(root / "student_template", stage / "student_template", ignore=ignore)  # for dlgrade init
+    stage_pages(root, stage / "grader" / "docs_data")  # the handouts and the answer guide: `dlgrade docs`
     text = (root / "pyproject.toml").read_text(encoding="utf-8")
     text = re.sub(r'(?m)^version = "([^"]+)"', r'version = "\1+student"', text, count=1)
     text = re.sub(r'(?m)^readme = .*\n', "", text, count=1)  # the staff README is not the students'

@@ -99,6 +99,18 @@ def test_student_build_explains_seeds_and_hidden_checks(student_a3):
     assert show.returncode == 0 and "hidden: graded by the staff's build" in show.stdout.replace("\n", " ")
     refused = env.run("build-student-pack", "-o", str(env.cwd / "again"))
     assert refused.returncode == 2 and "staff" in refused.stderr
+    assert "Score: " in default.stdout and "more points are graded by the staff" in default.stdout
+    assert "all checks passed" not in default.stdout
+
+
+def test_the_docs_travel_with_the_student_build(student_a3):
+    """The handouts and the answer guide are in the wheel: `dlgrade docs` prints them from the install alone."""
+    env = student_a3
+    names = zipfile.ZipFile(env.pack.wheel).namelist()
+    assert {"grader/docs_data/handouts-a3.md", "grader/docs_data/writing-answers.md"} <= set(names)
+    for page in ("a1", "a2", "a3", "a4", "answers", "handouts"):
+        done = env.run("docs", page)
+        assert done.returncode == 0 and done.stdout.startswith("#"), (page, done.stderr)
 
 
 @pytest.mark.slow
