@@ -157,6 +157,11 @@ def _backward(ctx: CheckContext, which: int) -> None:
 
         mistakes = []
         n = x.shape[0]
+        if which == 0:  # the classic: the gradient of a convolution where the forward is a correlation
+            unflipped = ref.conv2d_backward(G, x, np.ascontiguousarray(w[:, :, ::-1, ::-1]), b, **kw)[0]
+            mistakes.append((unflipped, "dx is missing the kernel flip: the forward is a cross-correlation, so dx "
+                                        "is grad_out (zero-padded) correlated with the kernel rotated by 180 degrees "
+                                        "(w[:, :, ::-1, ::-1]); yours correlates it with w as it is."))
         if which == 1:
             mistakes.append((expected[1][:, :, ::-1, ::-1], "dw is flipped: for a cross-correlation, dw[f, c, p, q] "
                                                             "sums grad_out * x_pad at offset (p, q), unflipped."))

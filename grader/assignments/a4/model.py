@@ -423,7 +423,7 @@ class Variant:
 
     blame: str
     component: str  # the check that owns this mistake: layers, logits, bn, dropout or train_eval
-    relu: tuple = (True, True, True, True)  # after conv1, conv2, fc1, fc2
+    relu: tuple = (True, True, True, True)  # after conv1, conv2, fc1, fc2: True (ReLU), False, "sigmoid", "tanh"
     pool: str = "max"
     bn_before_pool: bool = False
     bn_batch_stats_in_eval: bool = False
@@ -435,6 +435,12 @@ class Variant:
 VARIANTS = (
     [Variant(f"The ReLU after {name} is missing.", "layers", relu=tuple(j != i for j in range(4)))
      for i, name in enumerate(("conv1", "conv2", "fc1", "fc2"))]
+    # A sigmoid (or tanh) where the handout has a ReLU: everywhere, or after one layer, named.
+    + [Variant(f"The activations are {act}s: the handout has a ReLU after conv1, conv2, fc1 and fc2 (F.relu or "
+               "nn.ReLU).", "layers", relu=(act,) * 4) for act in ("sigmoid", "tanh")]
+    + [Variant(f"{name} is followed by a {act} where the handout has a ReLU (F.relu or nn.ReLU).", "layers",
+               relu=tuple(act if j == i else True for j in range(4)))
+       for act in ("sigmoid", "tanh") for i, name in enumerate(("conv1", "conv2", "fc1", "fc2"))]
     + [Variant("pool: average pooling is used where the handout has max-pooling (F.max_pool2d / nn.MaxPool2d).",
                "layers", pool="avg"),
        Variant("The output goes through a softmax after fc3: return the logits (CrossEntropyLoss applies "
@@ -469,7 +475,7 @@ def variant_outputs(variant: Variant, kwargs: dict, weights: dict, x: np.ndarray
         _seed(seed)
         for i, (conv, bn) in enumerate((("features.0", "features.3"), ("features.4", "features.7"))):
             h = F.conv2d(h, w[f"{conv}.weight"], w[f"{conv}.bias"])
-            h = F.relu(h) if variant.relu[i] else h
+            h = _activation(variant.relu[i], h)
             if kwargs.get("batch_norm") and variant.bn_before_pool:
                 h = _bn(h, w, bn, train, variant)
             h = F.max_pool2d(h, 2) if variant.pool == "max" else F.avg_pool2d(h, 2)
@@ -478,7 +484,7 @@ def variant_outputs(variant: Variant, kwargs: dict, weights: dict, x: np.ndarray
         h = torch.flatten(h, 1)
         for i, fc in enumerate(("classifier.0", "classifier.3")):
             h = F.linear(h, w[f"{fc}.weight"], w[f"{fc}.bias"])
-            h = F.relu(h) if variant.relu[2 + i] else h
+            h = _activation(variant.relu[2 + i], h)
             if rates[i]:
                 h = F.dropout(h, rates[i], train or variant.dropout_in_eval)
         h = F.linear(h, w["classifier.6.weight"], w["classifier.6.bias"])
@@ -489,6 +495,13 @@ def variant_outputs(variant: Variant, kwargs: dict, weights: dict, x: np.ndarray
         elif variant.head == "relu":
             h = F.relu(h)
     return h.double().numpy()
+
+
+def _activation(kind, h):
+    """The activation a variant has after one layer: the handout's ReLU (True), none (False), or another."""
+    if kind is True:
+        return F.relu(h)
+    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh}[kind](h) if kind else h
 
 
 def _bn(h, w, name, train, variant):
