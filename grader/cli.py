@@ -175,6 +175,7 @@ def main() -> None:
       dlgrade init a1 my_submission/     starter files for a1
       dlgrade show a1                    files, tasks, checks and points
       dlgrade check a1 my_submission/    grade, and explain every failure
+      dlgrade docs a1                    the handout (docs answers: how to write answers.toml)
     """
 
 

@@ -41,8 +41,14 @@ def load(assignment: str, module: str):
     """The reference module ``reference.<assignment>.<module>``, or its stand-in in this build."""
     if STUDENT_BUILD:
         from grader.packaging.proxy import ReplayBackend, oracle_module
-        return oracle_module(assignment, module, ReplayBackend(EXPECTATIONS), manifest()["modules"][
-            f"{assignment}.{module}"])
+        kinds = manifest()["modules"].get(f"{assignment}.{module}")
+        if kinds is None:  # built with --assignment for others only: say so rather than crash
+            from grader.errors import UsageError
+
+            built = sorted({name.split(".")[0] for name in manifest()["modules"]})
+            raise UsageError(f"{assignment} is not in this student build (it was built for {', '.join(built)}); "
+                             "ask the course staff for a build that includes it.")
+        return oracle_module(assignment, module, ReplayBackend(EXPECTATIONS), kinds)
     real = importlib.import_module(f"reference.{assignment}.{module}")
     if os.environ.get("DLGRADE_ORACLE") == "record":
         from grader.packaging.proxy import oracle_module, recorder
