@@ -31,6 +31,10 @@ STUDENT_BUILD = MANIFEST.is_file()
 HIDDEN_MESSAGE = "hidden in the student build: graded by the staff's build."
 
 _session: contextvars.ContextVar[tuple[str, str, int] | None] = contextvars.ContextVar("oracle_session", default=None)
+_computing: contextvars.ContextVar[bool] = contextvars.ContextVar("oracle_computing", default=False)
+# Recording: the (assignment, check) pairs that ran a reference class in the parent outside a recorded
+# computation; the student build cannot replay them, so the recording lists them as hidden.
+PARENT_ONLY: set[tuple[str, str]] = set()
 
 
 class Unrecorded(Exception):
@@ -61,6 +65,9 @@ def reference_class(assignment: str, module: str, name: str):
     so in the student build every check that needs it is hidden."""
     if STUDENT_BUILD:
         raise Unrecorded(f"{assignment}: the reference {name} runs only in the staff's build")
+    running = current()
+    if os.environ.get("DLGRADE_ORACLE") == "record" and running and not _computing.get():
+        PARENT_ONLY.add((running[0], running[1]))
     return getattr(importlib.import_module(f"reference.{assignment}.{module}"), name)
 
 
@@ -96,7 +103,15 @@ def computed(assignment: str, name: str, compute, *data):
     except NotData as exc:
         raise Unrecorded(f"the inputs of {name} are not plain data ({exc})") from None
     key = digest([f"{assignment}:computed", name, tree], arrays)
-    result, _ = backend.call(assignment, key, lambda: (compute(), None))
+
+    def thunk():
+        token = _computing.set(True)
+        try:
+            return compute(), None
+        finally:
+            _computing.reset(token)
+
+    result, _ = backend.call(assignment, key, thunk)
     return result
 
 

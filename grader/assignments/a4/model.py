@@ -407,7 +407,16 @@ def _seed(seed: int) -> None:
 
 
 def reference_outputs(kwargs: dict, weights: dict, x: np.ndarray, train: bool, seed: int) -> np.ndarray:
-    """The reference's output on ``x``; the same seed is set right before the student's forward in the sandbox."""
+    """The reference's output on ``x``; the same seed is set right before the student's forward in the sandbox.
+
+    The weights are the parent's draws and ``x`` the parent's inputs, so the result is a function of plain
+    data: the student build replays it from its recording (``oracle.computed``) under the public seeds."""
+    data = {name: tensor.detach().cpu().numpy() for name, tensor in weights.items()}
+    return oracle.computed("a4", "reference LeNet outputs", lambda: _reference_outputs(kwargs, weights, x, train, seed),
+                           dict(kwargs), data, np.asarray(x), bool(train), int(seed))
+
+
+def _reference_outputs(kwargs: dict, weights: dict, x: np.ndarray, train: bool, seed: int) -> np.ndarray:
     with FORWARD_LOCK, torch.no_grad(), one_thread():
         model = reference_model(kwargs, weights)
         model.train(train)
