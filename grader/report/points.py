@@ -8,8 +8,9 @@ point is hidden.
 
 Whole points (GitHub's reporter, Classroom 50): a check worth 1.5 points
 becomes 3 units when every check's points are scaled by 2; a partial score
-becomes the nearest whole number of units. The scale is the smallest of a few "nice" factors that makes every check's points whole, so
-the percentage a platform shows differs from dlgrade's only by rounding.
+becomes the nearest whole number of units. The scale is the smallest of a few
+"nice" factors that makes every check's points whole, so the percentage a
+platform shows differs from dlgrade's only by rounding.
 """
 
 from __future__ import annotations
