@@ -86,7 +86,7 @@ def emit(report: Report, emits: list[str], env: Mapping[str, str], cwd: Path, *,
         with open(output, "a", encoding="utf-8") as f:
             for runner, payload in payloads.items():
                 f.write(f"{runner}={payload}\n")
-            f.write(f"score={report.score:g}\nmax_score={report.max_score:g}\n")
+            f.write(f"score={report.score:g}\nmax_score={report.max_score:g}\nhidden_points={report.hidden_points:g}\n")
         written.append(output)
         summary = env.get("GITHUB_STEP_SUMMARY")
         if summary:

@@ -180,6 +180,7 @@ def main() -> None:
       dlgrade init a1 my_submission/     starter files for a1
       dlgrade show a1                    files, tasks, checks and points
       dlgrade check a1 my_submission/    grade, and explain every failure
+      dlgrade docs a1                    the handout (docs answers: how to write answers.toml)
     """
 
 
@@ -232,6 +233,37 @@ def show_command(assignment: str) -> None:
     if a.questions:
         console.print("\n[bold]Written questions (answers.toml)[/]")
         console.print(escape(a.questions), soft_wrap=True)
+
+
+@main.command("docs")
+@click.argument("page", required=False, type=click.Choice(
+    ["handouts", "a1", "a2", "a3", "a4", "answers"]), metavar="[a1|a2|a3|a4|answers|handouts]")
+def docs_command(page: str | None) -> None:
+    """Print a handout (a1 ... a4), the answer-writing guide (answers) or the shared rules (handouts).
+
+    Formatted on a terminal, plain Markdown when piped. These pages travel with every build of dlgrade.
+
+    \b
+    Examples:
+      dlgrade docs a2
+      dlgrade docs answers | less
+    """
+    from grader import docs
+
+    if page is None:
+        table = Table("Page", "What it is")
+        for name, what in docs.DESCRIPTIONS.items():
+            table.add_row(name, escape(what))
+        Console().print(table)
+        return
+    text = docs.read_page(page)
+    console = Console()
+    if console.is_terminal:
+        from rich.markdown import Markdown
+
+        console.print(Markdown(text))
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
 
 
 @main.command("check")

@@ -31,6 +31,10 @@ STUDENT_BUILD = MANIFEST.is_file()
 HIDDEN_MESSAGE = "hidden in the student build: graded by the staff's build."
 
 _session: contextvars.ContextVar[tuple[str, str, int] | None] = contextvars.ContextVar("oracle_session", default=None)
+_computing: contextvars.ContextVar[bool] = contextvars.ContextVar("oracle_computing", default=False)
+# Recording: the (assignment, check) pairs that ran a reference class in the parent outside a recorded
+# computation; the student build cannot replay them, so the recording lists them as hidden.
+PARENT_ONLY: set[tuple[str, str]] = set()
 
 
 class Unrecorded(Exception):
@@ -85,7 +89,60 @@ def reference_class(assignment: str, module: str, name: str):
     so in the student build every check that needs it is hidden."""
     if STUDENT_BUILD:
         raise Unrecorded(f"{assignment}: the reference {name} runs only in the staff's build")
+    running = current()
+    if os.environ.get("DLGRADE_ORACLE") == "record" and running and not _computing.get():
+        PARENT_ONLY.add((running[0], running[1]))
     return getattr(importlib.import_module(reference_module(assignment, module)), name)
+
+
+def real(assignment: str, module: str):
+    """The staff's reference module itself, for a computation ``computed`` records; the student build has none."""
+    if STUDENT_BUILD:
+        raise Unrecorded(f"{assignment}: the reference {module} runs only in the staff's build")
+    return importlib.import_module(reference_module(assignment, module))
+
+
+def computed(assignment: str, name: str, compute, *data):
+    """``compute()``: a parent-side computation with the reference whose only inputs are ``data``.
+
+    Some checks run the reference on objects of their own (a1's optimizers step grader-side layers), which
+    no call-by-call tape can follow. When everything such a computation depends on is plain data (the
+    seed's arrays, numbers), its *result* can be recorded instead, keyed by ``name`` and the digest of
+    ``data``: the staff build computes it, recording computes and keeps it on the running check's tape,
+    and the student build answers from the tape (``Unrecorded`` for data it never saw, as for any call).
+    ``compute`` must depend on nothing but ``data`` and return plain data (arrays, numbers, lists).
+    """
+    if STUDENT_BUILD:
+        backend = _replay_backend()
+    elif os.environ.get("DLGRADE_ORACLE") == "record":
+        from grader.packaging.proxy import recorder
+        backend = recorder()
+    else:
+        return compute()
+    from grader.packaging.tape import NotData, digest, encode
+
+    arrays: list = []
+    try:
+        tree = encode(list(data), arrays)
+    except NotData as exc:
+        raise Unrecorded(f"the inputs of {name} are not plain data ({exc})") from None
+    key = digest([f"{assignment}:computed", name, tree], arrays)
+
+    def thunk():
+        token = _computing.set(True)
+        try:
+            return compute(), None
+        finally:
+            _computing.reset(token)
+
+    result, _ = backend.call(assignment, key, thunk)
+    return result
+
+
+@lru_cache(maxsize=1)
+def _replay_backend():
+    from grader.packaging.proxy import ReplayBackend
+    return ReplayBackend(EXPECTATIONS)
 
 
 @contextlib.contextmanager

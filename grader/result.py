@@ -87,6 +87,11 @@ class Report:
         return round(sum(c.max_score for c in self.checks if c.status not in UNSCORED), 6)
 
     @property
+    def hidden_points(self) -> float:
+        """Points of the checks hidden in a student build: graded by the staff's build, in neither score here."""
+        return round(sum(c.max_score for c in self.checks if c.status == "hidden"), 6)
+
+    @property
     def all_passed(self) -> bool:
         return all(c.status in UNSCORED or (c.status == "passed" and c.score >= c.max_score) for c in self.checks)
 
@@ -97,6 +102,7 @@ class Report:
             "submission": self.submission,
             "score": self.score,
             "max_score": self.max_score,
+            "hidden_points": self.hidden_points,
             "checks": [c.to_dict() for c in self.checks],
             "diagnostics": self.diagnostics,
         }

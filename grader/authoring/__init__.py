@@ -31,7 +31,8 @@ Groups of names:
 - gradients: ``verify_gradient``, ``own_forward``, ``weighted_sums``, ``numeric_gradient``,
   ``directional_check``, ``elementwise_check``;
 - written questions: ``answer`` (read ``answers.toml``), ``GradientQuestion``, ``Var``, ``judge_gradient``
-  (symbolic), ``judge_formula`` (a formula in named sizes), ``judge_number``, ``judge_matrix``, ``Tolerance``
+  (symbolic), ``judge_formula`` (a formula in named sizes; ``formula_points`` and ``formula_value``: where it
+  compares and the truth there), ``judge_number``, ``judge_matrix``, ``Tolerance``
   (numeric), ``warm_gradients``, ``warm_formulas``, ``Function`` (a function a question adds to what answers
   may name, by its SymPy meaning);
 - speed: ``timing`` (``timing.judge``: CPU time against a yardstick run in the same moment, load-independent);
@@ -77,6 +78,8 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "Verdict": ("grader.checks.symbolic", "Verdict"),
     "judge_gradient": ("grader.checks.symbolic", "judge"),
     "judge_formula": ("grader.checks.symbolic", "judge_formula"),
+    "formula_points": ("grader.checks.symbolic", "formula_points"),
+    "formula_value": ("grader.checks.symbolic", "formula_value"),
     "warm_gradients": ("grader.checks.symbolic", "warm"),
     "warm_formulas": ("grader.checks.symbolic", "warm_formulas"),
     "Tolerance": ("grader.checks.numeric", "Tolerance"),
@@ -121,6 +124,8 @@ __all__ = [
     "elementwise_check",
     "expect_shape",
     "fmt",
+    "formula_points",
+    "formula_value",
     "judge_formula",
     "judge_gradient",
     "judge_matrix",
@@ -173,7 +178,15 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         weighted_sums,
     )
     from grader.checks.numeric import Tolerance, judge_matrix, judge_number
-    from grader.checks.symbolic import GradientQuestion, Var, Verdict, judge_formula, warm_formulas
+    from grader.checks.symbolic import (
+        GradientQuestion,
+        Var,
+        Verdict,
+        formula_points,
+        formula_value,
+        judge_formula,
+        warm_formulas,
+    )
     from grader.checks.symbolic import judge as judge_gradient
     from grader.checks.symbolic import warm as warm_gradients
     from grader.checks.vocabulary import Function

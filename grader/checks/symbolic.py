@@ -714,12 +714,34 @@ def _directional(question: GradientQuestion, point: dict, direction: np.ndarray,
     return slope if precise.real_finite(slope) else None  # None: the forward leaves its domain here
 
 
-def judge_formula(text: str, symbols: tuple[str, ...], truth: str, mistakes: tuple[tuple[str, str], ...] = (),
+def formula_points(symbols: tuple[str, ...], seed: int) -> list[dict[str, int]]:
+    """The random integer points ``judge_formula`` compares at, for ``seed``."""
+    rng = np.random.default_rng(seed)
+    return [{s: int(rng.integers(2, 60)) for s in symbols} for _ in range(TRIALS + 2)]
+
+
+def formula_value(formula: str, symbols: tuple[str, ...], point: dict[str, int]) -> int:
+    """The exact value of a formula in named sizes (trusted text: a model answer) at one integer point."""
+    values = {s: Fraction(v) for s, v in point.items()}
+    return int(ex.evaluate(ex.parse(formula, dict.fromkeys(symbols)), values, precise=_backend(60)))
+
+
+def _formula_values(formula, names: dict, precise):
+    """``(point, precise values) -> value`` of a formula given as text, or as a function of the integer point
+    (a truth recorded at ``formula_points``: the student build has the values, not the formula)."""
+    if callable(formula):
+        return lambda point, values: precise.number(Fraction(formula(point)))
+    node = ex.parse(formula, names)
+    return lambda point, values: ex.evaluate(node, values, precise=precise)
+
+
+def judge_formula(text: str, symbols: tuple[str, ...], truth, mistakes: tuple[tuple, ...] = (),
                   seed: int = 0) -> Verdict:
     """Decide a scalar formula (e.g. a parameter count in D_in, H_1, ...) by exact random-point identity testing.
 
     Two rational functions that agree exactly on random integer points are
-    equal with high probability (Schwartz-Zippel). The values are computed
+    equal with high probability (Schwartz-Zippel). ``truth`` (and each mistake's formula) is a formula, or a
+    function of the integer point (``formula_points``) giving an exact value. The values are computed
     with 60 significant digits (exact for such counts), so an approximation
     such as ``1.0000001 * D_in * H_1`` is refused; evaluating is bounded,
     whereas expanding a hostile polynomial symbolically is not.
@@ -731,14 +753,12 @@ def judge_formula(text: str, symbols: tuple[str, ...], truth: str, mistakes: tup
         return Verdict("failed", f"could not read your answer {_quoted(text)}: {exc}.",
                        f"Write it with {', '.join(symbols)}, e.g. {symbols[0]} * {symbols[-1]} + {symbols[-1]}.")
     echo = ex.render(student)
-    rng = np.random.default_rng(seed)
-    truth_node = ex.parse(truth, names)
     precise = _backend(60)
-    for _ in range(TRIALS + 2):
-        point = {s: int(rng.integers(2, 60)) for s in symbols}
+    truth_at = _formula_values(truth, names, precise)
+    for point in formula_points(symbols, seed):
         shown = ", ".join(f"{k}={v}" for k, v in point.items())
         values = {s: precise.number(Fraction(v)) for s, v in point.items()}
-        want = ex.evaluate(truth_node, values, precise=precise)
+        want = truth_at(point, values)
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
                 ex.evaluate(student, {s: np.float64(v) for s, v in point.items()})  # bounds every intermediate
@@ -752,8 +772,7 @@ def judge_formula(text: str, symbols: tuple[str, ...], truth: str, mistakes: tup
             return Verdict("failed", f"read as {echo}: at {shown} it is not a real number.", echo=echo, tier="precise")
         if abs(got - want) > 1e-40 * max(1, abs(want)):
             hint = next((h for t, h in mistakes
-                         if abs(got - ex.evaluate(ex.parse(t, names), values, precise=precise)) <= 1e-40 * abs(got)),
-                        "")
+                         if abs(got - _formula_values(t, names, precise)(point, values)) <= 1e-40 * abs(got)), "")
             return Verdict("failed", f"read as {echo}: wrong. At {shown} it gives {fmt(float(got))}, the count is "
                            f"{fmt(float(want))}.", hint, echo, "precise")
     return Verdict("passed", f"read as {echo}: correct.", echo=echo, tier="precise")

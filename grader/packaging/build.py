@@ -27,6 +27,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.docs import stage_pages
 from grader.errors import InternalError, UsageError
 from grader.packaging import redact
 from grader.packaging.inspect_wheel import Findings, inspect_wheel
@@ -34,8 +35,11 @@ from grader.packaging.inspect_wheel import Findings, inspect_wheel
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_SEEDS = (1, 2, 3)
 RECORD_TIMEOUT_S = 1800
+# The oldest NumPy the student build is declared (and tested, tests/packaging/test_versions.py) to replay with;
+# the newest is the last minor release of the series it was recorded with.
+NUMPY_FLOOR = "2.0"
 DATA_PATTERNS = ["packaging/expectations/*.json", "packaging/expectations/**/*.json",
-                 "packaging/expectations/**/*.npz"]
+                 "packaging/expectations/**/*.npz", "docs_data/*.md"]
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,10 @@ def _staff_tree(root: Path) -> None:
 
 
 def _stage(root: Path, stage: Path) -> None:
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "expectations", "*.egg-info")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "expectations", "*.egg-info", "docs_data")
     shutil.copytree(root / "grader", stage / "grader", ignore=ignore)
     shutil.copytree(root / "student_template", stage / "student_template", ignore=ignore)  # for dlgrade init
+    stage_pages(root, stage / "grader" / "docs_data")  # the handouts and the answer guide: `dlgrade docs`
     text = (root / "pyproject.toml").read_text(encoding="utf-8")
     text = re.sub(r'(?m)^version = "([^"]+)"', r'version = "\1+student"', text, count=1)
     text = re.sub(r'(?m)^readme = .*\n', "", text, count=1)  # the staff README is not the students'
@@ -65,9 +70,18 @@ def _stage(root: Path, stage: Path) -> None:
                         'include = ["grader*", "student_template*"]')
     text = re.sub(r'(?m)^grader = \[(.*)\]$', lambda m: "grader = [" + m.group(1) + ", " + ", ".join(
         f'"{p}"' for p in DATA_PATTERNS) + "]", text, count=1)
-    if 'include = ["grader*", "student_template*"]' not in text or DATA_PATTERNS[0] not in text:
+    text, found = re.subn(r'"numpy[^"]*"', f'"numpy{numpy_range()}"', text, count=1)
+    if 'include = ["grader*", "student_template*"]' not in text or DATA_PATTERNS[0] not in text or not found:
         raise InternalError("pyproject.toml no longer has the package list the student build rewrites")
     (stage / "pyproject.toml").write_text(text, encoding="utf-8")
+
+
+def numpy_range() -> str:
+    """The NumPy versions the student wheel declares: from ``NUMPY_FLOOR`` up to the recording's minor series."""
+    import numpy
+
+    major, minor = (int(part) for part in numpy.__version__.split(".")[:2])
+    return f">={NUMPY_FLOOR},<{major}.{minor + 1}"
 
 
 def _record(root: Path, expectations: Path, seeds: tuple[int, ...], assignments: list[str],
@@ -130,8 +144,11 @@ def build_student_pack(out: Path, *, seeds: tuple[int, ...] = PUBLIC_SEEDS, assi
         hidden = {a: dict(summary["hidden"].get(a, {})) for a in known}
         for a, checks in redact.redact(stage / "grader").items():
             hidden.setdefault(a, {}).update(checks)
+        import numpy
+
         manifest = {"seeds": list(seeds), "hidden": hidden, "modules": summary["modules"],
-                    "recorded": summary["recorded"]}
+                    "recorded": summary["recorded"], "numpy": {"recorded_with": numpy.__version__,
+                                                              "declared": numpy_range()}}
         (expectations / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
         leaking = _imports_reference(stage / "grader") + [
             leak for course in courses for leak in _imports_reference(stage / course.top, {

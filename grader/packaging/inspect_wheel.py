@@ -9,7 +9,14 @@ Grep-style, on every member of the wheel (decompressed, read as text):
   the student build's redacted modules, in which case it is reported apart,
   as ``shared`` (a check that computes an expected value inline);
 - no value of ``reference/*/answers.toml`` (strings and numbers as written);
-- no model answer of a ``GradientQuestion`` and no computed a3 truth.
+- no model answer of a ``GradientQuestion`` and no computed a3 truth;
+- no expression *equivalent* to an answer key, in any text a student can read
+  (the strings and comments of a module, a docs page, a template): every
+  expression-like piece is judged against every key by the judges that grade
+  answers, alone and added to each known wrong answer
+  (``grader.packaging.equivalents``), so a spelling that shares no string with
+  the key (``np.transpose`` where the key has ``.T``) is found, and so is a hint
+  that completes an answer.
 """
 
 from __future__ import annotations
@@ -22,7 +29,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.packaging.equivalents import answers_in
+
 MIN_LINE = 24
+RECORDED = "grader/packaging/expectations/"
 MAX_SHARED = 8  # more reference lines than this in one member is a copied reference, shared or not
 
 
@@ -132,6 +142,9 @@ def inspect_wheel(wheel: Path, root: Path) -> Findings:
                 shared = line in staff_lines and "questions.py" not in name and len(common) <= MAX_SHARED
                 (findings.shared if shared else findings.leaks).append(where)
             quoted = _quoted(text) if name.endswith(".py") else text
+            if not name.startswith(RECORDED):  # the tapes: digests and numbers, no text a student reads
+                for piece, key in answers_in(quoted):
+                    findings.leaks.append(f"{name}: {piece!r} is worth the answer {key}")
             for key in keys:
                 found = re.search(rf"(?<![\w.]){re.escape(key)}(?![\w.])", text) if key[0].isdigit() else (
                     key in quoted)  # numbers anywhere; formulas where one is written down (strings, comments)

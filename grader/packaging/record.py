@@ -42,7 +42,8 @@ def submissions(root: Path, assignment: str) -> list[Path]:
 
 
 def uses_oracle(root: Path, assignment: str) -> bool:
-    """Whether the assignment's checks reach the reference (else nothing needs recording)."""
+    """Whether the assignment's checks reach the reference (else nothing needs recording): through a module
+    stand-in, a recorded computation, or a reference class the parent runs (recorded to learn what is hidden)."""
     from grader.assignment import get_assignment
 
     a = get_assignment(assignment, load_checks=False)
@@ -50,7 +51,8 @@ def uses_oracle(root: Path, assignment: str) -> bool:
     if folder is None:
         return False
     files = folder.glob("*.py") if a.builtin else folder.rglob("*.py")
-    return any("oracle.load(" in p.read_text(encoding="utf-8") for p in files)
+    calls = ("oracle.load(", "oracle.computed(", "oracle.reference_class(", "oracle.real(")
+    return any(call in p.read_text(encoding="utf-8") for p in files for call in calls)
 
 
 def record(root: Path, out: Path, seeds: list[int], assignments: list[str]) -> dict:
@@ -61,11 +63,12 @@ def record(root: Path, out: Path, seeds: list[int], assignments: list[str]) -> d
     from grader.packaging import proxy
 
     summary: dict = {"seeds": seeds, "hidden": {}, "recorded": {}, "modules": {}}
-    zygote = api.Zygote()
-    try:
-        for assignment in assignments:
-            hidden: dict[str, str] = {}
-            graded = []
+    for assignment in assignments:
+        hidden: dict[str, str] = {}
+        graded = []
+        # One worker per assignment, preloaded as that assignment needs (a4's imports torch).
+        zygote = api.Zygote(preload=api.get_assignment(assignment).preload)
+        try:
             for seed in seeds:
                 for folder in submissions(root, assignment):
                     report = api.check(assignment, folder, seed=seed, zygote=zygote)
@@ -78,10 +81,15 @@ def record(root: Path, out: Path, seeds: list[int], assignments: list[str]) -> d
                             elif check.status != "passed":
                                 raise RuntimeError(f"the reference fails {assignment}/{check.id} under seed {seed}: "
                                                    f"{check.message}")
-            summary["hidden"][assignment] = hidden
-            summary["recorded"][assignment] = graded
-    finally:
-        zygote.close()
+        finally:
+            zygote.close()
+        from grader import oracle
+
+        for owner, check_id in sorted(oracle.PARENT_ONLY):
+            if owner == assignment:
+                hidden.setdefault(check_id, "it runs the reference on the student's own values in the grader")
+        summary["hidden"][assignment] = hidden
+        summary["recorded"][assignment] = graded
     summary["tapes"] = len(proxy.recorder().save(out))
     summary["modules"] = dict(proxy.LOADED)
     (out / "record.json").write_text(json.dumps(summary, indent=1, sort_keys=True))

@@ -12,7 +12,8 @@ Three modules of the staff build hold answers, and each gets its own rewrite
 - ``a3/questions.py``: the truths are computed from the stated values (the
   batch-norm matrices with the reference). The student build keeps the stated
   values and the text, and replaces every computed truth with ``None``; the
-  task 3.6 checks that need them are hidden.
+  task 3.6 checks that need them are hidden. The formula ([mlp_parameters]) stays
+  public: its check records the true counts at the judge's random points.
 - ``a1/standins.py``: the grader's stand-ins for a1's components (used so that one mistake is counted
   once in training) are the handout's formulas; the student build ships none, and its training checks
   use the student's parts only.
@@ -32,6 +33,8 @@ WITHHELD = "[withheld in the student build]"
 A3_STATED = frozenset({"EXACT", "THREE_FIGURES", "BLOCK_INPUT", "BLOCK_LAYERS", "BN_X", "BN_GAMMA", "BN_BETA",
                        "N_SAMPLES", "BATCH", "EPOCHS", "CE_PROBS", "MLP_SYMBOLS", "DESCRIPTION"})
 A3_HIDDEN_TASKS = ("3.6",)
+# ...but for the formula, judged against the true counts at the judge's points, recorded per public seed.
+A3_PUBLIC = frozenset({"mlp_formula"})
 HIDDEN_WHY = "its answer key is not in the student build"
 
 
@@ -145,4 +148,4 @@ def redact(staged_grader: Path) -> dict[str, dict[str, str]]:
         if "packaging" not in path.relative_to(staged_grader).parts:
             neutralize_examples(path, answers)
     a3 = get_assignment("a3")
-    return {"a3": {c.id: HIDDEN_WHY for c in a3.checks if c.task in A3_HIDDEN_TASKS}}
+    return {"a3": {c.id: HIDDEN_WHY for c in a3.checks if c.task in A3_HIDDEN_TASKS and c.id not in A3_PUBLIC}}

@@ -39,9 +39,11 @@ def classroom50_result(report: Report, env: Mapping[str, str], now: _dt.datetime
     submission = env["SUBMISSION_TAG"]
     if not submission.startswith("submit/"):
         raise UsageError(f"SUBMISSION_TAG is {submission!r}; Classroom 50 submissions are tagged submit/...")
+    # A check hidden in a student build is listed with 0 of 0 points and says so: its points are the staff's.
     rows = check_units(report)
+    graded = [r for r in rows if not r.hidden]
     tests = [{"test-name": visible(f"{r.check.task} {r.check.name}"), "passed": r.check.status == "passed",
-              "score": r.earned, "max-score": r.units,
+              "score": 0 if r.hidden else r.earned, "max-score": 0 if r.hidden else r.units,
               "message": visible(" ".join(p for p in (r.check.message, r.check.hint) if p))[:1000]}
              for r in rows]
     moment = (now or _dt.datetime.now(_dt.UTC)).isoformat(timespec="seconds")
@@ -58,8 +60,8 @@ def classroom50_result(report: Report, env: Mapping[str, str], now: _dt.datetime
         # The runner always passes REVIEW_URL, falling back itself to the commit; we do the same.
         "review": env.get("REVIEW_URL") or env["COMMIT_URL"],
         "datetime": moment,
-        "score": sum(r.earned for r in rows),
-        "max-score": sum(r.units for r in rows),
+        "score": sum(r.earned for r in graded),
+        "max-score": sum(r.units for r in graded),
         "tests": tests,
     }
 

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from grader.report.literal import code_span, fence, plain
-from grader.report.points import check_units, scale_for
+from grader.report.points import check_units, scale_for, score_line
 from grader.report.sanitize import visible
 from grader.result import Report
 
@@ -77,8 +77,10 @@ def reporter_payloads(report: Report) -> dict[str, dict]:
         tests = []
         for index in range(runner.start, runner.start + runner.count):
             passed = index < row.earned
+            name = _test_name(check, index, row.units)
+            name += " (hidden: graded by the staff's build)" if row.hidden else ""
             tests.append({
-                "name": visible(_test_name(check, index, row.units)),
+                "name": visible(name),
                 "status": "pass" if passed else ("error" if check.status in ("error", "timeout") else "fail"),
                 "score": 1 if passed else 0,
                 "message": "" if passed else message,
@@ -114,15 +116,16 @@ def step_summary(report: Report) -> str:
     literally (``grader.report.literal``): messages in fenced blocks, hints in code spans, names and cells
     escaped, so no student text adds a heading (a fake "36 / 36"), a link, an image or HTML.
     """
-    lines = [f"## dlgrade {plain(report.assignment)}: {report.score:g} / {report.max_score:g}", "",
+    line = score_line(report)
+    lines = [f"## dlgrade {plain(report.assignment)}: {line.points}", "", f"Score: {plain(line.text)}", "",
              "| Task | Check | Points | Status |", "| --- | --- | --- | --- |"]
     for check in report.checks:
         if check.status == "skipped":
             continue
-        mark = "✅" if check.status == "passed" else ("⏱" if check.status == "timeout" else "❌")
-        lines.append(f"| {plain(check.task)} | {plain(check.name)} | {check.score:g}/{check.max_score:g} | "
-                     f"{mark} {plain(check.status)} |")
-    problems = [c for c in report.checks if c.status not in ("passed", "skipped")]
+        mark = {"passed": "✅", "timeout": "⏱", "hidden": "·"}.get(check.status, "❌")
+        score = "" if check.status == "hidden" else f"{check.score:g}/{check.max_score:g}"
+        lines.append(f"| {plain(check.task)} | {plain(check.name)} | {score} | {mark} {plain(check.status)} |")
+    problems = [c for c in report.checks if c.status not in ("passed", "skipped", "hidden")]
     for check in problems:
         lines += ["", f"**{plain(check.task)} {plain(check.name)}**:"]
         if check.message:
@@ -152,7 +155,7 @@ def annotations(report: Report, files: dict[str, str] | None = None) -> list[str
     files = files or {}
     commands = []
     for check in report.checks:
-        if check.status in ("passed", "skipped"):
+        if check.status in ("passed", "skipped", "hidden"):
             continue
         level = "warning" if check.status == "undecided" else "error"
         properties = [f"title={_escape_property(f'{check.task} {check.name}')}"]

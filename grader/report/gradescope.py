@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from grader.report import register_format
+from grader.report.points import score_line
 from grader.report.sanitize import visible
 from grader.result import Report
 
@@ -25,11 +26,12 @@ def gradescope_results(report: Report, hidden: frozenset[str] = frozenset()) -> 
         if check.status == "skipped":
             continue
         output = "\n".join(part for part in (check.message, check.hint and f"hint: {check.hint}") if part)
+        hidden_here = check.status == "hidden"  # a student build: the staff's points, shown as 0 of 0 here
         tests.append({
-            "name": visible(f"{check.task} {check.name}"),
+            "name": visible(f"{check.task} {check.name}" + (" (graded by the staff)" if hidden_here else "")),
             "number": check.task,
             "score": check.score,
-            "max_score": check.max_score,
+            "max_score": 0.0 if hidden_here else check.max_score,
             "status": "passed" if check.status == "passed" else "failed",
             "output": visible(output or check.status),
             "visibility": "after_published" if check.id in hidden else "visible",
@@ -41,7 +43,7 @@ def gradescope_results(report: Report, hidden: frozenset[str] = frozenset()) -> 
     seed = report.diagnostics.get("seed")
     return {
         "score": report.score,
-        "output": f"dlgrade {report.assignment}: {report.score:g}/{report.max_score:g}"
+        "output": f"dlgrade {report.assignment}: {score_line(report).text}"
                   + (f" (seed {seed})" if seed is not None else ""),
         "stdout_visibility": "hidden",
         "visibility": "visible",

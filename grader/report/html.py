@@ -11,7 +11,8 @@ from html import escape
 
 from grader.report import register_format
 from grader.report.markdown import SYMBOLS, more_printed, points, printed_lines, problems, status_text, verdict, visible
-from grader.result import Report
+from grader.report.points import score_line
+from grader.result import UNSCORED, Report
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
@@ -39,7 +40,7 @@ def render_html(report: Report) -> str:
         out.append(f"<p>Seed {text(str(seed))}: rerun with <code>--seed {text(str(seed))}</code> to reproduce.</p>")
     out.append("<table><tr><th>Task</th><th>Check</th><th>Points</th><th>Status</th></tr>")
     for check in report.checks:
-        score = "" if check.status == "skipped" else f"{points(check.score)}/{points(check.max_score)}"
+        score = "" if check.status in UNSCORED else f"{points(check.score)}/{points(check.max_score)}"
         out.append(f'<tr><td>{text(check.task)}</td><td>{text(check.name)}</td><td class="points">{score}</td>'
                    f'<td class="{text(check.status)}">{text(status_text(check))}</td></tr>')
     out.append("</table>")
@@ -56,5 +57,5 @@ def render_html(report: Report) -> str:
             out.append(f"<p>your code printed:</p><pre>{shown}</pre>")
     for note in report.diagnostics.get("submission_notes", []):
         out.append(f"<p><i>note: {text(note)}</i></p>")
-    out.append(f"<p><b>Score: {points(report.score)}/{points(report.max_score)}</b> ({text(verdict(report))})</p>")
+    out.append(f"<p><b>Score: {text(score_line(report).points)}</b> {text(verdict(report))}</p>")
     return page(f"dlgrade {report.assignment} · {report.submission}", "\n".join(out))

@@ -13,8 +13,9 @@ from __future__ import annotations
 from xml.sax.saxutils import escape, quoteattr
 
 from grader.report import register_format
+from grader.report.points import score_line
 from grader.report.sanitize import xml_text
-from grader.result import Report
+from grader.result import UNSCORED, Report
 
 
 def _attr(text: str) -> str:
@@ -26,7 +27,7 @@ def junit_xml(report: Report, suite_name: str | None = None) -> str:
     checks = report.checks
     failures = sum(c.status in ("failed", "undecided") for c in checks)
     errors = sum(c.status in ("error", "timeout") for c in checks)
-    skipped = sum(c.status == "skipped" for c in checks)
+    skipped = sum(c.status in UNSCORED for c in checks)  # hidden in a student build: the staff grade it
     total_time = sum(c.duration_s for c in checks)
     name = suite_name or f"dlgrade {report.assignment}"
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
@@ -35,7 +36,9 @@ def junit_xml(report: Report, suite_name: str | None = None) -> str:
              f'  <testsuite name={_attr(name)} tests="{len(checks)}" failures="{failures}" errors="{errors}" '
              f'skipped="{skipped}" time="{total_time:.3f}">',
              f'    <properties><property name="score" value="{report.score:g}"/>'
-             f'<property name="max_score" value="{report.max_score:g}"/></properties>']
+             f'<property name="max_score" value="{report.max_score:g}"/>'
+             f'<property name="hidden_points" value="{report.hidden_points:g}"/>'
+             f'<property name="score_line" value={_attr(score_line(report).text)}/></properties>']
     for check in checks:
         head = (f'    <testcase classname={_attr(f"{report.assignment}.{check.task}")} name={_attr(check.name)} '
                 f'time="{check.duration_s:.3f}"')
@@ -45,6 +48,8 @@ def junit_xml(report: Report, suite_name: str | None = None) -> str:
             lines.append(head + "/>")
         elif check.status == "skipped":
             lines.append(head + "><skipped/></testcase>")
+        elif check.status == "hidden":
+            lines.append(head + f"><skipped message={_attr(check.message)}/></testcase>")
         elif check.status in ("error", "timeout"):
             lines.append(head + f'><error type="{check.status}" message={summary}>{text}</error></testcase>')
         else:

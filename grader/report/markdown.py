@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from grader.report import register_format
 from grader.report.literal import code_span, fence, plain
+from grader.report.points import score_line
 from grader.report.sanitize import visible
-from grader.result import OUTPUT_CUT_LINE, Report
+from grader.result import OUTPUT_CUT_LINE, UNSCORED, Report
 
 SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "skipped": "-", "undecided": "?",
-           "not_run": "·"}
+           "not_run": "·", "hidden": "·"}
 OUTPUT_LINES, OUTPUT_WIDTH = 5, 200
 
 
@@ -29,7 +30,7 @@ def status_text(check) -> str:
 
 
 def problems(report: Report) -> list:
-    return [c for c in report.checks if c.status not in ("passed", "skipped")]
+    return [c for c in report.checks if c.status not in ("passed", "skipped", "hidden")]
 
 
 def printed_lines(output: str) -> tuple[list[str], int]:
@@ -50,7 +51,9 @@ def more_printed(output: str, more: int) -> str:
 
 
 def verdict(report: Report) -> str:
-    return "all checks passed" if report.all_passed else f"{len(problems(report))} check(s) need work"
+    """The score line's words after the points (``points.score_line``: hidden points are named, never "passed")."""
+    line = score_line(report)
+    return line.text.removeprefix(line.points).lstrip()
 
 
 @register_format("markdown")
@@ -61,7 +64,7 @@ def render_markdown(report: Report) -> str:
         out += [f"Seed {seed}: rerun with `--seed {seed}` to reproduce.", ""]
     out += ["| Task | Check | Points | Status |", "| --- | --- | ---: | --- |"]
     for check in report.checks:
-        score = "" if check.status == "skipped" else f"{points(check.score)}/{points(check.max_score)}"
+        score = "" if check.status in UNSCORED else f"{points(check.score)}/{points(check.max_score)}"
         out.append(f"| {plain(check.task)} | {plain(check.name)} | {score} | {status_text(check)} |")
     for check in problems(report):
         out += ["", f"## {SYMBOLS.get(check.status, '?')} {plain(check.task)} {plain(check.name)} "
@@ -75,5 +78,5 @@ def render_markdown(report: Report) -> str:
             out += ["your code printed:", "", fence("\n".join(lines) + more_printed(check.output, more))]
     for note in report.diagnostics.get("submission_notes", []):
         out += ["", f"*note:* {code_span(note)}"]
-    out += ["", f"**Score: {points(report.score)}/{points(report.max_score)}** ({verdict(report)})", ""]
+    out += ["", f"**Score: {score_line(report).points}** {verdict(report)}", ""]
     return "\n".join(out)

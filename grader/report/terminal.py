@@ -13,6 +13,7 @@ from rich.table import Table
 
 from grader.report import register_format
 from grader.report.markdown import more_printed, printed_lines
+from grader.report.points import score_line
 from grader.report.sanitize import visible
 from grader.result import UNSCORED, Report
 
@@ -92,16 +93,16 @@ def print_report(report: Report, console: Console) -> None:
             console.print(f"\n[dim]note: {check.task} {_text(check.name)} used the grader's "
                           f"{_text(str(check.details['standin']))} in place of yours, which failed its own checks "
                           "(one mistake is counted once).[/]")
-    hidden = [c for c in report.checks if c.status == "hidden"]
-    if hidden:
-        console.print(f"\n[dim]· {len(hidden)} check(s) hidden in this student build: graded by the staff's build, "
-                      "not counted here.[/]")
+    line = score_line(report)
+    if line.hidden_checks:
+        console.print(f"\n[dim]· {line.hidden_checks} check(s) hidden in this student build: graded by the staff's "
+                      f"build, not counted here ({_points(line.hidden_points)} points).[/]")
     for note in report.diagnostics.get("submission_notes", []):
         console.print(f"\n[dim]note: {_text(note)}[/]")
-    verdict = "all checks passed" if report.all_passed else f"{len(problems) + len(not_run)} check(s) need work"
-    colour = "green" if report.all_passed else "red"
-    console.print(f"\n[bold]Score: {_points(report.score)}/{_points(report.max_score)}[/] "
-                  f"[{colour}]({verdict})[/]")
+    colour = "red" if line.need_work else "green" if line.all_passed else "yellow"
+    staff = f"; [yellow]{line.staff_part}[/]" if line.hidden_checks else ""
+    where = " on the checks this build can grade" if line.hidden_checks else ""
+    console.print(f"\n[bold]Score: {line.points}[/]{where} [{colour}]({line.verdict})[/]{staff}")
 
 
 def _print_root_cause(report: Report, check, console: Console) -> None:

@@ -70,3 +70,9 @@ def student_full(tmp_path_factory) -> StudentEnv:
     return make_student_env(tmp_path_factory.mktemp("student-full"))
 
 
+
+
+@pytest.fixture(scope="session")
+def student_a1(tmp_path_factory) -> StudentEnv:
+    """A student build of a1 with the default public seeds: its optimizer and training checks replay."""
+    return make_student_env(tmp_path_factory.mktemp("student-a1"), assignments=["a1"])

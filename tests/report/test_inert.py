@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from grader.report import classroom50, formats, github, gradescope, render
 from grader.report.literal import code_span, fence, plain
+from grader.report.points import score_line
 from grader.report.sanitize import visible, xml_text
 from grader.report.spreadsheet import SafeWriter, cell, defuse, open_csv
 from grader.result import CheckResult, Report
@@ -82,7 +83,7 @@ def test_ci_outputs_are_valid_and_inert():
     assert_json(json.dumps(gradescope.gradescope_results(REPORT)))
     for payload in github.encoded_payloads(REPORT).values():
         assert_json(base64.b64decode(payload))
-    heading = f"dlgrade a1: {REPORT.score:g} / {REPORT.max_score:g}"
+    heading = f"dlgrade a1: {score_line(REPORT).points}"
     rendered = assert_markdown(github.step_summary(REPORT), headings=(heading,))
     assert "<pre><code" in rendered and "evil.invalid" in rendered  # shown, inside code
     for line in github.annotations(REPORT, {"mlp.py": "src/mlp.py"}):

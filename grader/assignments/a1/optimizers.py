@@ -14,8 +14,6 @@ import numpy as np
 from grader.assignments.a1.spec import A1
 from grader.authoring import CheckContext, CheckFailed, assert_close, expect_shape, oracle, unpack
 
-ref = oracle.load("a1", "mlp")  # the reference, or its recorded stand-in in the student build
-
 STEPS = 4
 
 
@@ -30,38 +28,48 @@ class _Params:
         return list(zip(self.values, self.grads))
 
 
-class _MomentumEMA(ref.Momentum):
-    def step(self) -> None:
-        for p, g in ref._parameters(self.layers):
-            v = self.velocity.setdefault(id(p), np.zeros_like(p))
-            v[...] = self.beta * v + (1 - self.beta) * g
-            p -= self.lr * v
+# Known mistakes, written over the staff's reference module ``mlp`` (oracle.real): they run only where the
+# reference does, inside the computation the student build replays (oracle.computed).
+def _momentum_ema(mlp):
+    class MomentumEMA(mlp.Momentum):
+        def step(self) -> None:
+            for p, g in mlp._parameters(self.layers):
+                v = self.velocity.setdefault(id(p), np.zeros_like(p))
+                v[...] = self.beta * v + (1 - self.beta) * g
+                p -= self.lr * v
+    return MomentumEMA
 
 
-class _AdamNoCorrection(ref.Adam):
-    def step(self) -> None:
-        for p, g in ref._parameters(self.layers):
-            m = self.m.setdefault(id(p), np.zeros_like(p))
-            v = self.v.setdefault(id(p), np.zeros_like(p))
-            m[...] = self.beta1 * m + (1 - self.beta1) * g
-            v[...] = self.beta2 * v + (1 - self.beta2) * g**2
-            p -= self.lr * m / (np.sqrt(v) + self.eps)
+def _adam_no_correction(mlp):
+    class AdamNoCorrection(mlp.Adam):
+        def step(self) -> None:
+            for p, g in mlp._parameters(self.layers):
+                m = self.m.setdefault(id(p), np.zeros_like(p))
+                v = self.v.setdefault(id(p), np.zeros_like(p))
+                m[...] = self.beta1 * m + (1 - self.beta1) * g
+                v[...] = self.beta2 * v + (1 - self.beta2) * g**2
+                p -= self.lr * m / (np.sqrt(v) + self.eps)
+    return AdamNoCorrection
 
 
-class _AdagradLastOnly(ref.Adagrad):
-    def step(self) -> None:
-        for p, g in ref._parameters(self.layers):
-            p -= self.lr * g / (np.sqrt(g**2) + self.eps)
+def _adagrad_last_only(mlp):
+    class AdagradLastOnly(mlp.Adagrad):
+        def step(self) -> None:
+            for p, g in mlp._parameters(self.layers):
+                p -= self.lr * g / (np.sqrt(g**2) + self.eps)
+    return AdagradLastOnly
 
 
+# name -> (keyword arguments, [(a known mistake's class, given the reference module; its hint)])
 OPTIMIZERS = {
-    "SGD": (ref.SGD, {"lr": 0.1}, []),
-    "Momentum": (ref.Momentum, {"lr": 0.05, "beta": 0.8},
-                 [(_MomentumEMA, "Momentum here is v = beta * v + g (no (1 - beta) factor on g).")]),
-    "Adagrad": (ref.Adagrad, {"lr": 0.1, "eps": 1e-8},
-                [(_AdagradLastOnly, "G must ACCUMULATE the squared gradients of all steps (G += g**2).")]),
-    "Adam": (ref.Adam, {"lr": 0.01, "beta1": 0.8, "beta2": 0.9, "eps": 1e-8},
-             [(_AdamNoCorrection, "Bias correction is missing: divide m by (1 - beta1**t) and v by (1 - beta2**t).")]),
+    "SGD": ({"lr": 0.1}, []),
+    "Momentum": ({"lr": 0.05, "beta": 0.8},
+                 [(_momentum_ema, "Momentum here is v = beta * v + g (no (1 - beta) factor on g).")]),
+    "Adagrad": ({"lr": 0.1, "eps": 1e-8},
+                [(_adagrad_last_only, "G must ACCUMULATE the squared gradients of all steps (G += g**2).")]),
+    "Adam": ({"lr": 0.01, "beta1": 0.8, "beta2": 0.9, "eps": 1e-8},
+             [(_adam_no_correction, "Bias correction is missing: divide m by (1 - beta1**t) and v by "
+                                    "(1 - beta2**t).")]),
 }
 
 
@@ -81,6 +89,17 @@ def _replay(factory, kwargs, initial, grads_per_step, fresh_each_step: bool = Fa
     return history
 
 
+def _trajectories(name: str, initial, grads_per_step) -> dict:
+    """The reference optimizer's parameter values after each step, each known mistake's, and those of a
+    freshly created optimizer at every step (lost state). Runs the staff's reference (``oracle.real``)."""
+    mlp = oracle.real("a1", "mlp")
+    kwargs, mistakes = OPTIMIZERS[name]
+    factory = getattr(mlp, name)
+    return {"expected": _replay(factory, kwargs, initial, grads_per_step),
+            "mistakes": [_replay(make(mlp), kwargs, initial, grads_per_step) for make, _ in mistakes],
+            "fresh": _replay(factory, kwargs, initial, grads_per_step, True)}
+
+
 def _matches(got: list[np.ndarray], expected: list[np.ndarray]) -> bool:
     return all(np.shape(g) == e.shape and np.allclose(g, e, rtol=1e-6, atol=1e-9) for g, e in zip(got, expected))
 
@@ -92,7 +111,7 @@ def _arrays(layer, method: str, shapes) -> list[np.ndarray]:
 
 
 def _optimizer_check(ctx: CheckContext, name: str) -> None:
-    factory, kwargs, mistakes = OPTIMIZERS[name]
+    kwargs, mistakes = OPTIMIZERS[name]
     rng = ctx.rng
     shapes = [[(int(rng.integers(2, 6)), int(rng.integers(2, 6))), (int(rng.integers(2, 6)),)],
               [(int(rng.integers(2, 6)), int(rng.integers(2, 6)))]]
@@ -104,7 +123,11 @@ def _optimizer_check(ctx: CheckContext, name: str) -> None:
                                                **kwargs)
     grads_per_step = [[[rng.standard_normal(s) for s in layer_shapes] for layer_shapes in shapes]
                       for _ in range(STEPS)]
-    expected = _replay(factory, kwargs, initial, grads_per_step)
+    # Every trajectory the verdict may need, computed once from plain data (the seed's arrays): the student
+    # build replays them from its recording (oracle.computed), so these checks are public there too.
+    trajectories = oracle.computed("a1", f"{name} trajectories", lambda: _trajectories(name, initial, grads_per_step),
+                                   name, kwargs, initial, grads_per_step)
+    expected = trajectories["expected"]
     before = [v for values in initial for v in values]
     for step, grads in enumerate(grads_per_step):
         for layer, layer_grads in zip(layers, grads):
@@ -119,10 +142,10 @@ def _optimizer_check(ctx: CheckContext, name: str) -> None:
             raise CheckFailed(f"{label} left every parameter unchanged.",
                               "Update the arrays in place (p -= lr * g); `p = p - lr * g` only rebinds a local "
                               "name. And call layer.parameters() on every layer that has it.")
-        for mistake, hint in mistakes:
-            if _matches(got, _replay(mistake, kwargs, initial, grads_per_step)[step]):
+        for (_, hint), mistaken in zip(mistakes, trajectories["mistakes"]):
+            if _matches(got, mistaken[step]):
                 raise CheckFailed(f"{label} does not follow the handout's update rule.", hint)
-        if step > 0 and _matches(got, _replay(factory, kwargs, initial, grads_per_step, True)[step]):
+        if step > 0 and _matches(got, trajectories["fresh"][step]):
             raise CheckFailed(f"{label} gives the values of a freshly created optimizer.",
                               "Keep the optimizer's state (velocity, sums, moments, step count) across steps, "
                               "one per parameter.")
@@ -147,7 +170,7 @@ def zero_grad(ctx: CheckContext) -> None:
     drivers = ctx.student.drivers()
     mlp = ctx.student.module("mlp")
     wrong = []
-    for name, (_, kwargs, _) in OPTIMIZERS.items():
+    for name, (kwargs, _) in OPTIMIZERS.items():
         layer = drivers.call("ParamLayer", [(3, 2), (2,)], int(ctx.rng.integers(2**31)))
         layer.call("set_grads", [ctx.rng.standard_normal((3, 2)), ctx.rng.standard_normal(2)])
         mlp.call(name, [layer], **kwargs).call("zero_grad")

@@ -19,13 +19,14 @@ QUESTIONS: tuple[GradientQuestion, ...] = (
         mistakes=(("1 / Y", "The upstream gradient G is missing: dX = G times the local derivative."),)),
     GradientQuestion(
         "div_backward", "dY", "Same f(X, Y) = X / Y: give dY.", _XY, "X / Y", "Y", "-G * X / Y**2",
-        mistakes=(("-G * X / Y", "Wrong power of Y: d(1/Y)/dY = -1/Y**2, so dY = -G * X / Y**2."),
+        mistakes=(("-G * X / Y", "Wrong power of Y: the derivative of 1/Y is minus one over Y squared, not over Y."),
                   ("G * X / Y**2", "The minus sign is missing: X / Y decreases when Y grows (for X, Y > 0)."),
                   ("-X / Y**2", "G is missing: multiply the local derivative by the upstream gradient."))),
     GradientQuestion(
         "elementwise_backward", "dX", "Y = f(X) applied element-wise, f' written fprime. Give dX in terms of G, X "
         "and fprime(X).", {"X": Var(("n", "m"))}, "f(X)", "X", "G * fprime(X)", abstract_f=True,
-        mistakes=(("fprime(X)", "G is missing: dX = G * fprime(X), element-wise."),)),
+        mistakes=(("fprime(X)", "G is missing: multiply the local derivative by the upstream gradient, element by "
+                                "element."),)),
     GradientQuestion(
         "matmul_backward", "dX", "Y = X @ W with X (n, f) and W (f, m). Give dX.",
         {"X": Var(("n", "f")), "W": Var(("f", "m"))}, "X @ W", "X", "G @ W.T"),
@@ -44,10 +45,11 @@ QUESTIONS: tuple[GradientQuestion, ...] = (
         "normalize_backward", "dX", "Z = X / S with S = X.sum(axis=1, keepdims=True) (rows divided by their sums). "
         "Give dX; you may use S.", {"X": Var(("n", "m"), "positive")}, "X / X.sum(axis=1, keepdims=True)", "X",
         "G / S - (G * X).sum(axis=1, keepdims=True) / S**2", derived={"S": "X.sum(axis=1, keepdims=True)"},
-        mistakes=(("G / S", "Every X[i, j] also changes S[i]: add the term "
-                            "-(G * X).sum(axis=1, keepdims=True) / S**2."),
-                  ("G / S - G * X / S**2", "The second term sums over the row: -(G * X).sum(axis=1, keepdims=True) "
-                                           "/ S**2."))),
+        # Hints say in words what is missing: an expression that completes the answer would be the answer.
+        mistakes=(("G / S", "Every X[i, j] also changes S[i], the sum of its row, and through it every Z[i, k]: "
+                            "your answer lacks the term that comes from S, which collects G * X over the whole row."),
+                  ("G / S - G * X / S**2", "The second term sums over the row: S[i] depends on every X[i, k], "
+                                           "so each dX[i, j] collects G * X from the whole row i, kept as a column."))),
 )
 
 
@@ -56,8 +58,9 @@ def describe() -> str:
     lines = []
     for q in QUESTIONS:
         lines.append(f"[{q.table}] {q.key}: {q.prompt}")
-    lines.append("Answers are exact formulas in NumPy syntax (G / Y, np.dot(G, W.T), G.sum(axis=1, keepdims=True); "
-                 "** is the power, ^ is XOR) or LaTeX between $...$ (\\frac{G}{2}, A^\\top G, A \\mathbf{1} "
-                 "for row sums kept as a column); see docs/writing-answers.md. Approximations such as finite "
-                 "differences are refused.")
+    # The syntax examples use names no question has (A, B): an example must never be an answer.
+    lines.append("Answers are exact formulas in the question's names (G is the upstream gradient), in NumPy syntax "
+                 "(A / B, np.dot(A, B.T), A.sum(axis=1, keepdims=True); ** is the power, ^ is XOR) or LaTeX between "
+                 "$...$ (\\frac{A}{2}, A^\\top B, A \\mathbf{1} for row sums kept as a column); every spelling: "
+                 "`dlgrade docs answers`. Approximations such as finite differences are refused.")
     return "\n".join(lines)

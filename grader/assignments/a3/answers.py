@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from grader.assignments.a3 import questions as q
 from grader.assignments.a3.spec import A3
-from grader.authoring import CheckContext, CheckFailed, answer, judge_formula, judge_matrix, judge_number, warm_formulas
+from grader.authoring import (
+    CheckContext,
+    CheckFailed,
+    answer,
+    formula_points,
+    formula_value,
+    judge_formula,
+    judge_matrix,
+    judge_number,
+    oracle,
+    warm_formulas,
+)
 
 A3.questions = q.DESCRIPTION  # the numeric questions, shown by `dlgrade show a3`
 A3.warm_up = warm_formulas  # mpmath, for the formula answers: warmed while the sandbox starts
@@ -90,12 +103,27 @@ def cross_entropy(ctx: CheckContext) -> str:
                                   (-math.log2(q.CE_PROBS[0]), "You used log2: cross-entropy uses the natural log.")])
 
 
+def _counts_at(points: list[dict[str, int]]) -> dict:
+    """The true count and the no-bias count at each of the judge's points (staff build: from the formulas)."""
+    return {name: np.array([formula_value(formula, q.MLP_SYMBOLS, point) for point in points], dtype=np.int64)
+            for name, formula in (("count", q.MLP_COUNT), ("no_bias", q.MLP_NO_BIAS))}
+
+
 @A3.check("3.6", "[mlp_parameters] count", points=2, files=FILES)
 def mlp_formula(ctx: CheckContext) -> str:
     """The parameter count of D_in -> H_1 -> H_2 -> D_out, as a formula."""
-    verdict = judge_formula(answer(ctx, "mlp_parameters", "count"), q.MLP_SYMBOLS, q.MLP_COUNT,
-                            ((q.MLP_NO_BIAS, "Each layer also has one bias per output unit."),),
-                            seed=int(ctx.rng.integers(2**31)))
+    seed = int(ctx.rng.integers(2**31))
+    points = formula_points(q.MLP_SYMBOLS, seed)
+    # The counts at the judge's points, a function of the seed alone: the student build replays them (it has
+    # neither formula), so this check is public there; the arrays travel in the recording's .npz.
+    counts = oracle.computed("a3", "[mlp_parameters] counts at the judge's points", lambda: _counts_at(points),
+                             points)
+
+    def at(name: str):
+        return lambda point: int(counts[name][points.index(point)])
+
+    verdict = judge_formula(answer(ctx, "mlp_parameters", "count"), q.MLP_SYMBOLS, at("count"),
+                            ((at("no_bias"), "Each layer also has one bias per output unit."),), seed=seed)
     if verdict.status != "passed":
         raise CheckFailed(verdict.message, verdict.hint)
     return verdict.message

@@ -156,15 +156,36 @@ def _backward(ctx: CheckContext, which: int) -> None:
             raise CheckFailed("conv2d_backward should return a tuple (dx, dw, db).")
         expected = ref.conv2d_backward(G, x, w, b, **kw)
         args = [x, w, b]
+        dx_shape = np.shape(returned[0])
+        if which == 0 and kw["padding"] == 0 and len(dx_shape) == 4 and 0 in dx_shape:
+            raise CheckFailed(f"dx from conv2d_backward ({_label(x, w, kw)}) has shape {dx_shape}, expected "
+                              f"{x.shape}: it is empty.", "With padding = 0, cutting the padding off with a negative "
+                              "end (dxp[..., p:-p]) keeps nothing, since -0 is 0: end the slice at p + H (and p + W).")
 
         def evaluate(points, x=x, w=w, b=b, kw=kw, G=G, args=args):
             arglist = [[*args[:which], p, *args[which + 1:]] for p in points]
             outs = drivers.call("call_many", obj, "conv2d_forward", arglist, kw)
-            return weighted_sums(f"conv2d_forward (called to check {name} by finite differences)", outs,
-                                 len(points), G)
+            try:
+                return weighted_sums(f"conv2d_forward (called to check {name} by finite differences)", outs,
+                                     len(points), G)
+            except CheckFailed as failure:
+                raise CheckFailed(failure.message, failure.hint or (
+                    f"Your conv2d_forward returns the wrong shape, so {name} cannot be checked against it: fix "
+                    "conv2d_forward first (its own check, task 3.1, names what is off).")) from None
 
         mistakes = []
         n = x.shape[0]
+        n_, f_, ho_, wo_ = G.shape
+        if which == 0:  # the classic: the gradient of a convolution where the forward is a correlation
+            unflipped = ref.conv2d_backward(G, x, np.ascontiguousarray(w[:, :, ::-1, ::-1]), b, **kw)[0]
+            mistakes.append((unflipped, "dx is missing the kernel flip: the forward is a cross-correlation, so dx "
+                                        "is grad_out (zero-padded) correlated with the kernel rotated by 180 degrees "
+                                        "(w[:, :, ::-1, ::-1]); yours correlates it with w as it is."))
+        if which in (0, 1):  # grad_out (N, F, H_out, W_out) reshaped into rows of F without moving F last first
+            mixed = ref.conv2d_backward(np.ascontiguousarray(G.reshape(n_, ho_, wo_, f_).transpose(0, 3, 1, 2)), x, w,
+                                        b, **kw)[which]
+            mistakes.append((mixed, "grad_out is (N, F, H_out, W_out): move F last (transpose(0, 2, 3, 1)) before "
+                                    "reshaping it into one row per output position; a plain reshape mixes the axes."))
         if which == 1:
             mistakes.append((expected[1][:, :, ::-1, ::-1], "dw is flipped: for a cross-correlation, dw[f, c, p, q] "
                                                             "sums grad_out * x_pad at offset (p, q), unflipped."))
@@ -301,6 +322,12 @@ def _pool_output(name: str, got, x, kernel: int, stride: int) -> np.ndarray:
                         ignored={k: v for k, v in ignored.items() if v != expected})
 
 
+def _pool_windows(x: np.ndarray, kernel: int, stride: int) -> np.ndarray:
+    """The pooling windows of x, (N, C, H_out, W_out, kernel, kernel): for naming known mistakes."""
+    every = np.lib.stride_tricks.sliding_window_view(x, (kernel, kernel), axis=(2, 3))
+    return every[:, :, ::stride, ::stride]
+
+
 @A3.check("3.3", "maxpool2d_forward", points=1, files=("conv.py",))
 def maxpool_forward(ctx: CheckContext) -> None:
     """Max over windows: kernel 2 stride 2, kernel 3 stride 1, kernel 2 stride 1; batch 1 and > 1, odd and even."""
@@ -309,7 +336,11 @@ def maxpool_forward(ctx: CheckContext) -> None:
         name = f"maxpool2d_forward(x {x.shape}, kernel={kernel}, stride={stride})"
         got = _pool_output(name, ctx.student.module("conv").call("maxpool2d_forward", x, kernel=kernel,
                                                                   stride=stride), x, kernel, stride)
-        assert_close(name, got, ref.maxpool2d_forward(x, kernel, stride))
+        assert_close(name, got, ref.maxpool2d_forward(x, kernel, stride),
+                     mistakes=[(_pool_windows(x, kernel, stride).min(axis=(4, 5)),
+                                "Your pooling keeps each window's minimum: max-pooling keeps the largest value."),
+                               (_pool_windows(x, kernel, stride).mean(axis=(4, 5)),
+                                "Your pooling averages each window: max-pooling keeps the largest value.")])
 
 
 @A3.check("3.3", "maxpool2d_backward (ties: the first maximum)", points=2, files=("conv.py",),
@@ -340,7 +371,26 @@ def maxpool_backward(ctx: CheckContext) -> None:
                                         "window's maximum only."),
                                (spread / kernel**2, "You averaged the gradient over the window (average pooling); "
                                                     "max pooling sends it to the maximum only."),
-                               (ties, "On ties, send the gradient to the FIRST maximum (row-major order) only.")])
+                               (ties, "On ties, send the gradient to the FIRST maximum (row-major order) only."),
+                               (_to_last_maximum(x, G, kernel, stride),
+                                "On ties, the gradient goes to the FIRST maximum in row-major order (the one "
+                                "np.argmax picks); yours goes to the last.")])
+
+
+def _to_last_maximum(x: np.ndarray, G: np.ndarray, kernel: int, stride: int) -> np.ndarray:
+    """Max-pooling's gradient routed to each window's LAST maximum (row-major): a known mistake on ties."""
+    windows = _pool_windows(x, kernel, stride)
+    n, c, ho, wo = windows.shape[:4]
+    backwards = windows.reshape(n, c, ho, wo, -1)[..., ::-1]
+    position = kernel * kernel - 1 - np.argmax(backwards, axis=4)
+    routed = np.zeros_like(x, dtype=np.float64)
+    for i in range(ho):
+        for j in range(wo):
+            for a in range(n):
+                for k in range(c):
+                    r, q = divmod(int(position[a, k, i, j]), kernel)
+                    routed[a, k, i * stride + r, j * stride + q] += G[a, k, i, j]
+    return routed
 
 
 CONV1D_CASES = ((1, 2, 3, 6), (3, 1, 2, 5), (2, 3, 1, 4))  # (C_out, C_in, K, length): one and several channels

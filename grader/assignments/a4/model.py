@@ -405,7 +405,16 @@ def _seed(seed: int) -> None:
 
 
 def reference_outputs(kwargs: dict, weights: dict, x: np.ndarray, train: bool, seed: int) -> np.ndarray:
-    """The reference's output on ``x``; the same seed is set right before the student's forward in the sandbox."""
+    """The reference's output on ``x``; the same seed is set right before the student's forward in the sandbox.
+
+    The weights are the parent's draws and ``x`` the parent's inputs, so the result is a function of plain
+    data: the student build replays it from its recording (``oracle.computed``) under the public seeds."""
+    data = {name: tensor.detach().cpu().numpy() for name, tensor in weights.items()}
+    return oracle.computed("a4", "reference LeNet outputs", lambda: _reference_outputs(kwargs, weights, x, train, seed),
+                           dict(kwargs), data, np.asarray(x), bool(train), int(seed))
+
+
+def _reference_outputs(kwargs: dict, weights: dict, x: np.ndarray, train: bool, seed: int) -> np.ndarray:
     with FORWARD_LOCK, torch.no_grad(), one_thread():
         model = reference_model(kwargs, weights)
         model.train(train)
@@ -421,7 +430,7 @@ class Variant:
 
     blame: str
     component: str  # the check that owns this mistake: layers, logits, bn, dropout or train_eval
-    relu: tuple = (True, True, True, True)  # after conv1, conv2, fc1, fc2
+    relu: tuple = (True, True, True, True)  # after conv1, conv2, fc1, fc2: True (ReLU), False, "sigmoid", "tanh"
     pool: str = "max"
     bn_before_pool: bool = False
     bn_batch_stats_in_eval: bool = False
@@ -433,6 +442,12 @@ class Variant:
 VARIANTS = (
     [Variant(f"The ReLU after {name} is missing.", "layers", relu=tuple(j != i for j in range(4)))
      for i, name in enumerate(("conv1", "conv2", "fc1", "fc2"))]
+    # A sigmoid (or tanh) where the handout has a ReLU: everywhere, or after one layer, named.
+    + [Variant(f"The activations are {act}s: the handout has a ReLU after conv1, conv2, fc1 and fc2 (F.relu or "
+               "nn.ReLU).", "layers", relu=(act,) * 4) for act in ("sigmoid", "tanh")]
+    + [Variant(f"{name} is followed by a {act} where the handout has a ReLU (F.relu or nn.ReLU).", "layers",
+               relu=tuple(act if j == i else True for j in range(4)))
+       for act in ("sigmoid", "tanh") for i, name in enumerate(("conv1", "conv2", "fc1", "fc2"))]
     + [Variant("pool: average pooling is used where the handout has max-pooling (F.max_pool2d / nn.MaxPool2d).",
                "layers", pool="avg"),
        Variant("The output goes through a softmax after fc3: return the logits (CrossEntropyLoss applies "
@@ -467,7 +482,7 @@ def variant_outputs(variant: Variant, kwargs: dict, weights: dict, x: np.ndarray
         _seed(seed)
         for i, (conv, bn) in enumerate((("features.0", "features.3"), ("features.4", "features.7"))):
             h = F.conv2d(h, w[f"{conv}.weight"], w[f"{conv}.bias"])
-            h = F.relu(h) if variant.relu[i] else h
+            h = _activation(variant.relu[i], h)
             if kwargs.get("batch_norm") and variant.bn_before_pool:
                 h = _bn(h, w, bn, train, variant)
             h = F.max_pool2d(h, 2) if variant.pool == "max" else F.avg_pool2d(h, 2)
@@ -476,7 +491,7 @@ def variant_outputs(variant: Variant, kwargs: dict, weights: dict, x: np.ndarray
         h = torch.flatten(h, 1)
         for i, fc in enumerate(("classifier.0", "classifier.3")):
             h = F.linear(h, w[f"{fc}.weight"], w[f"{fc}.bias"])
-            h = F.relu(h) if variant.relu[2 + i] else h
+            h = _activation(variant.relu[2 + i], h)
             if rates[i]:
                 h = F.dropout(h, rates[i], train or variant.dropout_in_eval)
         h = F.linear(h, w["classifier.6.weight"], w["classifier.6.bias"])
@@ -487,6 +502,13 @@ def variant_outputs(variant: Variant, kwargs: dict, weights: dict, x: np.ndarray
         elif variant.head == "relu":
             h = F.relu(h)
     return h.double().numpy()
+
+
+def _activation(kind, h):
+    """The activation a variant has after one layer: the handout's ReLU (True), none (False), or another."""
+    if kind is True:
+        return F.relu(h)
+    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh}[kind](h) if kind else h
 
 
 def _bn(h, w, name, train, variant):

@@ -54,6 +54,10 @@ CONV_BUGS = {
                                   {"conv_backward_dx": "dx from conv2d_backward"}),
     "dw flipped": Bug((("dw = (g.T @ cols).reshape(w.shape)", "dw = (g.T @ cols).reshape(w.shape)[:, :, ::-1, ::-1]"),),
                       ("conv_backward_dw",), {"conv_backward_dw": "dw is flipped"}),
+    # conv_dx_no_flip: the input gradient without the kernel flip (a correlation's where a convolution's is due).
+    "dx without the kernel flip": Bug((("dcols = (g @ w.reshape(f, -1))",
+                                        "dcols = (g @ w[:, :, ::-1, ::-1].reshape(f, -1))"),),
+                                      ("conv_backward_dx",), {"conv_backward_dx": "missing the kernel flip"}),
     "db a mean": Bug((("db = grad_out.sum(axis=(0, 2, 3))", "db = grad_out.mean(axis=(0, 2, 3))"),),
                      ("conv_backward_db",), {"conv_backward_db": "db"}),
     "max pooling takes the min": Bug((("return win.max(axis=(4, 5))", "return win.min(axis=(4, 5))"),),

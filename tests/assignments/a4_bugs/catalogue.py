@@ -64,6 +64,13 @@ BUGS = {
     "missing ReLU after conv2": (
         student(("self.pool(F.relu(self.conv2(x)))", "self.pool(self.conv2(x))")),
         {"structure_layers"}, {"structure_layers": "ReLU after conv2 is missing"}),
+    "sigmoid where the handout has ReLU": (
+        student(*[(f"F.relu(self.{layer}(x))", f"torch.sigmoid(self.{layer}(x))")
+                  for layer in ("conv1", "conv2", "fc1", "fc2")]),
+        {"structure_layers"}, {"structure_layers": "activations are sigmoids"}),
+    "sigmoid after fc1 only": (
+        student(("F.relu(self.fc1(x))", "torch.sigmoid(self.fc1(x))")),
+        {"structure_layers"}, {"structure_layers": "fc1 is followed by a sigmoid"}),
     "softmax at the end": (
         student(("return self.fc3(x)", "return F.softmax(self.fc3(x), dim=1)")),
         {"returns_logits"}, {"returns_logits": "softmax after fc3"}),

@@ -1,0 +1,23 @@
+"""docs/hintless-mistakes.md is the truth: every catalogued bug's failing check without a hint is listed there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.packaging.hintless import documented, sweep
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "hintless-mistakes.md"
+
+
+def test_the_document_lists_rows_of_known_bugs():
+    rows = documented(DOC)
+    assert rows and all(assignment in ("a1", "a2", "a3", "a4") for assignment, _, _ in rows)
+
+
+@pytest.mark.slow
+def test_every_hintless_failure_of_the_catalogues_is_documented():
+    found = {(row.assignment, row.bug, row.check) for row in sweep(seed=1)}
+    listed = documented(DOC)
+    assert found - listed == set(), "a catalogued bug fails a check without a hint: add a hint or a row"
