@@ -150,27 +150,15 @@ def _fingerprint_answers(target: Path, course: CoursePackage) -> list[str]:
     judge compares with), and cut it out of any other string that quotes it."""
     from grader.checks import expressions as ex
     from grader.checks.symbolic import fingerprint
-    from grader.packaging.redact import WITHHELD
+    from grader.packaging.redact import fingerprint_answers
 
     answers = {q.answer: fingerprint(ex.render(q.parse(q.answer))) for q in _questions(course)}
     if not answers:
         return []
-
-    class Rewrite(ast.NodeTransformer):
-        def visit_Constant(self, node: ast.Constant):
-            if not isinstance(node.value, str):
-                return node
-            if node.value in answers:
-                return ast.copy_location(ast.Constant(answers[node.value]), node)
-            text = node.value
-            for answer in sorted(answers, key=len, reverse=True):
-                text = text.replace(answer, WITHHELD)
-            return ast.copy_location(ast.Constant(text), node)
-
     for path in target.rglob("*.py"):
         source = path.read_text(encoding="utf-8")
         if any(answer in source for answer in answers):
-            path.write_text(ast.unparse(Rewrite().visit(ast.parse(source))) + "\n", encoding="utf-8")
+            path.write_text(ast.unparse(fingerprint_answers(ast.parse(source), answers)) + "\n", encoding="utf-8")
     return sorted(answers)
 
 

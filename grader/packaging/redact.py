@@ -46,6 +46,14 @@ def redact_a2_questions(path: Path) -> list[str]:
 
     answers = {q.answer: fingerprint(ex.render(q.parse(q.answer))) for q in QUESTIONS}
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    path.write_text(_header(path) + ast.unparse(fingerprint_answers(tree, answers)) + "\n", encoding="utf-8")
+    return sorted(answers)
+
+
+def fingerprint_answers(tree: ast.AST, answers: dict[str, str]) -> ast.AST:
+    """``tree`` with every string constant that is a model answer replaced by its fingerprint (``answers``:
+    answer -> fingerprint), and every answer quoted inside another string cut out (``WITHHELD``)."""
+    longest_first = sorted(answers, key=len, reverse=True)
 
     class Rewrite(ast.NodeTransformer):
         def visit_Constant(self, node: ast.Constant):
@@ -54,12 +62,11 @@ def redact_a2_questions(path: Path) -> list[str]:
             if node.value in answers:
                 return ast.copy_location(ast.Constant(answers[node.value]), node)
             text = node.value
-            for answer in sorted(answers, key=len, reverse=True):
+            for answer in longest_first:
                 text = text.replace(answer, WITHHELD)
             return ast.copy_location(ast.Constant(text), node)
 
-    path.write_text(_header(path) + ast.unparse(Rewrite().visit(tree)) + "\n", encoding="utf-8")
-    return sorted(answers)
+    return Rewrite().visit(tree)
 
 
 def redact_a3_questions(path: Path) -> list[str]:
