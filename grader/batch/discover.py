@@ -209,6 +209,23 @@ def _regroup(student: str, files: list[tuple[int, str, Path]], staging: Path, la
     return folder, notes, unplaced
 
 
+def _regroup_one(student: str, files: list[tuple[int, str, Path]], staging: Path, layout: str,
+                 expected: tuple[str, ...], failures: dict[str, str] | None):
+    """``_regroup`` for one student whose failure is theirs alone: recorded in ``failures`` (None: raised).
+
+    An unreadable file in the download, or a bug of ours for one student's names, must not stop the class;
+    a full disk would fail every student alike and still ends the run."""
+    from grader.batch.faults import crash_sentence, machine_wide
+
+    try:
+        return _regroup(student, files, staging, layout, expected)
+    except Exception as exc:  # noqa: BLE001 - one student's files: theirs alone
+        if failures is None or machine_wide(exc):
+            raise
+        failures[from_os(student)] = crash_sentence(exc, "copying the submission's files for grading")
+        return None
+
+
 def _incomplete(path: Path, expected: tuple[str, ...]) -> tuple[str, ...]:
     """The expected files a regrouped folder lacks (a zip or notebook is read later, so never incomplete here)."""
     if not path.is_dir():
@@ -219,7 +236,8 @@ def _incomplete(path: Path, expected: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name for name in expected if name not in present)
 
 
-def _moodle(root: Path, staging: Path, expected) -> tuple[list[Entry], list[str]]:
+def _moodle(root: Path, staging: Path, expected, failures: dict[str, str] | None = None
+            ) -> tuple[list[Entry], list[str]]:
     """Moodle's folders (``Full Name_123_assignsubmission_file_``) and loose files (``..._file_mlp.py``)."""
     folders: dict[str, Path] = {}
     loose: dict[str, list[tuple[int, str, Path]]] = defaultdict(list)
@@ -248,7 +266,10 @@ def _moodle(root: Path, staging: Path, expected) -> tuple[list[Entry], list[str]
             files = list(loose[student])
             if student in folders:  # both: the folder's top-level files join the loose ones
                 files += [(0, p.name, p) for p in _visible(folders[student]) if _regular(p)]
-            path, notes, unread = _regroup(student, files, staging, "moodle", expected)
+            regrouped = _regroup_one(student, files, staging, "moodle", expected, failures)
+            if regrouped is None:
+                continue
+            path, notes, unread = regrouped
         else:
             path = _unwrap(folders[student], expected)
         if student in texts:
@@ -260,7 +281,8 @@ def _moodle(root: Path, staging: Path, expected) -> tuple[list[Entry], list[str]
     return entries, unplaced
 
 
-def _canvas(root: Path, staging: Path, expected) -> tuple[list[Entry], list[str]]:
+def _canvas(root: Path, staging: Path, expected, failures: dict[str, str] | None = None
+            ) -> tuple[list[Entry], list[str]]:
     files: dict[str, list[tuple[int, str, Path]]] = defaultdict(list)
     names: dict[str, str] = {}
     late: set[str] = set()
@@ -276,7 +298,10 @@ def _canvas(root: Path, staging: Path, expected) -> tuple[list[Entry], list[str]
             late.add(match["id"])
     entries = []
     for student, handed_in in sorted(files.items()):
-        path, notes, unread = _regroup(student, handed_in, staging, "canvas", expected)
+        regrouped = _regroup_one(student, handed_in, staging, "canvas", expected, failures)
+        if regrouped is None:
+            continue
+        path, notes, unread = regrouped
         entries.append(Entry(student, path, "canvas", names[student], tuple(notes), late_marker=student in late,
                              unplaced=unread, incomplete=_incomplete(path, expected)))
     return entries, unplaced
@@ -295,12 +320,13 @@ def _plain(root: Path, expected) -> list[Entry]:
 
 
 def discover_download(root: Path, staging: Path, expected: tuple[str, ...],
-                      duplicates: dict[str, str] | None = None) -> Discovery:
+                      failures: dict[str, str] | None = None) -> Discovery:
     """The students in ``root`` (an extracted folder), sorted by id, and what belongs to none of them.
 
     Canvas files and Moodle loose files are regrouped in ``staging``, one folder per student. Two submissions
-    for one id are a ``UsageError``, or, given ``duplicates``, that student's entry there (why, one sentence) and
-    neither submission in the list: the rest of the class is graded.
+    for one id, or files of one student that cannot be copied, raise; or, given ``failures``, become that
+    student's entry there (why, one sentence), and the student is left out of the list: the rest of the class
+    is graded.
     """
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder or a .zip of submissions")
@@ -309,9 +335,9 @@ def discover_download(root: Path, staging: Path, expected: tuple[str, ...],
     if (root / "submission_metadata.yml").is_file():
         layout, entries = "gradescope", _gradescope(root, expected)
     elif any(MOODLE.match(p.name) or MOODLE_FILE.match(p.name) for p in visible):
-        layout, (entries, unplaced) = "moodle", _moodle(root, staging, expected)
+        layout, (entries, unplaced) = "moodle", _moodle(root, staging, expected, failures)
     elif any(CANVAS.match(p.name) and p.is_file() for p in visible):
-        layout, (entries, unplaced) = "canvas", _canvas(root, staging, expected)
+        layout, (entries, unplaced) = "canvas", _canvas(root, staging, expected, failures)
     elif any((p / ".git").exists() for p in visible if p.is_dir()):
         layout, entries = "repository", _repositories(root)
     else:
@@ -326,20 +352,20 @@ def discover_download(root: Path, staging: Path, expected: tuple[str, ...],
         if entry.student in seen:
             why = (f"two submissions for student {entry.student}: {from_os(seen[entry.student].path.name)} and "
                    f"{from_os(entry.path.name)}; keep one and rerun")
-            if duplicates is None:
+            if failures is None:
                 raise UsageError(why)
             clashes.setdefault(entry.student, why)
         seen[entry.student] = entry
-    if duplicates is not None:
-        duplicates.update(clashes)
+    if failures is not None:
+        failures.update(clashes)
     kept = sorted((e for e in entries if e.student not in clashes), key=lambda e: e.student)
     return Discovery(layout, kept, tuple(from_os(u) for u in unplaced))
 
 
 def discover(root: Path, staging: Path, expected: tuple[str, ...],
-             duplicates: dict[str, str] | None = None) -> list[Entry]:
+             failures: dict[str, str] | None = None) -> list[Entry]:
     """The students in ``root`` (an extracted folder), sorted by id; Canvas files are regrouped in ``staging``."""
-    return discover_download(root, staging, expected, duplicates).entries
+    return discover_download(root, staging, expected, failures).entries
 
 
 def owners(failures: dict[Path, str], entries: list[Entry]) -> dict[str, str]:

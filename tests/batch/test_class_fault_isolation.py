@@ -346,6 +346,34 @@ def test_a_corrupt_file_in_the_class_zip_is_its_students_alone(tmp_path):
         assert set(gb.not_graded("a1")) == {"bob", "cat"}
 
 
+@pytest.mark.parametrize("layout", ["canvas", "moodle"])
+def test_a_file_that_cannot_be_copied_while_regrouping_is_its_students_alone(tmp_path, monkeypatch, layout):
+    """Canvas and Moodle files are copied into one folder per student: one unreadable file stops no one else."""
+    from grader.batch import discover
+
+    download = tmp_path / "download"
+    download.mkdir()
+    for number, (name, student) in enumerate((("annlee", "101"), ("bobray", "102"), ("catkim", "103"))):
+        file = (f"{name}_{student}_{700 + number}_mlp.py" if layout == "canvas"
+                else f"{name.title()}_{student}_assignsubmission_file_mlp.py")
+        (download / file).write_text(REFERENCE_A1 + f"# {name}\n")
+        (download / (file.replace("mlp.py", "notes.txt"))).write_text("my notes")  # two files: regrouped
+    copy = shutil.copyfile
+
+    def copy_or_fail(source, target, *args, **kwargs):
+        if "bobray" in str(source).lower():
+            raise OSError(5, "Input/output error", str(source))
+        return copy(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(discover.shutil, "copyfile", copy_or_fail)
+    result = grade_class("a1", download, gradebook=tmp_path / "gb.sqlite", tasks=TASKS, seed=SEED,
+                         timeout_scale=SCALE)
+    assert set(result.graded) == {"101", "103"} and all(r.score > 0 for r in result.graded.values())
+    assert set(result.errors) == {"102"} and "Input/output error" in result.errors["102"]
+    with Gradebook(tmp_path / "gb.sqlite", create=False) as gb:
+        assert set(gb.not_graded("a1")) == {"102"}
+
+
 def test_owners_finds_the_student_of_each_file_that_could_not_be_extracted(tmp_path):
     from grader.batch.discover import Entry, owners
 
