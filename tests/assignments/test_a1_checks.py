@@ -106,6 +106,21 @@ CASES = {
     "adam no bias correction": (
         [("m_hat = m / (1 - self.beta1**self.t)", "m_hat = m"), ("v_hat = v / (1 - self.beta2**self.t)", "v_hat = v")],
         ["adam_steps"], {"adam_steps"}, {"adam_steps": "Bias correction"}),
+    "momentum default beta": (  # the handout's defaults are part of the contract: checked by a second run
+        [("beta: float = 0.9):", "beta: float = 0.5):")],
+        ["momentum_steps"], {"momentum_steps"}, {"momentum_steps": "handout's defaults"}),
+    "adagrad default eps": (
+        [("lr: float, eps: float = 1e-8):", "lr: float, eps: float = 1e-6):")],
+        ["adagrad_steps"], {"adagrad_steps"}, {"adagrad_steps": "handout's defaults"}),
+    "adagrad eps subtracted": (  # only gradients of the order of eps tell + eps from - eps
+        [("p -= self.lr * g / (np.sqrt(s) + self.eps)", "p -= self.lr * g / (np.sqrt(s) - self.eps)")],
+        ["adagrad_steps"], {"adagrad_steps"}, {"adagrad_steps": "ADDED to the square root"}),
+    "adam default betas": (
+        [("beta1: float = 0.9, beta2: float = 0.999", "beta1: float = 0.9, beta2: float = 0.99")],
+        ["adam_steps"], {"adam_steps"}, {"adam_steps": "beta2=0.999"}),
+    "adam eps dropped": (
+        [("p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)", "p -= self.lr * m_hat / np.sqrt(v_hat)")],
+        ["adam_steps"], {"adam_steps"}, {"adam_steps": "eps is ADDED"}),
     "zero_grad rebinds": (
         [("            grad[...] = 0.0\n", "            grad = 0.0  # noqa\n")],
         ["zero_grad"], {"zero_grad"}, {"zero_grad": "in place"}),

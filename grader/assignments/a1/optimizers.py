@@ -5,6 +5,11 @@ broken Linear cannot fail them. Several steps on several parameters, with a
 layer that has no ``parameters`` in between, catch lost state, updates that
 are not in place and skipped layers. When a trajectory diverges we replay
 known mistakes here in the parent to name the likely one.
+
+Each optimizer with a default in the handout (Momentum's beta, Adagrad's eps,
+all of Adam's) runs a second time built with those defaults, and there the
+second layer's gradients are of the order of eps (1e-8): only where the
+gradients are that small do eps's value and its sign change the step.
 """
 
 from __future__ import annotations
@@ -89,11 +94,21 @@ def _replay(factory, kwargs, initial, grads_per_step, fresh_each_step: bool = Fa
     return history
 
 
-def _trajectories(name: str, initial, grads_per_step) -> dict:
+# name -> (the keyword arguments that have no default in the handout, the second layer's gradient scale)
+DEFAULTS = {
+    "Momentum": ({"lr": 0.05}, 1.0),  # beta=0.9
+    "Adagrad": ({"lr": 0.1}, 1e-8),  # eps=1e-8
+    "Adam": ({}, 1e-8),  # lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8
+}
+HANDOUT_DEFAULTS = {"Momentum": "beta=0.9", "Adagrad": "eps=1e-8", "Adam": "lr=1e-3, beta1=0.9, beta2=0.999, "
+                                                                          "eps=1e-8"}
+
+
+def _trajectories(name: str, kwargs: dict, initial, grads_per_step) -> dict:
     """The reference optimizer's parameter values after each step, each known mistake's, and those of a
     freshly created optimizer at every step (lost state). Runs the staff's reference (``oracle.real``)."""
     mlp = oracle.real("a1", "mlp")
-    kwargs, mistakes = OPTIMIZERS[name]
+    mistakes = OPTIMIZERS[name][1]
     factory = getattr(mlp, name)
     return {"expected": _replay(factory, kwargs, initial, grads_per_step),
             "mistakes": [_replay(make(mlp), kwargs, initial, grads_per_step) for make, _ in mistakes],
@@ -111,7 +126,18 @@ def _arrays(layer, method: str, shapes) -> list[np.ndarray]:
 
 
 def _optimizer_check(ctx: CheckContext, name: str) -> None:
-    kwargs, mistakes = OPTIMIZERS[name]
+    kwargs, _ = OPTIMIZERS[name]
+    _trajectory_check(ctx, name, kwargs, 1.0, "")
+    if name in DEFAULTS:
+        defaults, scale = DEFAULTS[name]
+        tiny = f"; the second layer's gradients of the order of {scale:g}" if scale != 1.0 else ""
+        _trajectory_check(ctx, name, defaults, scale, f" (built with the handout's defaults, "
+                                                      f"{HANDOUT_DEFAULTS[name]}{tiny})")
+
+
+def _trajectory_check(ctx: CheckContext, name: str, kwargs: dict, scale: float, built: str) -> None:
+    """STEPS steps of optimizer ``name`` built with ``kwargs``, the second layer's gradients times ``scale``."""
+    mistakes = OPTIMIZERS[name][1]
     rng = ctx.rng
     shapes = [[(int(rng.integers(2, 6)), int(rng.integers(2, 6))), (int(rng.integers(2, 6)),)],
               [(int(rng.integers(2, 6)), int(rng.integers(2, 6)))]]
@@ -121,11 +147,13 @@ def _optimizer_check(ctx: CheckContext, name: str) -> None:
     initial = [_arrays(layer, "values", s) for layer, s in zip(layers, shapes)]
     optimizer = ctx.student.module("mlp").call(name, [layers[0], drivers.call("NoParamLayer"), layers[1]],
                                                **kwargs)
-    grads_per_step = [[[rng.standard_normal(s) for s in layer_shapes] for layer_shapes in shapes]
-                      for _ in range(STEPS)]
+    scales = [1.0, scale]
+    grads_per_step = [[[scales[k] * rng.standard_normal(s) for s in layer_shapes]
+                       for k, layer_shapes in enumerate(shapes)] for _ in range(STEPS)]
     # Every trajectory the verdict may need, computed once from plain data (the seed's arrays): the student
     # build replays them from its recording (oracle.computed), so these checks are public there too.
-    trajectories = oracle.computed("a1", f"{name} trajectories", lambda: _trajectories(name, initial, grads_per_step),
+    trajectories = oracle.computed("a1", f"{name} trajectories",
+                                   lambda: _trajectories(name, kwargs, initial, grads_per_step),
                                    name, kwargs, initial, grads_per_step)
     expected = trajectories["expected"]
     before = [v for values in initial for v in values]
@@ -137,7 +165,7 @@ def _optimizer_check(ctx: CheckContext, name: str) -> None:
         if _matches(got, expected[step]):
             before = got
             continue
-        label = f"{name}.step() number {step + 1} of {STEPS}"
+        label = f"{name}.step() number {step + 1} of {STEPS}{built}"
         if _matches(got, before):
             raise CheckFailed(f"{label} left every parameter unchanged.",
                               "Update the arrays in place (p -= lr * g); `p = p - lr * g` only rebinds a local "
@@ -150,8 +178,15 @@ def _optimizer_check(ctx: CheckContext, name: str) -> None:
                               "Keep the optimizer's state (velocity, sums, moments, step count) across steps, "
                               "one per parameter.")
         index = next(i for i, (g, e) in enumerate(zip(got, expected[step])) if not _matches([g], [e]))
-        assert_close(f"parameter {index} after {label}", got[index], expected[step][index])
-        raise CheckFailed(f"{label}: parameter {index} differs from the expected value.")
+        hint = (f"Use the handout's defaults ({HANDOUT_DEFAULTS[name]}) for the arguments not given"
+                + ("; eps is ADDED to the square root (sqrt(...) + eps, as the handout writes it), which matters "
+                   "when the gradients are as small as eps." if scale != 1.0 else ".") if built else "")
+        try:
+            assert_close(f"parameter {index} after {label}", got[index], expected[step][index])
+        except CheckFailed as failure:
+            failure.hint = failure.hint or hint
+            raise
+        raise CheckFailed(f"{label}: parameter {index} differs from the expected value.", hint)
 
 
 for _name, _points in (("SGD", 1), ("Momentum", 2), ("Adagrad", 2), ("Adam", 2)):
@@ -159,7 +194,8 @@ for _name, _points in (("SGD", 1), ("Momentum", 2), ("Adagrad", 2), ("Adam", 2))
         def check(ctx: CheckContext) -> None:
             _optimizer_check(ctx, name)
         check.__name__ = f"{name.lower()}_steps"
-        check.__doc__ = f"{name}: {STEPS} steps on three parameters in two layers."
+        check.__doc__ = (f"{name}: {STEPS} steps on three parameters in two layers"
+                         + (", and again with the handout's defaults." if name in DEFAULTS else "."))
         return check
     A1.check("1.5", f"{_name}: several steps", points=_points)(_make())
 

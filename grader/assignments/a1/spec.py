@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.authoring import Assignment, register
+from grader.authoring import Assignment, Equivalent, register
 
 FROM_SCRATCH_FORBIDDEN = ("torch", "tensorflow", "jax", "autograd")
 
@@ -37,4 +37,21 @@ A1 = register(Assignment(
         "grader.assignments.a1.training",
     ),
     points=36.0,  # the sum of the checks' points (tests/test_consistency.py keeps it so)
+    # Mutants of reference/a1/mlp.py that compute the same function as the reference (dlgrade author verify).
+    equivalent_mutants=(
+        Equivalent("mlp.py:51: >= -> >", "Sigmoid: at x = 0 both branches give 1/2, so which one takes 0 changes "
+                                         "nothing."),
+        Equivalent("mlp.py:87: - -> +", "log_softmax is unchanged by adding any constant to a row: adding the row's "
+                                        "maximum instead of subtracting it only moves where exp overflows (logits "
+                                        "near 350), and the handout asks stability at large logits of softmax only."),
+        Equivalent("mlp.py:87: drop the term after -", "log_softmax without the max shift is the same function; it "
+                                                       "differs only where exp overflows (logits above about 700), "
+                                                       "which the handout does not ask of CrossEntropyLoss."),
+        Equivalent("mlp.py:87: drop axis=", "Shifting every row by the array's maximum instead of the row's is "
+                                            "still a per-row constant, which log_softmax ignores (it differs only "
+                                            "where exp underflows, for rows about 700 below the maximum)."),
+        Equivalent("mlp.py:184: in place -> a copy (x op= y -> x = x op y)", "Adam's step count is an int, "
+                                                                              "immutable: adding 1 in place or by "
+                                                                              "rebinding gives the same count."),
+    ),
 ))

@@ -98,7 +98,7 @@ def _squeeze(rng):
 
 
 UNSQUEEZE_CASES = (((3, 4), 0), ((3, 4), 1), ((3, 4), 2), ((3, 4), -1), ((3, 4), -3), ((5,), 0), ((5,), 1),
-                   ((4, 4), 1))
+                   ((4, 4), 1), ((1, 4), 2), ((3, 1), 0))  # the last two: x has an axis of length 1 of its own
 
 
 def _unsqueeze(rng):

@@ -112,3 +112,22 @@ def run_graph(module, leaves, nodes):
                for k in range(len(nodes))]
     return [[t.grad for t in tensors], [calls.get(k, 0) for k in range(len(nodes))],
             [received.get(k) for k in range(len(nodes))], changed]
+
+
+def run_roots(module, leaves, nodes, roots):
+    """Build leaves + nodes as ``run_graph`` does, then call backward() on each tensor of ``roots`` in turn.
+
+    Returns the leaves' gradients after each call: how the engine treats a second backward() on a root that
+    shares leaves with the first.
+    """
+    ops = _counting_ops(module, {}, {}, {})
+    tensors = [module.Tensor(np.asarray(v, dtype=np.float64)) for v in leaves]
+    for k, node in enumerate(nodes):
+        name, refs = node[0], node[1]
+        params = node[2] if len(node) > 2 else {}
+        tensors.append(ops[name].apply(*[tensors[r] for r in refs], node=k, **params))
+    after = []
+    for root in roots:
+        tensors[root].backward()
+        after.append([_snapshot(t.grad) if t.grad is not None else None for t in tensors[:len(leaves)]])
+    return after

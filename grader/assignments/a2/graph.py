@@ -7,6 +7,8 @@ reference engine here in the parent.
 
 from __future__ import annotations
 
+import numpy as np
+
 from grader.assignments.a2 import judge
 from grader.assignments.a2.spec import A2
 from grader.authoring import CheckContext, CheckFailed, oracle, unpack
@@ -131,11 +133,67 @@ def graph_double_diamond(ctx: CheckContext) -> None:
     _run(ctx, "double diamond", leaves, nodes, shared=True)
 
 
+SECOND_HINT = ("A second backward(), on another root that shares leaves with the first, either adds its gradients "
+               "to the .grad the first call left (PyTorch's rule: gradients accumulate until zeroed) or replaces "
+               "them; it never keeps the first call's gradient or subtracts.")
+
+
 @A2.check("2.3", "Tensor.backward: a leaf feeding two ops", points=1)
 def graph_fan_out(ctx: CheckContext) -> None:
-    """sum(a * b + exp(a)): leaf a collects gradients from two ops."""
+    """sum(a * b + exp(a)): leaf a collects gradients from two ops; and from two backward() calls on two roots."""
     leaves = _leaves(ctx.rng, [(4, 2), (4, 2)])
     _run(ctx, "fan-out", leaves, [("Multiply", (0, 1)), ("Exp", (0,)), ("Add", (2, 3)), ("Sum", (4,))], shared=True)
+    _second_backward(ctx)
+
+
+def _leaf_gradients(leaves, nodes, roots) -> list:
+    """The leaves' gradients after one backward() on each of ``roots``, each in a fresh reference graph."""
+    autograd = oracle.real("a2", "autograd")
+    per_root = []
+    for root in roots:
+        tensors = [autograd.Tensor(v) for v in leaves]
+        for node in nodes:
+            name, refs, params = _node(node)
+            tensors.append(getattr(autograd, name).apply(*[tensors[r] for r in refs], **params))
+        tensors[root].backward()
+        per_root.append([None if t.grad is None else np.asarray(t.grad, dtype=np.float64)
+                         for t in tensors[:len(leaves)]])
+    return per_root
+
+
+def _second_backward(ctx: CheckContext) -> None:
+    """sum(a * b).backward(), then sum(exp(a)).backward(): a's grad is the sum of both calls' (accumulation) or
+    the second call's (replacement); b, which the second root does not use, keeps the first call's."""
+    leaves = _leaves(ctx.rng, [(3, 2), (3, 2)])
+    nodes = [("Multiply", (0, 1)), ("Sum", (2,)), ("Exp", (0,)), ("Sum", (4,))]
+    roots = [3, 5]
+    what = "Tensor.backward called twice, on sum(a * b) and then on sum(exp(a))"
+    module = ctx.student.module("autograd").as_object()
+    wire_nodes = [[name, list(refs), params] for name, refs, params in map(_node, nodes)]
+    after = unpack("the gradients after each backward()", ctx.student.drivers().call(
+        "run_roots", module, leaves, wire_nodes, roots), len(roots))
+    # One result for both roots, recorded by the data (oracle.computed): per-object tapes would see the same leaf
+    # asked for its .grad twice with two answers, and the student build would hide the check.
+    first, second = oracle.computed("a2", "leaf gradients per root", lambda: _leaf_gradients(leaves, nodes, roots),
+                                    leaves, wire_nodes, roots)
+    accumulated = [g if h is None else h if g is None else g + h for g, h in zip(first, second)]
+    replaced = [g if h is None else h for g, h in zip(first, second)]
+    for call, (got, allowed) in enumerate(zip(after, ([first], [accumulated, replaced]))):
+        got = unpack(f"the leaves' gradients after backward() number {call + 1}", got, len(leaves))
+        for k, grad in enumerate(got):
+            label = f"{what}: grad of leaf {'ab'[k]} after backward() number {call + 1}"
+            if grad is None:
+                raise CheckFailed(f"{label} is None or not a numeric array.", SECOND_HINT if call else SHARED_HINT)
+            failures = []
+            for expected in allowed:
+                try:
+                    judge.expect(label, grad, expected[k])
+                    break
+                except CheckFailed as failure:
+                    failures.append(failure)
+            else:
+                failures[0].hint = SECOND_HINT if call else SHARED_HINT
+                raise failures[0]
 
 
 @A2.check("2.3", "Tensor.backward: a non-scalar root", points=1)

@@ -166,6 +166,9 @@ def _unsqueeze_forward_shapes(case):
 def _unsqueeze_backward_shapes(case, G):
     k = _axis(case, case.inputs[0].ndim + 1)
     hints = [(G.shape, "Unsqueeze.backward returns G as it came: remove the inserted axis (np.squeeze(G, axis)).")]
+    if np.squeeze(G).shape != case.inputs[0].shape:
+        hints.append((np.squeeze(G).shape, "Unsqueeze.backward removes the inserted axis only (np.squeeze(G, "
+                                            "axis=axis)); you removed every axis of length 1, x's own too."))
     hints += [(np.squeeze(G, axis=j).shape, f"Unsqueeze.backward removes axis {j}; the inserted axis is {k}.")
               for j in range(G.ndim) if j != k and G.shape[j] == 1]
     return [hints]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.assignments.a1.spec import FROM_SCRATCH_FORBIDDEN
-from grader.authoring import Assignment, register
+from grader.authoring import Assignment, Equivalent, register
 
 A2 = register(Assignment(
     id="a2",
@@ -21,4 +21,13 @@ A2 = register(Assignment(
         "grader.assignments.a2.derivations",
     ),
     points=51.0,  # the sum of the checks' points (tests/test_consistency.py keeps it so)
+    # Mutants of reference/a2/autograd.py that compute the same thing as the reference (dlgrade author verify).
+    equivalent_mutants=(
+        Equivalent("autograd.py:128: drop .copy()", "Sum.backward without the copy returns NumPy's read-only "
+                                                    "broadcast view: the same values and shape, and the handout's "
+                                                    "engine never writes into a gradient an op returns (it adds "
+                                                    "into a fresh array)."),
+        Equivalent("autograd.py:191: >= -> >", "Sigmoid: at x = 0 both branches give 1/2, so which one takes 0 "
+                                               "changes nothing."),
+    ),
 ))

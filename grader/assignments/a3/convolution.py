@@ -4,6 +4,8 @@ Deterministic coverage: every check runs the same list of cases on every run
 (padding 0 and > 0, stride 1 and > 1, batch 1 and > 1, odd and even, square
 and non-square sizes, one and several channels); the seed varies the values
 and jitters sizes within their class (parity kept), never which cases run.
+One case of each function is called without stride, padding or kernel: the
+handout states their defaults (stride=1, padding=0; kernel=2, stride=2).
 Every output's shape is checked before any arithmetic on it, and a wrong
 shape names the argument that was most likely ignored.
 
@@ -56,6 +58,7 @@ class Case:
     w: int
     stride: int = 1
     padding: int = 0
+    defaults: bool = False  # called without stride and padding: the handout's defaults, 1 and 0
 
     def draw(self, rng: np.random.Generator):
         h, w = self.h + 2 * int(rng.integers(0, 2)), self.w + 2 * int(rng.integers(0, 2))
@@ -64,17 +67,25 @@ class Case:
         return x, wt, b, {"stride": self.stride, "padding": self.padding}
 
 
-BASIC = (Case(1, 1, 2, 3, 3, 7, 7), Case(3, 2, 4, 2, 2, 6, 6))
+BASIC = (Case(1, 1, 2, 3, 3, 7, 7, defaults=True), Case(3, 2, 4, 2, 2, 6, 6))
 STRIDED = (Case(1, 2, 3, 3, 3, 8, 8, stride=2, padding=1), Case(2, 3, 1, 3, 3, 9, 9, stride=3, padding=2),
            Case(3, 1, 2, 2, 2, 7, 7, stride=2, padding=2))
 NON_SQUARE = (Case(2, 2, 3, 3, 2, 7, 10, padding=1), Case(1, 3, 2, 1, 3, 6, 5, stride=2))
-BACKWARD = (Case(3, 2, 4, 3, 3, 6, 7), Case(1, 2, 3, 2, 3, 7, 8, stride=2, padding=1),
+BACKWARD = (Case(3, 2, 4, 3, 3, 6, 7, defaults=True), Case(1, 2, 3, 2, 3, 7, 8, stride=2, padding=1),
             Case(2, 3, 1, 3, 2, 9, 6, stride=2), Case(1, 1, 2, 3, 3, 5, 5, padding=2),
-            Case(4, 1, 3, 2, 2, 5, 6, stride=1, padding=1))
+            Case(4, 1, 3, 2, 2, 5, 6, stride=1, padding=1),
+            Case(2, 2, 2, 2, 3, 5, 4, padding=3))  # padding wider than the kernel: every padded row and column
 
 
-def _label(x, w, kw) -> str:
+def _label(x, w, kw, defaults: bool = False) -> str:
+    if defaults:
+        return f"x {x.shape}, w {w.shape}, stride and padding not given (the defaults, 1 and 0)"
     return f"x {x.shape}, w {w.shape}, stride {kw['stride']}, padding {kw['padding']}"
+
+
+def passed(case: Case, kw: dict) -> dict:
+    """The keyword arguments a case passes: none when it tests the handout's defaults."""
+    return {} if case.defaults else kw
 
 
 def output_shape_mistakes(x, w, stride: int, padding: int) -> dict[str, tuple[int, ...]]:
@@ -108,8 +119,8 @@ def _forward(ctx: CheckContext, cases: tuple[Case, ...]) -> None:
     conv = ctx.student.module("conv")
     for case in cases:
         x, w, b, kw = case.draw(ctx.rng)
-        name = f"conv2d_forward on {_label(x, w, kw)}"
-        got = forward_output(name, conv.call("conv2d_forward", x, w, b, **kw), x, w, kw)
+        name = f"conv2d_forward on {_label(x, w, kw, case.defaults)}"
+        got = forward_output(name, conv.call("conv2d_forward", x, w, b, **passed(case, kw)), x, w, kw)
         expected = ref.conv2d_forward(x, w, b, **kw)
         flipped = ref.conv2d_forward(x, w[:, :, ::-1, ::-1], b, **kw)
         assert_close(name, got, expected,
@@ -151,7 +162,7 @@ def _backward(ctx: CheckContext, which: int) -> None:
     for case in BACKWARD:
         x, w, b, kw = case.draw(ctx.rng)
         G = ctx.rng.standard_normal(ref.conv2d_forward(x, w, b, **kw).shape)
-        returned = module.call("conv2d_backward", G, x, w, b, **kw)
+        returned = module.call("conv2d_backward", G, x, w, b, **passed(case, kw))
         if not isinstance(returned, (list, tuple)) or len(returned) != 3:
             raise CheckFailed("conv2d_backward should return a tuple (dx, dw, db).")
         expected = ref.conv2d_backward(G, x, w, b, **kw)
@@ -194,7 +205,7 @@ def _backward(ctx: CheckContext, which: int) -> None:
         if n > 1:
             mistakes.append((expected[which] / n, f"Your {name} is divided by N = {n}: the gradient of a sum over "
                                                   "the batch is not averaged here."))
-        verify_gradient(ctx, f"{name} from conv2d_backward ({_label(x, w, kw)})", returned[which],
+        verify_gradient(ctx, f"{name} from conv2d_backward ({_label(x, w, kw, case.defaults)})", returned[which],
                         expected[which], own_forward(ctx, evaluate), args[which], mistakes=mistakes,
                         constants={"N (the batch size)": n} if n > 1 else None)
 
@@ -310,6 +321,7 @@ def conv_speed(ctx: CheckContext) -> str:
 
 
 POOL_CASES = ((2, 2, (1, 2, 7, 6)), (3, 1, (3, 1, 6, 5)), (2, 1, (2, 3, 5, 8)))
+POOL_DEFAULTS = (2, 2)  # the handout's kernel=2, stride=2: the case with these is called without them
 
 
 def _pool_output(name: str, got, x, kernel: int, stride: int) -> np.ndarray:
@@ -320,6 +332,13 @@ def _pool_output(name: str, got, x, kernel: int, stride: int) -> np.ndarray:
                "the channels-first layout": (n, expected[2], expected[3], c)}
     return expect_shape(name, got, expected, "H_out = (H - kernel) // stride + 1 (and the same for W).",
                         ignored={k: v for k, v in ignored.items() if v != expected})
+
+
+def _pool_call(function: str, x: np.ndarray, kernel: int, stride: int) -> tuple[str, dict]:
+    """How a pooling case is named and the keyword arguments it passes (none for the handout's defaults)."""
+    if (kernel, stride) == POOL_DEFAULTS:
+        return f"{function}(x {x.shape}) (kernel and stride not given: the defaults, 2 and 2)", {}
+    return f"{function}(x {x.shape}, kernel={kernel}, stride={stride})", {"kernel": kernel, "stride": stride}
 
 
 def _pool_windows(x: np.ndarray, kernel: int, stride: int) -> np.ndarray:
@@ -333,9 +352,8 @@ def maxpool_forward(ctx: CheckContext) -> None:
     """Max over windows: kernel 2 stride 2, kernel 3 stride 1, kernel 2 stride 1; batch 1 and > 1, odd and even."""
     for kernel, stride, shape in POOL_CASES:
         x = ctx.rng.standard_normal(shape)
-        name = f"maxpool2d_forward(x {x.shape}, kernel={kernel}, stride={stride})"
-        got = _pool_output(name, ctx.student.module("conv").call("maxpool2d_forward", x, kernel=kernel,
-                                                                  stride=stride), x, kernel, stride)
+        name, kw = _pool_call("maxpool2d_forward", x, kernel, stride)
+        got = _pool_output(name, ctx.student.module("conv").call("maxpool2d_forward", x, **kw), x, kernel, stride)
         assert_close(name, got, ref.maxpool2d_forward(x, kernel, stride),
                      mistakes=[(_pool_windows(x, kernel, stride).min(axis=(4, 5)),
                                 "Your pooling keeps each window's minimum: max-pooling keeps the largest value."),
@@ -350,8 +368,9 @@ def maxpool_backward(ctx: CheckContext) -> None:
     for kernel, stride, shape in POOL_CASES:
         x = np.round(ctx.rng.standard_normal(shape), 0)  # rounding makes ties common
         G = ctx.rng.standard_normal(ref.maxpool2d_forward(x, kernel, stride).shape)
-        got = ctx.student.module("conv").call("maxpool2d_backward", G, x, kernel=kernel, stride=stride)
-        name = f"maxpool2d_backward(x {x.shape}, kernel={kernel}, stride={stride}) on x with ties"
+        name, kw = _pool_call("maxpool2d_backward", x, kernel, stride)
+        got = ctx.student.module("conv").call("maxpool2d_backward", G, x, **kw)
+        name += " on x with ties"
         got = expect_shape(name, got, x.shape, "The gradient has the shape of the input x.")
         expected = ref.maxpool2d_backward(G, x, kernel, stride)
         spread = np.zeros_like(x)

@@ -9,9 +9,12 @@ def call_many(module, name, arglist, kwargs):
     return [np.asarray(func(*args, **kwargs), dtype=np.float64) for args in arglist]
 
 
-def bn_forward(module, x, gamma, beta, running_mean, running_var, training, momentum, eps):
-    """Run batchnorm_forward; return its output and the running statistics as they are afterwards."""
-    out, _ = module.batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+def bn_forward(module, x, gamma, beta, running_mean, running_var, training, momentum=None, eps=None):
+    """Run batchnorm_forward; return its output and the running statistics as they are afterwards.
+
+    ``momentum`` and ``eps`` None: not passed (the function's defaults)."""
+    given = {k: v for k, v in (("momentum", momentum), ("eps", eps)) if v is not None}
+    out, _ = module.batchnorm_forward(x, gamma, beta, running_mean, running_var, training, **given)
     return out, running_mean, running_var
 
 

@@ -3,6 +3,8 @@
 Deterministic coverage: every check runs both layouts, (N, D) and (N, C, H, W)
 (batch 1 included where the statistics are defined), on every run; the seed
 varies values and sizes within each case. Shapes are checked before values.
+The running statistics are also checked with momentum and eps not given
+(the handout's defaults, 0.1 and 1e-5).
 """
 
 from __future__ import annotations
@@ -125,6 +127,16 @@ def bn_running_stats(ctx: CheckContext) -> None:
                      mistakes=[(0.8 * rv + 0.2 * var, "The running variance uses the UNBIASED batch variance "
                                                       f"(times m / (m - 1), m = {m})."),
                                (0.2 * rv + 0.8 * var * m / (m - 1), "The momentum weights the NEW batch value.")])
+    x, gamma, beta, rm, rv = _problem(ctx.rng, False)
+    _, got_rm, got_rv = _forward(ctx, x, gamma, beta, rm, rv, True, momentum=None, eps=None)
+    want_rm, want_rv = rm.copy(), rv.copy()
+    ref.batchnorm_forward(x, gamma, beta, want_rm, want_rv, True)
+    for name, got, want in (("running_mean", got_rm, want_rm), ("running_var", got_rv, want_rv)):
+        try:
+            assert_close(f"{name} after training on x {x.shape} with momentum and eps not given", got, want)
+        except CheckFailed as failure:
+            failure.hint = failure.hint or "momentum defaults to 0.1 and eps to 1e-5 (the handout's signature)."
+            raise
 
 
 @A3.check("3.5", "batchnorm_forward: eval mode", points=1, files=FILES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.assignments.a1.spec import FROM_SCRATCH_FORBIDDEN
-from grader.authoring import Assignment, register
+from grader.authoring import Assignment, Equivalent, register
 
 A3 = register(Assignment(
     id="a3",
@@ -26,4 +26,20 @@ A3 = register(Assignment(
         "grader.assignments.a3.answers",
     ),
     points=39.0,  # the sum of the checks' points (tests/test_consistency.py keeps it so)
+    # Mutants of reference/a3/*.py that compute the same thing as the reference (dlgrade author verify). The
+    # "constant 1 -> 2" ones are the -1 of a reshape made -2 (the same line's other 1 -> 2 edits are caught).
+    equivalent_mutants=(
+        *(Equivalent(f"{file}:{line}: constant 1 -> 2", "A reshape's -1 made -2: NumPy infers a size given as "
+                                                         "any negative number (NumPy 2.x), so the shape is the same.")
+          for file, line in (("conv.py", 26), ("conv.py", 27), ("conv.py", 38), ("conv.py", 41),
+                             ("batchnorm.py", 19), ("batchnorm.py", 44))),
+        Equivalent("conv.py:42: constant 2 -> 3", "conv2d_backward's zero buffer for the padded dx made larger "
+                                                  "(H + 3 * padding rows instead of H + 2 * padding, likewise "
+                                                  "columns): the extra ones stay zero and are cut off with the "
+                                                  "padding."),
+        Equivalent("batchnorm.py:27: // -> /", "The count per feature m divides x.size exactly, so true division "
+                                               "gives the same m (as a float), and m / (m - 1) is unchanged."),
+        Equivalent("batchnorm.py:41: // -> /", "The count per feature m divides grad_out.size exactly, so true "
+                                               "division gives the same m (as a float) in dx."),
+    ),
 ))

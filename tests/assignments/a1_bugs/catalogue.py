@@ -66,6 +66,13 @@ BUGS = {
     "Adam without bias correction": Bug((("m_hat = m / (1 - self.beta1**self.t)", "m_hat = m"),
                                          ("v_hat = v / (1 - self.beta2**self.t)", "v_hat = v")), ("adam_steps",),
                                         {"adam_steps": "Adam"}),
+    "Momentum's default beta not the handout's": Bug((("beta: float = 0.9):", "beta: float = 0.99):"),),
+                                                     ("momentum_steps",), {"momentum_steps": "beta=0.9"}),
+    "Adagrad's eps inside the square root": Bug((("p -= self.lr * g / (np.sqrt(s) + self.eps)",
+                                                  "p -= self.lr * g / np.sqrt(s + self.eps)"),), ("adagrad_steps",),
+                                                {"adagrad_steps": "Adagrad"}),
+    "Adam's default lr not the handout's": Bug((("lr: float = 1e-3,", "lr: float = 1e-2,"),), ("adam_steps",),
+                                               {"adam_steps": "lr=1e-3"}),
     "zero_grad rebinds": Bug((("            grad[...] = 0.0\n", "            grad = 0.0  # noqa\n"),), ("zero_grad",),
                              {"zero_grad": "zero_grad"}),
 }

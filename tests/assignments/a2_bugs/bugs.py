@@ -56,6 +56,10 @@ BUGS = {
     "unsqueeze negative axis": Bug(
         (("        shape.insert(axis % (x.ndim + 1), 1)", "        shape.insert(axis, 1)"),),
         {"unsqueeze_forward": "Unsqueeze inserts the axis at position"}),
+    "unsqueeze backward squeezes every axis": Bug(  # right unless x has an axis of length 1 of its own
+        (('        return (G.reshape(ctx["shape"]),)\n\n\nclass Sigmoid',
+          "        return (np.squeeze(G),)\n\n\nclass Sigmoid"),),
+        {"unsqueeze_backward": "removed every axis of length 1"}),
     "sum keeps dims": Bug(
         (("        return np.add.reduce(x, axis=axis)",
           "        return np.add.reduce(x, axis=axis, keepdims=axis is not None)"),),
@@ -78,6 +82,10 @@ BUGS = {
           "                    totals[id(parent)] = g"),),
         {"graph_diamond": "added up", "graph_double_diamond": "added up", "graph_fan_out": "added up",
          "graph_topological": "added up", "graph_shared_arrays": "added up"}),
+    "a second backward() keeps the first one's grads": Bug(  # accumulating or replacing are both right
+        (("            tensor.grad = total\n",
+          "            tensor.grad = total if tensor.grad is None else tensor.grad\n"),),
+        {"graph_fan_out": "second backward()"}),
     "accumulate in place into a shared array": Bug(
         (("                    totals[id(parent)] = np.array(g, dtype=np.float64, copy=True)",
           "                    totals[id(parent)] = g"),),
