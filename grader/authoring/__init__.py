@@ -146,7 +146,6 @@ __all__ = [
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from grader import oracle
-    from grader.checks import timing
     from grader.assignment import (
         Assignment,
         Check,
@@ -158,6 +157,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         register,
     )
     from grader.authoring.files import package_file
+    from grader.checks import timing
     from grader.checks.answers import answer
     from grader.checks.compare import (
         arrays,

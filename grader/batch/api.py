@@ -27,8 +27,7 @@ from grader.batch import late
 from grader.batch.discover import Discovery, Entry, discover_download, extract_zip, owners, submission_hash
 from grader.batch.faults import crash_sentence, machine_wide
 from grader.batch.gradebook import Gradebook
-from grader.batch.repositories import (GRADER_FAILURE, Regrade, check_branch, read_sources, regrade_class,
-                                       zero_report)
+from grader.batch.repositories import GRADER_FAILURE, Regrade, check_branch, read_sources, regrade_class, zero_report
 from grader.batch.roster import Roster, load_roster
 from grader.engine import default_jobs
 from grader.errors import UsageError

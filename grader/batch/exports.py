@@ -390,7 +390,8 @@ def export(book: Gradebook, format_name: str, path: Path, assignment: str | None
 
         folder = Path(feedback_dir) if feedback_dir is not None else path.parent / "feedback"
         link = os.path.relpath(folder.absolute(), path.parent.absolute()).replace(os.sep, "/").rstrip("/") + "/"
-        return Written([write_page(assignment, {g.student: g.report for g in graded}, path, sorted(missing), names=names,
+        reports = {g.student: g.report for g in graded}
+        return Written([write_page(assignment, reports, path, sorted(missing), names=names,
                            feedback=link, similar=class_similarity(book, assignment),
                            grades={s: (st.total, st.max) for s, st in standings.items() if not st.excused})])
     return Written(export_feedback(graded, path))

@@ -181,7 +181,8 @@ def test_an_override_survives_dlgrade_grade_regrade(tmp_path, monkeypatch):
 
 
 def test_the_late_penalty_and_excuses_reach_show_the_class_page_and_junit(book, tmp_path):
-    """One grade of record everywhere: ``gradebook show``, the class page's mean and JUnit's counts agree with the CSV."""
+    """One grade of record everywhere: ``gradebook show``, the class page's mean and JUnit's counts agree with the
+    CSV."""
     with Gradebook(book) as gb:  # bob (2/2 on backward) handed in late: 20 % of his 4.0 raw points
         run = gb.start_run("a1", "0.1.0", 5, "*", {"node": "x"}, {})
         gb.record_lateness(run, "a1", {"bob": {

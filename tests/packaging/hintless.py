@@ -47,7 +47,8 @@ def sweep_numpy(seed: int) -> list[Hintless]:
     from grader import api
     from grader.api import get_assignment
     from tests.assignments.a1_bugs.catalogue import BUGS as A1
-    from tests.assignments.a2_bugs.bugs import ANSWERS, BUGS as A2
+    from tests.assignments.a2_bugs.bugs import ANSWERS
+    from tests.assignments.a2_bugs.bugs import BUGS as A2
     from tests.assignments.a3_bugs.catalogue import BN_BUGS, CONV_BUGS
     from tests.conftest import mutate
 

@@ -436,7 +436,8 @@ def test_a_check_that_catches_its_own_time_out_says_the_budget_ended_it(make_sub
     """
     slow = ROOT / "examples" / "a3" / "loops_correct_but_slow"
     files = {path.name: path.read_text() for path in slow.iterdir() if path.is_file()}
-    files["conv.py"] = mutate(files["conv.py"], ("    x = np.pad(x, ", "    while N >= 16:\n        pass\n    x = np.pad(x, "))
+    spin = "    while N >= 16:\n        pass\n"
+    files["conv.py"] = mutate(files["conv.py"], ("    x = np.pad(x, ", spin + "    x = np.pad(x, "))
     report = api.check("a3", make_submission(files), tasks=["conv_speed"], seed=1, budget_s=4)
     check = by_id(report)["conv_speed"]
     assert check.status in ("failed", "timeout") and check.score == 0

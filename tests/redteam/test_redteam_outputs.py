@@ -101,7 +101,8 @@ def test_ci_emits_every_platform_valid_and_inert(tmp_path):
     for line in done.stdout.decode("utf-8").splitlines():  # annotations: one workflow command a line
         assert_terminal(line)
     outputs = dict(line.split("=", 1) for line in (tmp_path / "github_output").read_text("utf-8").splitlines())
-    payloads = [assert_json(base64.b64decode(v)) for k, v in outputs.items() if k not in ("score", "max_score", "hidden_points")]
+    scalars = ("score", "max_score", "hidden_points")
+    payloads = [assert_json(base64.b64decode(v)) for k, v in outputs.items() if k not in scalars]
     assert any("\\ud800" in t["message"] for p in payloads for t in p["tests"])
     summary = assert_markdown((tmp_path / "summary.md").read_text("utf-8"), headings=("dlgrade a1: 0/36",))
     assert "evil.invalid" in summary and "<img" not in summary

@@ -21,7 +21,7 @@ import numpy as np
 from grader.assignments.a1 import data
 from grader.assignments.a1.spec import A1
 from grader.assignments.a1.standins import standins
-from grader.authoring import CheckContext, CheckFailed, as_array, expect_shape, oracle, unpack
+from grader.authoring import CheckContext, CheckFailed, as_array, expect_shape, unpack
 
 TRAINING_SEED = 0
 TOY_RECIPE = {"sizes": [2, 4, 4, 1], "epochs": 5000, "lr": 10.0}
