@@ -90,7 +90,7 @@ def describe_student_error(exc: StudentCodeError, origins: dict[str, tuple[str, 
                 "Remove print() calls from methods that run many times (forward, backward, training loops).")
     if kind == "MemoryError":
         return "error", f"{exc.label} ran out of memory{where}.", "Avoid creating huge arrays or lists."
-    return "error", f"{exc.label} raised {kind}: {text}{where}{line}", ""
+    return "error", f"{exc.label} raised {kind}: {text}{where}{line}", exc.hint
 
 
 class _StoppableStudent(Student):

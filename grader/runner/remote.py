@@ -35,6 +35,8 @@ class MissingName(Exception):
 class StudentCodeError(Exception):
     """Student code raised while the grader called ``label``."""
 
+    hint = ""  # set by a check that recognizes the error's kind (the engine reports it with the error)
+
     def __init__(self, label: str, info: dict):
         super().__init__(f"{label} raised {info.get('type')}: {info.get('message')}")
         self.label, self.info = label, info

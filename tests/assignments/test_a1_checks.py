@@ -195,3 +195,24 @@ def test_backward_of_a_wrong_forward_alone_still_checks_against_the_forward(grad
     report = grade("a1", {"mlp.py": source}, tasks=["relu_backward"])
     assert failing(report) == {"relu_backward"}
     assert_hints(report, {"relu_backward": "fix it first"})
+
+
+# The catalogue's mistakes that had no hint (docs/hintless-mistakes.md): each is named now, and only when it is
+# the mistake: the reference still passes the same checks under the same seeds.
+NAMED = {
+    "tanh backward 1 - y": ("tanh_backward", "1 minus the SQUARE of its output"),
+    "softmax over columns": ("softmax_values", "Each ROW must sum to 1"),
+    "Adagrad's eps inside the square root": ("adagrad_steps", "added AFTER the square root"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMED))
+def test_catalogued_mistake_gets_its_hint_and_the_reference_passes(grade, name):
+    from tests.assignments.a1_bugs.catalogue import BUGS
+
+    check_id, gist = NAMED[name]
+    for seed in (1, 2):
+        wrong = by_id(grade("a1", {"mlp.py": mutate(REFERENCE_A1, *BUGS[name].replacements)}, tasks=[check_id],
+                            seed=seed))[check_id]
+        assert wrong.status == "failed" and gist in wrong.hint, (seed, wrong.message, wrong.hint)
+        assert by_id(grade("a1", {"mlp.py": REFERENCE_A1}, tasks=[check_id], seed=seed))[check_id].status == "passed"

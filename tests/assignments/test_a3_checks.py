@@ -156,3 +156,42 @@ def test_flipped_kernel_example(grade):
     report = grade("a3", ROOT / "examples" / "a3" / "flipped_kernel", tasks=["3.1", "3.6"])
     assert failing(report) == {"conv_forward_basic", "conv_forward_stride_padding", "conv_forward_shapes",
                                "bn_z_hat", "cross_entropy"}
+
+
+# The catalogue's mistakes that had no hint (docs/hintless-mistakes.md): each is named now, and only when it is
+# the mistake: the reference still passes the same checks.
+NAMED_A3 = {
+    "backward alone, BN reshaped to 2-D": ("batchnorm.py", "bn_backward_dx", "fix batchnorm_forward first"),
+    "statistics per feature in 4-D": ("batchnorm.py", "bn_train_4d", "per channel, taken over axes 0, 2 and 3"),
+    "dx buffer too small for padding 3": ("conv.py", "conv_backward_dx", "padding added on BOTH sides"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMED_A3))
+def test_catalogued_a3_mistake_gets_its_hint_and_the_reference_passes(grade, name):
+    from tests.assignments.a3_bugs.catalogue import BN_BUGS, CONV_BUGS
+
+    file, check_id, gist = NAMED_A3[name]
+    files = {"conv.py": CONV, "batchnorm.py": BN}
+    files[file] = mutate(files[file], *{**BN_BUGS, **CONV_BUGS}[name].replacements)
+    wrong = by_id(grade("a3", files, tasks=[check_id]))[check_id]
+    assert wrong.status in ("failed", "error") and wrong.score == 0 and gist in wrong.hint, (wrong.message, wrong.hint)
+    assert file.removesuffix(".py") in wrong.message  # the hint comes with the message that says what went wrong
+    assert by_id(grade("a3", {"conv.py": CONV, "batchnorm.py": BN}, tasks=[check_id]))[check_id].status == "passed"
+
+
+def test_the_per_channel_hint_is_given_only_for_a_broadcasting_error_on_4d_input():
+    import numpy as np
+
+    from grader.assignments.a3.normalization import broadcasting_on_4d
+    from grader.runner.remote import StudentCodeError
+
+    def error(kind, message):
+        return StudentCodeError("grader.bn_forward", {"type": kind, "message": message})
+
+    broadcast = "operands could not be broadcast together with shapes (4,) (4,3,3)"
+    assert broadcasting_on_4d(error("ValueError", broadcast), np.zeros((2, 4, 3, 3)))
+    assert not broadcasting_on_4d(error("ValueError", broadcast), np.zeros((2, 4)))
+    assert not broadcasting_on_4d(error("ValueError", "math domain error"), np.zeros((2, 4, 3, 3)))
+    assert not broadcasting_on_4d(error("TypeError", broadcast), np.zeros((2, 4, 3, 3)))
+    assert not broadcasting_on_4d(error("ValueError", ["forged"]), np.zeros((2, 4, 3, 3)))

@@ -76,3 +76,15 @@ def student_full(tmp_path_factory) -> StudentEnv:
 def student_a1(tmp_path_factory) -> StudentEnv:
     """A student build of a1 with the default public seeds: its optimizer and training checks replay."""
     return make_student_env(tmp_path_factory.mktemp("student-a1"), assignments=["a1"])
+
+
+@pytest.fixture(scope="session")
+def student_a2(tmp_path_factory) -> StudentEnv:
+    """A student build of a2 with the default public seeds (its catalogue is compared with the staff build's)."""
+    return make_student_env(tmp_path_factory.mktemp("student-a2"), assignments=["a2"])
+
+
+@pytest.fixture(scope="session")
+def student_a4(tmp_path_factory) -> StudentEnv:
+    """A student build of a4 with the default public seeds (its structure checks replay the reference LeNet)."""
+    return make_student_env(tmp_path_factory.mktemp("student-a4"), assignments=["a4"])

@@ -12,8 +12,10 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "hintless-mistakes.md"
 
 
 def test_the_document_lists_rows_of_known_bugs():
-    rows = documented(DOC)
-    assert rows and all(assignment in ("a1", "a2", "a3", "a4") for assignment, _, _ in rows)
+    """The first table is there (empty when every catalogued failure has a hint) and names assignments only."""
+    text = DOC.read_text(encoding="utf-8")
+    assert "## Still without a hint" in text and "| assignment | bug | check | why there is no hint (yet) |" in text
+    assert all(assignment in ("a1", "a2", "a3", "a4") for assignment, _, _ in documented(DOC))
 
 
 @pytest.mark.slow

@@ -199,6 +199,8 @@ def _activation_case(ctx: CheckContext, cls: str, part: str, batch: int | None) 
         mistakes.append((G * x * (1 - x), "Use the sigmoid's output y, not its input x: dy/dx = y (1 - y)."))
     if cls == "Tanh":
         mistakes.append((G * (1 - x**2), "Use the output y = tanh(x), not x: dy/dx = 1 - y**2."))
+        mistakes.append((G * (1 - expected_y), "Your local derivative is 1 - y: the derivative of tanh is 1 minus "
+                                               "the SQUARE of its output y = tanh(x)."))
     if cls == "ReLU":
         mistakes.append((np.where(x >= 0, G, 0.0), "The derivative of ReLU at exactly 0 is 0: use x > 0, not x >= 0."))
     assert_close(f"{cls}.backward(grad_out)", got, reference.backward(G), mistakes=mistakes)
@@ -235,9 +237,13 @@ def softmax_values(ctx: CheckContext, batch: int | None) -> None:
     """Row-wise softmax of a random (N, K) array."""
     n, k, _ = dims(ctx.rng, batch)
     x = ctx.rng.standard_normal((n, k))
-    column_wise = np.exp(x) / np.exp(x).sum(axis=0, keepdims=True)
-    assert_close("softmax(x)", ctx.student.module("mlp").call("softmax", x), ref.softmax(x),
-                 mistakes=[(column_wise, "Each ROW must sum to 1: normalize over axis=1, not axis=0.")])
+    # Normalized over each column, with or without the stabilizing row maximum subtracted first (the
+    # row maximum does not cancel in a column's sum, so the two are different arrays).
+    hint = "Each ROW must sum to 1: normalize over axis=1, not axis=0."
+    shifted = np.exp(x - x.max(axis=1, keepdims=True))
+    column_wise = [(np.exp(x) / np.exp(x).sum(axis=0, keepdims=True), hint),
+                   (shifted / shifted.sum(axis=0, keepdims=True), hint)]
+    assert_close("softmax(x)", ctx.student.module("mlp").call("softmax", x), ref.softmax(x), mistakes=column_wise)
 
 
 @A1.check("1.3", "softmax: numerical stability at |x| = 1e4", points=1, depends_on=("softmax_values",))

@@ -65,13 +65,25 @@ def _adagrad_last_only(mlp):
     return AdagradLastOnly
 
 
+def _adagrad_eps_inside(mlp):
+    class AdagradEpsInside(mlp.Adagrad):
+        def step(self) -> None:
+            for p, g in mlp._parameters(self.layers):
+                s = self.sum_sq.setdefault(id(p), np.zeros_like(p))
+                s += g**2
+                p -= self.lr * g / np.sqrt(s + self.eps)
+    return AdagradEpsInside
+
+
 # name -> (keyword arguments, [(a known mistake's class, given the reference module; its hint)])
 OPTIMIZERS = {
     "SGD": ({"lr": 0.1}, []),
     "Momentum": ({"lr": 0.05, "beta": 0.8},
                  [(_momentum_ema, "Momentum here is v = beta * v + g (no (1 - beta) factor on g).")]),
     "Adagrad": ({"lr": 0.1, "eps": 1e-8},
-                [(_adagrad_last_only, "G must ACCUMULATE the squared gradients of all steps (G += g**2).")]),
+                [(_adagrad_last_only, "G must ACCUMULATE the squared gradients of all steps (G += g**2)."),
+                 (_adagrad_eps_inside, "eps is added AFTER the square root (sqrt(G) + eps, as the handout writes "
+                                       "it); yours adds it under the square root.")]),
     "Adam": ({"lr": 0.01, "beta1": 0.8, "beta2": 0.9, "eps": 1e-8},
              [(_adam_no_correction, "Bias correction is missing: divide m by (1 - beta1**t) and v by "
                                     "(1 - beta2**t).")]),

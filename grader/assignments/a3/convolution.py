@@ -28,6 +28,7 @@ from grader.authoring import (
     CallTimeout,
     CheckContext,
     CheckFailed,
+    StudentCodeError,
     assert_close,
     expect_shape,
     oracle,
@@ -154,6 +155,16 @@ def backward_parts(name: str, returned, x, w, b) -> tuple[np.ndarray, np.ndarray
             expect_shape(f"db from {name}", db, b.shape, "db has one value per filter: sum over batch and space."))
 
 
+PADDED_BUFFER = ("Your conv2d_backward passed the cases before this one (padding 0 first) but raised a broadcasting "
+                 "error with padding = {padding}: the buffer that collects the gradient of the padded input has the "
+                 "padded input's shape, padding added on BOTH sides of H and of W, before the padding is cut off.")
+
+
+def broadcasting(exc: StudentCodeError) -> bool:
+    """Whether the student's code raised NumPy's broadcasting error (shapes that do not fit together)."""
+    return exc.info.get("type") == "ValueError" and "broadcast" in str(exc.info.get("message", ""))
+
+
 def _backward(ctx: CheckContext, which: int) -> None:
     module = ctx.student.module("conv")
     drivers = ctx.student.drivers()
@@ -162,7 +173,12 @@ def _backward(ctx: CheckContext, which: int) -> None:
     for case in BACKWARD:
         x, w, b, kw = case.draw(ctx.rng)
         G = ctx.rng.standard_normal(ref.conv2d_forward(x, w, b, **kw).shape)
-        returned = module.call("conv2d_backward", G, x, w, b, **passed(case, kw))
+        try:
+            returned = module.call("conv2d_backward", G, x, w, b, **passed(case, kw))
+        except StudentCodeError as exc:
+            if kw["padding"] and broadcasting(exc):  # the cases before this one (padding 0 first) all passed
+                exc.hint = PADDED_BUFFER.format(padding=kw["padding"])
+            raise
         if not isinstance(returned, (list, tuple)) or len(returned) != 3:
             raise CheckFailed("conv2d_backward should return a tuple (dx, dw, db).")
         expected = ref.conv2d_backward(G, x, w, b, **kw)

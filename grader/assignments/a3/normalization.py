@@ -9,12 +9,15 @@ The running statistics are also checked with momentum and eps not given
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from grader.assignments.a3.spec import A3
 from grader.authoring import (
     CheckContext,
     CheckFailed,
+    StudentCodeError,
     assert_close,
     expect_shape,
     oracle,
@@ -66,10 +69,27 @@ def output(name: str, got, x) -> np.ndarray:
                         ignored=shape_mistakes(x.shape))
 
 
+PER_CHANNEL = ("A broadcasting error on an (N, C, H, W) input: the statistics are per channel, taken over axes 0, 2 "
+               "and 3 together, so the batch mean and variance have one value per channel (shape (C,), like "
+               "running_mean), and are reshaped to (1, C, 1, 1) to normalize x.")
+
+
+def broadcasting_on_4d(exc: StudentCodeError, x) -> bool:
+    """Whether the student's forward raised NumPy's broadcasting error on a 4-D input (the per-channel mistakes)."""
+    info = exc.info
+    return x.ndim == 4 and info.get("type") == "ValueError" and "broadcast" in str(info.get("message", ""))
+
+
 def _forward(ctx: CheckContext, x, gamma, beta, rm, rv, training, momentum=0.1, eps=1e-5):
     module = ctx.student.module("batchnorm").as_object()
-    out, new_rm, new_rv = unpack("batchnorm_forward", ctx.student.drivers().call(
-        "bn_forward", module, x, gamma, beta, rm.copy(), rv.copy(), training, momentum, eps), 3)
+    try:
+        returned = ctx.student.drivers().call("bn_forward", module, x, gamma, beta, rm.copy(), rv.copy(), training,
+                                              momentum, eps)
+    except StudentCodeError as exc:
+        if broadcasting_on_4d(exc, x):
+            exc.hint = PER_CHANNEL  # the engine reports the error (message, the student's line) with this hint
+        raise
+    out, new_rm, new_rv = unpack("batchnorm_forward", returned, 3)
     c = (x.shape[1],)
     return (output(f"batchnorm_forward(...)[0] on x {x.shape}", out, x),
             expect_shape("running_mean", new_rm, c, "Update running_mean in place; it keeps its shape (C,)."),
@@ -153,6 +173,18 @@ def bn_eval(ctx: CheckContext) -> None:
             raise CheckFailed("Eval mode changed running_mean or running_var.", "Update them only in training mode.")
 
 
+@contextlib.contextmanager
+def forward_first(name: str):
+    """A wrong-shaped output of the student's own forward, met while checking ``name`` by finite differences,
+    fails with the hint to fix the forward first (graded alone, the backward has no forward check to point to)."""
+    try:
+        yield
+    except CheckFailed as failure:
+        raise CheckFailed(failure.message, failure.hint or (
+            f"Your batchnorm_forward does not return an array of the input's shape, so {name} cannot be checked "
+            "against it: fix batchnorm_forward first (its own checks, task 3.5, name what is off).")) from None
+
+
 def _backward(ctx: CheckContext, which: int) -> None:
     for four_d, batch in CASES:
         _backward_case(ctx, which, *_problem(ctx.rng, four_d, batch)[:3])
@@ -177,8 +209,9 @@ def _backward_case(ctx: CheckContext, which: int, x, gamma, beta) -> None:
     x_hat, _, inv_std, axes = cache
     if which == 0:
         def evaluate(points):
-            return weighted_sums("batchnorm_forward", drivers.call("bn_outputs", module, list(points), gamma, beta),
-                                 len(points), G)
+            with forward_first("dx"):
+                return weighted_sums("batchnorm_forward", drivers.call("bn_outputs", module, list(points), gamma,
+                                                                       beta), len(points), G)
 
         verify_gradient(ctx, f"dx from batchnorm_backward on x {x.shape}", returned[0], dx,
                         own_forward(ctx, evaluate), x,
@@ -187,9 +220,10 @@ def _backward_case(ctx: CheckContext, which: int, x, gamma, beta) -> None:
         return
     for name, got, want, arg in (("dgamma", returned[1], dgamma, gamma), ("dbeta", returned[2], dbeta, beta)):
         def evaluate(points, name=name):
-            return [weighted_sums("batchnorm_forward", drivers.call(
-                "bn_outputs", module, [x], p if name == "dgamma" else gamma, p if name == "dbeta" else beta), 1, G)[0]
-                for p in points]
+            with forward_first(name):
+                return [weighted_sums("batchnorm_forward", drivers.call(
+                    "bn_outputs", module, [x], p if name == "dgamma" else gamma, p if name == "dbeta" else beta), 1,
+                    G)[0] for p in points]
 
         verify_gradient(ctx, f"{name} from batchnorm_backward on x {x.shape}", got, want,
                         own_forward(ctx, evaluate), arg,
