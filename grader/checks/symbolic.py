@@ -759,6 +759,31 @@ def _formula_values(formula, names: dict, precise, vocabulary: tuple[Function, .
     return lambda point, values: ex.evaluate(node, values, functions, precise=precise)
 
 
+def _mistake_hint(student: ex.Node, mistakes: tuple[tuple, ...], points: list[dict[str, int]], names: dict,
+                  precise: ex.Precise, vocabulary: tuple[Function, ...]) -> str:
+    """The hint of the first known mistake that the answer equals at every point, not only where it failed
+    (two mistakes may agree at one point, e.g. where two sizes are equal); "" if none."""
+    functions = {f.name: f.precise(precise.ctx) for f in vocabulary}
+    floats = {f.name: f.float64 for f in vocabulary}
+    got = []
+    for point in points:
+        values = {s: precise.number(Fraction(v)) for s, v in point.items()}
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                ex.evaluate(student, {s: np.float64(v) for s, v in point.items()}, floats)
+            value = ex.evaluate(student, values, functions, precise=precise)
+        except (FloatingPointError, ZeroDivisionError, OverflowError, ValueError, TypeError):
+            return ""
+        if np.ndim(value) or not precise.real_finite(value):
+            return ""
+        got.append((point, values, value))
+    for formula, hint in mistakes:
+        at = _formula_values(formula, names, precise, vocabulary)
+        if all(abs(value - at(point, values)) <= 1e-40 * max(1, abs(value)) for point, values, value in got):
+            return hint
+    return ""
+
+
 def judge_formula(text: str, symbols: tuple[str, ...], truth, mistakes: tuple[tuple, ...] = (),
                   seed: int = 0, *, points: list[dict[str, int]] | None = None,
                   vocabulary: tuple[Function, ...] = ()) -> Verdict:
@@ -788,7 +813,8 @@ def judge_formula(text: str, symbols: tuple[str, ...], truth, mistakes: tuple[tu
     precise = _backend(60)
     truth_at = _formula_values(truth, names, precise, vocabulary)
     functions = {f.name: f.precise(precise.ctx) for f in vocabulary}
-    for point in formula_points(symbols, seed) if points is None else points:
+    points = formula_points(symbols, seed) if points is None else points
+    for point in points:
         shown = ", ".join(f"{k}={v}" for k, v in point.items())
         values = {s: precise.number(Fraction(v)) for s, v in point.items()}
         want = truth_at(point, values)
@@ -804,8 +830,7 @@ def judge_formula(text: str, symbols: tuple[str, ...], truth, mistakes: tuple[tu
         if np.ndim(got) or not precise.real_finite(got):
             return Verdict("failed", f"read as {echo}: at {shown} it is not a real number.", echo=echo, tier="precise")
         if abs(got - want) > 1e-40 * max(1, abs(want)):
-            hint = next((h for t, h in mistakes if abs(got - _formula_values(t, names, precise, vocabulary)(
-                point, values)) <= 1e-40 * max(1, abs(got))), "")
+            hint = _mistake_hint(student, mistakes, points, names, precise, vocabulary)
             return Verdict("failed", f"read as {echo}: wrong. At {shown} it gives {fmt(float(got))}, the right "
                            f"value is {fmt(float(want))}.", hint, echo, "precise")
     return Verdict("passed", f"read as {echo}: correct.", echo=echo, tier="precise")
