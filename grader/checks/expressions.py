@@ -53,7 +53,8 @@ BINARY_FUNCTIONS = {"dot": "@", "matmul": "@", "divide": "/", "true_divide": "/"
 UNARY_FUNCTIONS = {"square", "negative", "transpose", "positive"}
 NOT_IN_LANGUAGE = {
     "maximum": "answers have no comparisons, so np.maximum and np.where cannot be written; "
-               "use the questions' fprime(X) or the functions exp, log, sqrt, tanh, cosh, sinh, abs, sigmoid, ceil, floor",
+               "use the questions' fprime(X) or the functions exp, log, sqrt, tanh, cosh, sinh, abs, sigmoid, ceil, "
+               "floor",
     "minimum": "answers have no comparisons, so np.minimum cannot be written",
     "where": "answers have no comparisons, so np.where cannot be written; use fprime(X) where the question offers it",
 }

@@ -75,7 +75,8 @@ ROUNDING = ("N", "B", "E")
 
 
 @pytest.mark.parametrize("text, want", [("ceil(N / B)", 4), ("np.ceil(N / B)", 4), ("floor(N / B)", 3),
-                                        ("$\\lceil N / B \\rceil$", 4), ("$\\left\\lceil \\frac{N}{B} \\right\\rceil$", 4),
+                                        ("$\\lceil N / B \\rceil$", 4),
+                                        ("$\\left\\lceil \\frac{N}{B} \\right\\rceil$", 4),
                                         ("$E \\lfloor \\frac{N}{B} \\rfloor$", 6), ("-floor(-N / B)", 4)])
 def test_ceil_and_floor_are_read_in_python_and_latex(text, want):
     node = ex.parse(text, dict.fromkeys(ROUNDING))

@@ -29,7 +29,7 @@ EQUIVALENTS = {
     "grader/complete.py": 'HINT = "Add the term -(G * X).sum(axis=1, keepdims=True) / S**2."\n',
     "grader/block.md": "The weights: K*K*C_1*(C_in + C_2), see\n",
     "grader/batches.py": "# floor((N + B - 1) / B) batches\nx = 1\n",
-    "grader/docs_data/loss.md": "In LaTeX: $-\\ln \\frac{e^{z_0}}{\\sum}$ no; $\\log(\\exp(z_0)+\\exp(z_1)+\\exp(z_2)) - z_0$.\n",
+    "grader/docs_data/loss.md": "In LaTeX: $\\log(\\exp(z_0)+\\exp(z_1)+\\exp(z_2)) - z_0$.\n",
     # A hint that completes the known wrong loss -z_0 (the softmax's normalization forgotten).
     "grader/normalize.py": 'HINT = "Add log(exp(z_0) + exp(z_1) + exp(z_2))."\n',
 }

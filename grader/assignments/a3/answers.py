@@ -53,9 +53,11 @@ def _judge(ctx: CheckContext, table: str, key: str, symbols: tuple[str, ...], fo
     ``hints`` mistake name -> hint. The values at the points are recorded as exact strings (an integer, or
     a fraction good to 60 digits).
     """
-    values = oracle.computed("a3", f"[{table}] {key} at the judge's points",
-                             lambda: {name: [str(formula_value(formula, symbols, point, vocabulary)) for point in points]
-                                      for name, formula in formulas().items()}, points)
+    def compute() -> dict[str, list[str]]:
+        return {name: [str(formula_value(formula, symbols, point, vocabulary)) for point in points]
+                for name, formula in formulas().items()}
+
+    values = oracle.computed("a3", f"[{table}] {key} at the judge's points", compute, points)
 
     def at(name: str):
         return lambda point: Fraction(values[name][points.index(point)])
