@@ -92,7 +92,7 @@ def cnn_params(ctx: CheckContext) -> str:
 
 @A3.check("3.6", "[cnn_block] macs", points=1, files=FILES)
 def cnn_macs(ctx: CheckContext) -> str:
-    """Multiply-adds of both convolutions (output elements times C_in * K * K each), as a formula."""
+    """Multiply-adds of both convolutions (one per weight each output element sees), as a formula."""
     return _judge(ctx, "cnn_block", "macs", q.BLOCK_SYMBOLS,
                   lambda: {"truth": q.BLOCK_MACS, **q.BLOCK_MACS_MISTAKES},
                   {"stride ignored": "The second convolution has stride 2: its output has half the height and "
