@@ -106,19 +106,19 @@ def test_latex_escape_error_suggests_single_quotes(tmp_path, zygote):
     assert any("single quotes" in c.hint for c in report.checks if c.status == "failed")
 
 
-def test_template_numbers_are_numbers_and_unanswered(tmp_path, zygote):
+def test_template_placeholders_are_unanswered(tmp_path, zygote):
     template = (ROOT / "student_template" / "a3" / "answers.toml").read_text()
-    assert 'params = ""' not in template and "params = nan" in template
+    assert "params = ''" in template and "z_hat = []" in template
     report = api.check("a3", _a3_answers(tmp_path, template), tasks=["3.6"], seed=1, zygote=zygote)
     messages = " ".join(c.message for c in report.checks)
-    assert "is not answered" in messages and "a number or a number" not in messages
+    assert "is not answered" in messages and "should be" not in messages
 
 
-def test_quoted_number_says_remove_the_quotes(tmp_path, zygote):
-    answers = '[training_iterations]\nbatches_per_epoch = "391"\n'
+def test_a_number_for_a_formula_says_write_a_formula(tmp_path, zygote):
+    answers = "[training_iterations]\nbatches_per_epoch = 391\n"
     report = api.check("a3", _a3_answers(tmp_path, answers), tasks=["3.6"], seed=1, zygote=zygote)
     hints = " ".join(c.hint for c in report.checks)
-    assert "without quotes: batches_per_epoch = 391" in hints
+    assert "a formula, not a number: write it as a string in single quotes, batches_per_epoch = '...'" in hints
 
 
 def test_printing_too_much_is_a_plain_sentence(tmp_path, zygote):

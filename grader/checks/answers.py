@@ -95,6 +95,8 @@ def answer(ctx: CheckContext, table: str, key: str, kinds: tuple[type, ...] = (s
         hint = ""
         if isinstance(value, str) and float in kinds and _is_number(value):
             hint = f"Write the number without quotes: {key} = {value.strip()}"
+        elif isinstance(value, (int, float)) and kinds == (str,):
+            hint = f"This answer is a formula, not a number: write it as a string in single quotes, {key} = '...'"
         raise CheckFailed(f"[{table}] {key} should be {wanted}, got {type(value).__name__}.", hint)
     check_numbers(f"[{table}] {key}", value)
     return value

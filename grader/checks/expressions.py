@@ -24,6 +24,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from grader.checks.vocabulary import CORE
+
 MAX_LENGTH = 1000
 MAX_NODES = 300
 MAX_DEPTH = 100
@@ -41,6 +43,8 @@ FUNCTIONS = {
     "abs": np.abs,
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
     "ones_like": np.ones_like,
+    # Defined once by their SymPy meaning (vocabulary.CORE); SymPy is imported when an answer first uses one.
+    **{name: (lambda f: lambda x: f.float64(x))(f) for name, f in CORE.items()},
 }
 REDUCTIONS = {"sum", "mean"}
 # NumPy's names for the operators the language already has: np.dot(a, b) is a @ b, and so on.
@@ -49,7 +53,8 @@ BINARY_FUNCTIONS = {"dot": "@", "matmul": "@", "divide": "/", "true_divide": "/"
 UNARY_FUNCTIONS = {"square", "negative", "transpose", "positive"}
 NOT_IN_LANGUAGE = {
     "maximum": "answers have no comparisons, so np.maximum and np.where cannot be written; "
-               "use the questions' fprime(X) or the functions exp, log, sqrt, tanh, cosh, sinh, abs, sigmoid",
+               "use the questions' fprime(X) or the functions exp, log, sqrt, tanh, cosh, sinh, abs, sigmoid, ceil, "
+               "floor",
     "minimum": "answers have no comparisons, so np.minimum cannot be written",
     "where": "answers have no comparisons, so np.where cannot be written; use fprime(X) where the question offers it",
 }
@@ -182,6 +187,9 @@ class _Builder:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self.build(node.operand, d)
             return Node("neg", args=(inner,)) if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.FloorDiv, ast.Mod)):
+            raise ExpressionError(f"{'//' if isinstance(node.op, ast.FloorDiv) else '%'} is not in the answer "
+                                  "language: round a quotient with floor(a / b) or ceil(a / b)")
         if isinstance(node, ast.BinOp) and type(node.op) in _BITWISE:
             if isinstance(node.op, ast.BitXor):
                 power = f"{ast.unparse(node.left)}**{ast.unparse(node.right)}"
@@ -402,7 +410,8 @@ class Precise:
         self.functions = {"exp": exp, "log": wrap(ctx.log), "sqrt": wrap(ctx.sqrt), "tanh": wrap(ctx.tanh),
                           "cosh": wrap(ctx.cosh), "sinh": wrap(ctx.sinh),
                           "abs": np.abs, "sigmoid": lambda x: one / (one + exp(-x)),
-                          "ones_like": lambda x: np.full(np.shape(x), one, dtype=object) if np.ndim(x) else one}
+                          "ones_like": lambda x: np.full(np.shape(x), one, dtype=object) if np.ndim(x) else one,
+                          **{name: (lambda f: lambda x: f.precise(ctx)(x))(f) for name, f in CORE.items()}}
 
     def number(self, value: Fraction):
         return self.ctx.mpf(value.numerator) / value.denominator
@@ -499,7 +508,8 @@ def to_sympy(node: Node, symbols: Mapping[str, object], functions: Mapping[str, 
     if kind == "call":
         builtin = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "tanh": sympy.tanh, "abs": sympy.Abs,
                    "cosh": sympy.cosh, "sinh": sympy.sinh,
-                   "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)), "ones_like": lambda x: sympy.Integer(1)}
+                   "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)), "ones_like": lambda x: sympy.Integer(1),
+                   **{name: f.sympy for name, f in CORE.items()}}
         return {**builtin, **functions}[node.value](args[0])
     if kind != "bin" or node.value in ("@", "outer"):
         raise ValueError("not an element-wise expression")

@@ -4,7 +4,8 @@ Supported: ``\frac{a}{b}``, ``\odot``/``\circ`` (element-wise product),
 ``\oslash`` (element-wise division), ``\cdot`` and juxtaposition of two
 matrices (matrix product), ``^\top``/``^T``/``^{\top}`` (transpose),
 ``^{k}`` (power), ``\exp``, ``\log``, ``\ln``, ``\sqrt{}``, ``\sigma``
-(sigmoid; ``\log Y`` applies to the next name or number), ``\cosh``, ``\sinh`` and every
+(sigmoid; ``\log Y`` applies to the next name or number), ``\cosh``, ``\sinh``,
+``\lceil x \rceil`` and ``\lfloor x \rfloor`` (``ceil(x)``, ``floor(x)``), and every
 function of the question's vocabulary as ``\name`` or ``\operatorname{name}``, powers of
 functions (``\tanh^2(X)`` is ``tanh(X)**2``), a number or fraction beside ``\cdot``, a
 matrix or a sum (scaling), ``f'(X)`` (``fprime(X)``), ``\sum_i`` / ``\sum_j`` (sum over
@@ -38,6 +39,7 @@ _COMMANDS = {
     r"\left": "", r"\right": "", r"\,": " ", r"\;": " ", r"\!": "", r"\exp": "exp", r"\log": "log",
     r"\ln": "log", r"\sigma": "sigmoid", r"\tanh": "tanh",
     r"\cosh": "cosh", r"\sinh": "sinh",
+    r"\lceil": " ceil( ", r"\rceil": " ) ", r"\lfloor": " floor( ", r"\rfloor": " ) ",
 }
 # The commands that name a function, so that a power of them (\tanh^2) applies to its value.
 _FUNCTION_COMMANDS = {r"\exp", r"\log", r"\ln", r"\sigma", r"\tanh", r"\cosh", r"\sinh"}
@@ -184,7 +186,8 @@ def _insert_products(text: str, extra: frozenset[str] = frozenset()) -> str:
     """Juxtaposition: ``X^T G`` is a matrix product, ``2 X`` and ``\\frac{1}{2} X`` a scaling."""
     tokens = re.findall(r"\*\*|[A-Za-z_][A-Za-z_0-9]*(?:\.T)*|\d+\.?\d*(?:\.T)*|\.T|\S", text)
     out: list[str] = []
-    functions = {"exp", "log", "sqrt", "sigmoid", "tanh", "cosh", "sinh", "fprime", "sum", "f", *extra}
+    functions = {"exp", "log", "sqrt", "sigmoid", "tanh", "cosh", "sinh", "ceil", "floor", "fprime", "sum", "f",
+                 *extra}
     atom = re.compile(r"[A-Za-z_][A-Za-z_0-9.]*|\d[\d.]*")
     for token in tokens:
         if out and out[-1] in functions - {"sum", "f", "fprime"} and atom.fullmatch(token):

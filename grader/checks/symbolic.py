@@ -714,29 +714,79 @@ def _directional(question: GradientQuestion, point: dict, direction: np.ndarray,
     return slope if precise.real_finite(slope) else None  # None: the forward leaves its domain here
 
 
-def formula_points(symbols: tuple[str, ...], seed: int) -> list[dict[str, int]]:
-    """The random integer points ``judge_formula`` compares at, for ``seed``."""
+def formula_points(symbols: tuple[str, ...], seed: int, *, odd: tuple[str, ...] = (),
+                   even: tuple[str, ...] = ()) -> list[dict[str, int]]:
+    """The random integer points ``judge_formula`` compares at, for ``seed``: each size from 2 to 60.
+
+    ``odd`` and ``even`` name sizes the question states to be odd or even (an odd kernel, an even height
+    that a stride of 2 halves exactly): those are drawn so. The draws are the same with or without them.
+    """
+    unknown = (set(odd) | set(even)) - set(symbols)
+    if unknown or set(odd) & set(even):
+        raise ValueError(f"odd and even must name distinct symbols of {symbols}: {sorted(set(odd) | set(even))}")
     rng = np.random.default_rng(seed)
-    return [{s: int(rng.integers(2, 60)) for s in symbols} for _ in range(TRIALS + 2)]
+    points = [{s: int(rng.integers(2, 60)) for s in symbols} for _ in range(TRIALS + 2)]
+    for point in points:
+        for s in odd:
+            point[s] += 1 - point[s] % 2  # 3 to 59
+        for s in even:
+            point[s] -= point[s] % 2  # 2 to 58
+    return points
 
 
-def formula_value(formula: str, symbols: tuple[str, ...], point: dict[str, int]) -> int:
-    """The exact value of a formula in named sizes (trusted text: a model answer) at one integer point."""
-    values = {s: Fraction(v) for s, v in point.items()}
-    return int(ex.evaluate(ex.parse(formula, dict.fromkeys(symbols)), values, precise=_backend(60)))
+def formula_value(formula: str, symbols: tuple[str, ...], point: dict[str, int],
+                  vocabulary: tuple[Function, ...] = ()) -> int | Fraction:
+    """The value of a formula in named sizes (trusted text: a model answer) at one integer point: exact (an
+    ``int``) for a count, else a ``Fraction`` good to 60 significant digits (``str`` of it records it)."""
+    precise = _backend(60)
+    values = {s: precise.number(Fraction(v)) for s, v in point.items()}
+    node = ex.parse(formula, dict.fromkeys(symbols), tuple(f.name for f in vocabulary))
+    value = ex.evaluate(node, values, {f.name: f.precise(precise.ctx) for f in vocabulary}, precise)
+    if not precise.real_finite(value):
+        raise ValueError(f"{formula} is not a finite real number at {point}")
+    sign, mantissa, exponent, _ = value._mpf_  # the binary number itself, exactly
+    value = (-1) ** sign * Fraction(int(mantissa)) * Fraction(2) ** int(exponent)
+    return int(value) if value.denominator == 1 else value
 
 
-def _formula_values(formula, names: dict, precise):
+def _formula_values(formula, names: dict, precise, vocabulary: tuple[Function, ...] = ()):
     """``(point, precise values) -> value`` of a formula given as text, or as a function of the integer point
     (a truth recorded at ``formula_points``: the student build has the values, not the formula)."""
     if callable(formula):
         return lambda point, values: precise.number(Fraction(formula(point)))
-    node = ex.parse(formula, names)
-    return lambda point, values: ex.evaluate(node, values, precise=precise)
+    node = ex.parse(formula, names, tuple(f.name for f in vocabulary))
+    functions = {f.name: f.precise(precise.ctx) for f in vocabulary}
+    return lambda point, values: ex.evaluate(node, values, functions, precise=precise)
+
+
+def _mistake_hint(student: ex.Node, mistakes: tuple[tuple, ...], points: list[dict[str, int]], names: dict,
+                  precise: ex.Precise, vocabulary: tuple[Function, ...]) -> str:
+    """The hint of the first known mistake that the answer equals at every point, not only where it failed
+    (two mistakes may agree at one point, e.g. where two sizes are equal); "" if none."""
+    functions = {f.name: f.precise(precise.ctx) for f in vocabulary}
+    floats = {f.name: f.float64 for f in vocabulary}
+    got = []
+    for point in points:
+        values = {s: precise.number(Fraction(v)) for s, v in point.items()}
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                ex.evaluate(student, {s: np.float64(v) for s, v in point.items()}, floats)
+            value = ex.evaluate(student, values, functions, precise=precise)
+        except (FloatingPointError, ZeroDivisionError, OverflowError, ValueError, TypeError):
+            return ""
+        if np.ndim(value) or not precise.real_finite(value):
+            return ""
+        got.append((point, values, value))
+    for formula, hint in mistakes:
+        at = _formula_values(formula, names, precise, vocabulary)
+        if all(abs(value - at(point, values)) <= 1e-40 * max(1, abs(value)) for point, values, value in got):
+            return hint
+    return ""
 
 
 def judge_formula(text: str, symbols: tuple[str, ...], truth, mistakes: tuple[tuple, ...] = (),
-                  seed: int = 0) -> Verdict:
+                  seed: int = 0, *, points: list[dict[str, int]] | None = None,
+                  vocabulary: tuple[Function, ...] = ()) -> Verdict:
     """Decide a scalar formula (e.g. a parameter count in D_in, H_1, ...) by exact random-point identity testing.
 
     Two rational functions that agree exactly on random integer points are
@@ -744,25 +794,34 @@ def judge_formula(text: str, symbols: tuple[str, ...], truth, mistakes: tuple[tu
     function of the integer point (``formula_points``) giving an exact value. The values are computed
     with 60 significant digits (exact for such counts), so an approximation
     such as ``1.0000001 * D_in * H_1`` is refused; evaluating is bounded,
-    whereas expanding a hostile polynomial symbolically is not.
+    whereas expanding a hostile polynomial symbolically is not. A formula with ``ceil`` or ``floor`` (a count
+    of batches) or a transcendental one (a loss in logits) is judged the same way at the same points.
+
+    ``points``: where to compare (default ``formula_points(symbols, seed)``; pass them drawn with ``odd`` /
+    ``even``, or with cases a rounding question needs). ``vocabulary``: functions beyond the core ones that
+    answers may name (``vocabulary.LOG10``), so a known wrong spelling gets its hint.
     """
     names = dict.fromkeys(symbols)
+    function_names = tuple(f.name for f in vocabulary)
+    floats = {f.name: f.float64 for f in vocabulary}
     try:
-        student = ex.parse(text, names)
+        student = ex.parse(text, names, function_names)
     except ex.ExpressionError as exc:
         return Verdict("failed", f"could not read your answer {_quoted(text)}: {exc}.",
                        f"Write it with {', '.join(symbols)}, e.g. {symbols[0]} * {symbols[-1]} + {symbols[-1]}.")
     echo = ex.render(student)
     precise = _backend(60)
-    truth_at = _formula_values(truth, names, precise)
-    for point in formula_points(symbols, seed):
+    truth_at = _formula_values(truth, names, precise, vocabulary)
+    functions = {f.name: f.precise(precise.ctx) for f in vocabulary}
+    points = formula_points(symbols, seed) if points is None else points
+    for point in points:
         shown = ", ".join(f"{k}={v}" for k, v in point.items())
         values = {s: precise.number(Fraction(v)) for s, v in point.items()}
         want = truth_at(point, values)
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-                ex.evaluate(student, {s: np.float64(v) for s, v in point.items()})  # bounds every intermediate
-            got = ex.evaluate(student, values, precise=precise)
+                ex.evaluate(student, {s: np.float64(v) for s, v in point.items()}, floats)  # bounds intermediates
+            got = ex.evaluate(student, values, functions, precise=precise)
         except (FloatingPointError, ZeroDivisionError, OverflowError):
             return Verdict("failed", f"read as {echo}: at {shown} it is not a finite real number (too large, a "
                            "division by zero, or the root or log of a negative number).", echo=echo, tier="precise")
@@ -771,8 +830,7 @@ def judge_formula(text: str, symbols: tuple[str, ...], truth, mistakes: tuple[tu
         if np.ndim(got) or not precise.real_finite(got):
             return Verdict("failed", f"read as {echo}: at {shown} it is not a real number.", echo=echo, tier="precise")
         if abs(got - want) > 1e-40 * max(1, abs(want)):
-            hint = next((h for t, h in mistakes
-                         if abs(got - _formula_values(t, names, precise)(point, values)) <= 1e-40 * abs(got)), "")
-            return Verdict("failed", f"read as {echo}: wrong. At {shown} it gives {fmt(float(got))}, the count is "
-                           f"{fmt(float(want))}.", hint, echo, "precise")
+            hint = _mistake_hint(student, mistakes, points, names, precise, vocabulary)
+            return Verdict("failed", f"read as {echo}: wrong. At {shown} it gives {fmt(float(got))}, the right "
+                           f"value is {fmt(float(want))}.", hint, echo, "precise")
     return Verdict("passed", f"read as {echo}: correct.", echo=echo, tier="precise")

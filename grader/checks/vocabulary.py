@@ -1,7 +1,8 @@
 """Named functions a written answer may use, each defined once by its SymPy meaning.
 
 The answer language has a fixed core (``exp``, ``log``, ``sqrt``, ``tanh``,
-``cosh``, ``sinh``, ``abs``, ``sigmoid``). A course whose question needs more
+``cosh``, ``sinh``, ``abs``, ``sigmoid``, and ``ceil``/``floor``, which are defined
+here like any other ``Function``: counts of batches round). A course whose question needs more
 (``softplus``, ``sech``, a function of its own) adds a ``Function`` to the
 question's ``vocabulary``: the name students write (``softplus(X)``, or
 ``\\softplus(X)`` / ``\\operatorname{softplus}(X)`` in LaTeX) and what it means,
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Function", "SOFTPLUS", "SECH", "COS", "SIN"]
+__all__ = ["Function", "SOFTPLUS", "SECH", "COS", "SIN", "CEIL", "FLOOR", "CORE"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,10 @@ SOFTPLUS = Function("softplus", _softplus)
 SECH = Function("sech", _sympy("sech"))
 COS = Function("cos", _sympy("cos"))
 SIN = Function("sin", _sympy("sin"))
+
+
+# Core functions defined by their SymPy meaning (grader/checks/expressions.py derives its float64 and
+# multi-precision versions from these on first use, and to_sympy uses the meaning itself).
+CEIL = Function("ceil", _sympy("ceiling"))
+FLOOR = Function("floor", _sympy("floor"))
+CORE = {f.name: f for f in (CEIL, FLOOR)}

@@ -64,27 +64,40 @@ class GradientKey(Key):
 class FormulaKey(Key):
     ordered: tuple[str, ...] = ()
     truth: str = ""
+    vocabulary: tuple = ()
 
     def accepts(self, text: str) -> bool:
         from grader.checks.symbolic import judge_formula
 
         try:
-            ex.parse(text, dict.fromkeys(self.ordered))
+            ex.parse(text, dict.fromkeys(self.ordered), tuple(f.name for f in self.vocabulary))
         except ex.ExpressionError:
             return False
-        return judge_formula(text, self.ordered, self.truth).status == "passed"
+        return judge_formula(text, self.ordered, self.truth, vocabulary=self.vocabulary).status == "passed"
 
 
 @functools.cache
 def answer_keys() -> tuple[Key, ...]:
-    """The staff build's answer keys: a2's derivations and a3's formula (the one a3 answer that is an expression)."""
+    """The staff build's answer keys: a2's derivations and a3's formulas."""
     from grader.assignments.a2.questions import QUESTIONS
+    from grader.assignments.a3 import answers as a3
     from grader.assignments.a3 import questions as q3
 
     keys: list[Key] = [GradientKey(f"a2 [{q.table}] {q.key}", frozenset(q.symbols) | frozenset(q.functions),
                                    tuple(m for m, _ in q.mistakes), question=q) for q in QUESTIONS]
-    keys.append(FormulaKey("a3 [mlp_parameters] count", frozenset(q3.MLP_SYMBOLS), (q3.MLP_NO_BIAS,),
-                           ordered=tuple(q3.MLP_SYMBOLS), truth=q3.MLP_COUNT))
+    vocabulary = (a3.LOG10, a3.LOG2)
+    for name, symbols, truth, mistakes, functions in (
+            ("[cnn_block] params", q3.BLOCK_SYMBOLS, q3.BLOCK_PARAMS, q3.BLOCK_PARAMS_MISTAKES, ()),
+            ("[cnn_block] macs", q3.BLOCK_SYMBOLS, q3.BLOCK_MACS, q3.BLOCK_MACS_MISTAKES, ()),
+            ("[cnn_block] memory_change_percent", q3.BLOCK_SYMBOLS, q3.BLOCK_MEMORY_CHANGE, q3.BLOCK_MEMORY_MISTAKES,
+             ()),
+            ("[training_iterations] batches_per_epoch", q3.BATCH_SYMBOLS, q3.BATCHES_PER_EPOCH, q3.BATCHES_MISTAKES,
+             ()),
+            ("[training_iterations] total_iterations", q3.BATCH_SYMBOLS, q3.TOTAL_ITERATIONS, q3.TOTAL_MISTAKES, ()),
+            ("[cross_entropy] loss", q3.CE_SYMBOLS, q3.CE_LOSS, q3.CE_MISTAKES, vocabulary),
+            ("[mlp_parameters] count", q3.MLP_SYMBOLS, q3.MLP_COUNT, q3.MLP_MISTAKES, ())):
+        keys.append(FormulaKey(f"a3 {name}", frozenset(symbols) | {f.name for f in functions},
+                               tuple(mistakes.values()), ordered=tuple(symbols), truth=truth, vocabulary=functions))
     return tuple(keys)
 
 

@@ -9,11 +9,11 @@ Three modules of the staff build hold answers, and each gets its own rewrite
   symbolic tiers need only the forward, which the question states anyway.
   A string in the module that quotes a model answer verbatim (a hint) has the
   answer cut out.
-- ``a3/questions.py``: the truths are computed from the stated values (the
-  batch-norm matrices with the reference). The student build keeps the stated
-  values and the text, and replaces every computed truth with ``None``; the
-  task 3.6 checks that need them are hidden. The formula ([mlp_parameters]) stays
-  public: its check records the true counts at the judge's random points.
+- ``a3/questions.py``: the batch-norm matrices (computed from the stated values
+  with the reference) and the model formulas with their known wrong forms. The
+  student build keeps the stated values, the symbols and the text, and replaces
+  every truth with ``None``; the matrix checks are hidden. The formula checks
+  stay public: each records the truth and the mistakes at the judge's random points.
 - ``a1/standins.py``: the grader's stand-ins for a1's components (used so that one mistake is counted
   once in training) are the handout's formulas; the student build ships none, and its training checks
   use the student's parts only.
@@ -30,11 +30,13 @@ from pathlib import Path
 WITHHELD = "[withheld in the student build]"
 
 # Names of a3/questions.py that state the questions (kept); every other assignment becomes None.
-A3_STATED = frozenset({"EXACT", "THREE_FIGURES", "BLOCK_INPUT", "BLOCK_LAYERS", "BN_X", "BN_GAMMA", "BN_BETA",
-                       "N_SAMPLES", "BATCH", "EPOCHS", "CE_PROBS", "MLP_SYMBOLS", "DESCRIPTION"})
+A3_STATED = frozenset({"BLOCK_SYMBOLS", "BLOCK_ODD", "BLOCK_EVEN", "BN_X", "BN_GAMMA", "BN_BETA", "BATCH_SYMBOLS",
+                       "CE_SYMBOLS", "MLP_SYMBOLS", "DESCRIPTION"})
 A3_HIDDEN_TASKS = ("3.6",)
-# ...but for the formula, judged against the true counts at the judge's points, recorded per public seed.
-A3_PUBLIC = frozenset({"mlp_formula"})
+# ...but for the formulas, judged against the truths (and known mistakes) at the judge's points, recorded per
+# public seed. Hidden: the batch-norm matrices (fixed numbers: a public check of one would be an oracle for it).
+A3_PUBLIC = frozenset({"cnn_params", "cnn_macs", "cnn_memory", "batches_per_epoch", "total_iterations",
+                       "cross_entropy", "mlp_formula"})
 HIDDEN_WHY = "its answer key is not in the student build"
 
 

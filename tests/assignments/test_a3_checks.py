@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+import numpy as np
 import pytest
 
 from grader.api import get_assignment
@@ -89,21 +92,65 @@ BN_CASES = {
                    ["bn_backward_params"], {"bn_backward_params"}, {"bn_backward_params": "SUM"}),
 }
 
+P = "params = '$K^2 C_1 (C_{in} + C_2)$'"
+M = "macs = 'C_in * C_1 * K**2 * H * W + C_1 * C_2 * K**2 * H * W / 4'"
+R = "memory_change_percent = '25 * C_2 / C_in - 100'"
+BPE, T = "batches_per_epoch = '$\\left\\lceil \\frac{N}{B} \\right\\rceil$'", "total_iterations = 'E * ceil(N / B)'"
+L = "loss = 'log(exp(z_0) + exp(z_1) + exp(z_2)) - z_0'"
+SUM = "exp(z_0) + exp(z_1) + exp(z_2)"
+
 ANSWER_CASES = {
-    "params with bias": (("params = 5040", "params = 5088"), "cnn_params", "Biases are excluded"),
-    "macs stride": (("macs = 1622016", "macs = 5160960"), "cnn_macs", "stride 2"),
-    "memory ratio": (("memory_change_percent = 166.7", "memory_change_percent = 266.7"), "cnn_memory", "CHANGE"),
-    "memory low precision": (("memory_change_percent = 166.7", "memory_change_percent = 160"), "cnn_memory", ""),
+    "params with biases": ((P, "params = 'K**2 * C_1 * (C_in + C_2) + C_1 + C_2'"), "cnn_params",
+                           "Biases are excluded"),
+    "params of one conv": ((P, "params = 'C_in * C_1 * K**2'"), "cnn_params", "both convolutions"),
+    "params K not squared": ((P, "params = 'K * C_1 * (C_in + C_2)'"), "cnn_params", "K squared"),
+    "params as a number": ((P, "params = 5040"), "cnn_params", "a formula, not a number"),
+    "macs stride": ((M, "macs = 'C_in*C_1*K**2*H*W + C_1*C_2*K**2*H*W'"), "cnn_macs", "stride 2"),
+    "macs of one conv": ((M, "macs = 'C_in * C_1 * K**2 * H * W'"), "cnn_macs", "both convolutions"),
+    "macs are weights": ((M, "macs = 'K**2 * C_1 * (C_in + C_2)'"), "cnn_macs", "number of weights"),
+    "memory ratio": ((R, "memory_change_percent = '25 * C_2 / C_in'"), "cnn_memory", "CHANGE"),
+    "memory fraction": ((R, "memory_change_percent = 'C_2 / (4 * C_in) - 1'"), "cnn_memory", "not a fraction"),
+    "memory sign": ((R, "memory_change_percent = '100 - 25 * C_2 / C_in'"), "cnn_memory", "new minus old"),
+    "memory over the output": ((R, "memory_change_percent = '100 - 400 * C_in / C_2'"), "cnn_memory",
+                               "not of the output"),
+    "memory stride": ((R, "memory_change_percent = '100 * C_2 / C_in - 100'"), "cnn_memory", "halves"),
+    "memory first output": ((R, "memory_change_percent = '100 * C_1 / C_in - 100'"), "cnn_memory",
+                            "second convolution's"),
+    "memory off": ((R, "memory_change_percent = '25 * C_2 / C_in + 100'"), "cnn_memory", "wrong"),
     "scaled wrong": (("y = [[-1.2247", "y = [[-1.5"), "bn_scaled", "row"),
-    "floor batches": (("batches_per_epoch = 391", "batches_per_epoch = 390"), "batches_per_epoch", "round UP"),
-    "fractional batches": (("batches_per_epoch = 391", "batches_per_epoch = 390.625"), "batches_per_epoch",
-                           "whole number"),
-    "floor iterations": (("total_iterations = 3910", "total_iterations = 3900"), "total_iterations", "round up"),
-    "log10": (("loss = 0.3567", "loss = 0.1549"), "cross_entropy", "log10"),
+    "batches not rounded": ((BPE, "batches_per_epoch = 'N / B'"), "batches_per_epoch", "whole number"),
+    "batches floor": ((BPE, "batches_per_epoch = '$\\lfloor N / B \\rfloor$'"), "batches_per_epoch", "round UP"),
+    "batches plus one": ((BPE, "batches_per_epoch = 'floor(N / B) + 1'"), "batches_per_epoch", "adding one"),
+    "batches floor division": ((BPE, "batches_per_epoch = 'N // B'"), "batches_per_epoch",
+                               "not in the answer language"),
+    "iterations not rounded": ((T, "total_iterations = 'E * N / B'"), "total_iterations", "round up per epoch"),
+    "iterations floor": ((T, "total_iterations = 'E * floor(N / B)'"), "total_iterations", "round up per epoch"),
+    "iterations rounded once": ((T, "total_iterations = 'ceil(E * N / B)'"), "total_iterations",
+                                "then count the epochs"),
+    "log10": ((L, "loss = '-log10(exp(z_0) / (" + SUM + "))'"), "cross_entropy", "log10"),
+    "log2": ((L, "loss = '(log(" + SUM + ") - z_0) / log(2)'"), "cross_entropy", "log2"),
+    "loss sign": ((L, "loss = 'z_0 - log(" + SUM + ")'"), "cross_entropy", "MINUS"),
+    "loss without softmax": ((L, "loss = '-log(z_0)'"), "cross_entropy", "softmax first"),
+    "loss not normalized": ((L, "loss = '-z_0'"), "cross_entropy", "sum of the exponentials"),
     "no biases": (('count = "$(D_{in} + 1) H_1 + (H_1 + 1) H_2 + (H_2 + 1) D_{out}$"',
                    'count = "D_in*H_1 + H_1*H_2 + H_2*D_out"'), "mlp_formula", "bias"),
     "z_hat unbiased": (("z_hat = [[-1.2247, -0.7071, 1.2247, 0.2673]", "z_hat = [[-1.0000, -0.5774, 1.0000, 0.2182]"),
                        "bn_z_hat", "row"),
+}
+
+# Other right spellings of the formula answers: each passes.
+RIGHT_SPELLINGS = {
+    "cnn_params": (P, ["params = 'C_in*C_1*K*K + C_1*C_2*K*K'", "params = '$C_1 K^2 C_{in} + C_2 C_1 K^2$'"]),
+    "cnn_macs": (M, ["macs = '$K^2 C_1 H W (C_{in} + C_2 / 4)$'",
+                     "macs = 'C_1*H*W*C_in*K**2 + C_2*(H/2)*(W/2)*C_1*K**2'"]),
+    "cnn_memory": (R, ["memory_change_percent = '100 * (C_2 * H * W / 4 - C_in * H * W) / (C_in * H * W)'"]),
+    "batches_per_epoch": (BPE, ["batches_per_epoch = 'floor((N + B - 1) / B)'",
+                                "batches_per_epoch = '-floor(-N / B)'", "batches_per_epoch = 'np.ceil(N / B)'"]),
+    "total_iterations": (T, ["total_iterations = '$E \\lceil N / B \\rceil$'",
+                             "total_iterations = 'ceil(N / B) * E'"]),
+    "cross_entropy": (L, ["loss = '-log(exp(z_0) / (" + SUM + "))'",
+                          "loss = '$-\\ln \\frac{\\exp(z_0)}{" + SUM.replace(" ", "") + "}$'",
+                          "loss = 'log(1 + exp(z_1 - z_0) + exp(z_2 - z_0))'"]),
 }
 
 
@@ -124,7 +171,16 @@ def test_answer_mutation(grade, name):
     report = grade("a3", {"conv.py": CONV, "batchnorm.py": BN, "answers.toml": mutate(ANSWERS, (old, new))},
                    tasks=["3.6"])
     assert failing(report) == {check_id}
-    assert gist in by_id(report)[check_id].message + by_id(report)[check_id].hint
+    assert gist in by_id(report)[check_id].message + by_id(report)[check_id].hint, by_id(report)[check_id]
+
+
+@pytest.mark.parametrize("check_id", sorted(RIGHT_SPELLINGS))
+def test_other_right_spellings_pass(grade, check_id):
+    old, spellings = RIGHT_SPELLINGS[check_id]
+    for new in spellings:
+        report = grade("a3", {"conv.py": CONV, "batchnorm.py": BN, "answers.toml": mutate(ANSWERS, (old, new))},
+                       tasks=[check_id])
+        assert by_id(report)[check_id].status == "passed", (new, by_id(report)[check_id].message)
 
 
 def test_matrix_partial_credit_per_row(grade):
@@ -195,3 +251,79 @@ def test_the_per_channel_hint_is_given_only_for_a_broadcasting_error_on_4d_input
     assert not broadcasting_on_4d(error("ValueError", "math domain error"), np.zeros((2, 4, 3, 3)))
     assert not broadcasting_on_4d(error("TypeError", broadcast), np.zeros((2, 4, 3, 3)))
     assert not broadcasting_on_4d(error("ValueError", ["forged"]), np.zeros((2, 4, 3, 3)))
+
+
+def test_block_formulas_count_what_the_reference_convolution_does():
+    """The block's model formulas against the reference conv2d run on arrays of the judge's sizes."""
+    from grader.assignments.a3 import questions as q
+    from grader.authoring import formula_points, formula_value
+    from reference.a3.conv import conv2d_forward
+
+    for point in formula_points(q.BLOCK_SYMBOLS, 7, odd=q.BLOCK_ODD, even=q.BLOCK_EVEN)[:2]:
+        small = {**point, "C_in": 2, "C_1": 3, "C_2": 5, "K": min(point["K"], 5), "H": min(point["H"], 12),
+                 "W": min(point["W"], 10)}
+        c_in, c_1, c_2, k, h, w = (small[s] for s in q.BLOCK_SYMBOLS)
+        x = np.ones((1, c_in, h, w))
+        w1, w2 = np.ones((c_1, c_in, k, k)), np.ones((c_2, c_1, k, k))
+        y1 = conv2d_forward(x, w1, np.zeros(c_1), stride=1, padding=(k - 1) // 2)
+        y2 = conv2d_forward(np.maximum(y1, 0), w2, np.zeros(c_2), stride=2, padding=(k - 1) // 2)
+        assert y2.shape == (1, c_2, h // 2, w // 2)
+        assert formula_value(q.BLOCK_PARAMS, q.BLOCK_SYMBOLS, small) == w1.size + w2.size
+        assert formula_value(q.BLOCK_MACS, q.BLOCK_SYMBOLS, small) == y1.size * c_in * k * k + y2.size * c_1 * k * k
+        assert formula_value(q.BLOCK_MEMORY_CHANGE, q.BLOCK_SYMBOLS, small) == Fraction(100 * (y2.size - x.size),
+                                                                                          x.size)
+
+
+def test_batch_and_loss_formulas_match_a_direct_computation():
+    from grader.assignments.a3 import questions as q
+    from grader.authoring import formula_value
+
+    for n, b, e in ((50_000, 128, 10), (256, 128, 3), (7, 9, 2)):
+        batches = len(range(0, n, b))  # the start of every batch, the last smaller one included
+        point = {"N": n, "B": b, "E": e}
+        assert formula_value(q.BATCHES_PER_EPOCH, q.BATCH_SYMBOLS, point) == batches
+        assert formula_value(q.TOTAL_ITERATIONS, q.BATCH_SYMBOLS, point) == batches * e
+    z = np.array([3.0, 5.0, 4.0])
+    p = np.exp(z) / np.exp(z).sum()
+    loss = formula_value(q.CE_LOSS, q.CE_SYMBOLS, {"z_0": 3, "z_1": 5, "z_2": 4})
+    assert float(loss) == pytest.approx(-np.log(p[0]), rel=1e-12)
+
+
+FORMULA_CHECKS = {  # check -> (symbols, points for a seed, truth, mistakes, vocabulary)
+    "cnn_params": ("BLOCK_SYMBOLS", "block", "BLOCK_PARAMS", "BLOCK_PARAMS_MISTAKES"),
+    "cnn_macs": ("BLOCK_SYMBOLS", "block", "BLOCK_MACS", "BLOCK_MACS_MISTAKES"),
+    "cnn_memory": ("BLOCK_SYMBOLS", "block", "BLOCK_MEMORY_CHANGE", "BLOCK_MEMORY_MISTAKES"),
+    "batches_per_epoch": ("BATCH_SYMBOLS", "batch", "BATCHES_PER_EPOCH", "BATCHES_MISTAKES"),
+    "total_iterations": ("BATCH_SYMBOLS", "batch", "TOTAL_ITERATIONS", "TOTAL_MISTAKES"),
+    "cross_entropy": ("CE_SYMBOLS", "plain", "CE_LOSS", "CE_MISTAKES"),
+    "mlp_formula": ("MLP_SYMBOLS", "plain", "MLP_COUNT", "MLP_MISTAKES"),
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(FORMULA_CHECKS))
+def test_every_known_mistake_fails_under_every_seed(check_id):
+    """At the points a check draws (K odd, H and W even; one B that divides N and one that does not), each known
+    wrong formula is refused with its hint, and the truth passes, for many seeds."""
+    from types import SimpleNamespace
+
+    from grader.assignments.a3 import answers
+    from grader.assignments.a3 import questions as q
+    from grader.authoring import formula_points, judge_formula
+
+    names, kind, truth, mistakes = FORMULA_CHECKS[check_id]
+    symbols, truth, mistakes = getattr(q, names), getattr(q, truth), getattr(q, mistakes)
+    vocabulary = (answers.LOG10, answers.LOG2) if check_id == "cross_entropy" else ()
+    for seed in range(60):
+        ctx = SimpleNamespace(rng=np.random.default_rng(seed))
+        points = {"block": answers._block_points, "batch": answers._batch_points}.get(
+            kind, lambda c: formula_points(symbols, answers._seed(c)))(ctx)
+        if kind == "block":
+            assert all(p["K"] % 2 == 1 and p["H"] % 2 == 0 and p["W"] % 2 == 0 for p in points)
+        if kind == "batch":
+            assert {p["N"] % p["B"] == 0 for p in points} == {True, False}
+        judged = lambda text: judge_formula(text, symbols, truth, tuple((m, n) for n, m in mistakes.items()),  # noqa
+                                            points=points, vocabulary=vocabulary)
+        assert judged(truth).status == "passed"
+        for name, formula in mistakes.items():
+            verdict = judged(formula)
+            assert verdict.status == "failed" and verdict.hint == name, (seed, name, verdict)

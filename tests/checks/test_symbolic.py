@@ -336,3 +336,26 @@ def test_high_precision_alone_refuses_every_approximation(key, text):
         screened = Verdict("passed", "read as it: equal to the gradient on 4 random inputs.")
         verdict = _precise(question, node, "it", seed, time.monotonic(), screened, text.startswith("$"))
         assert verdict.status == "failed" and "approximation" in verdict.message, (seed, verdict)
+
+
+def test_formula_points_meet_the_stated_parity_and_refuse_unknown_names():
+    from grader.checks.symbolic import formula_points
+
+    plain = formula_points(("C", "K", "H"), 5)
+    drawn = formula_points(("C", "K", "H"), 5, odd=("K",), even=("H",))
+    assert [p["C"] for p in drawn] == [p["C"] for p in plain]  # the same draws, adjusted
+    assert all(p["K"] % 2 == 1 and 3 <= p["K"] <= 59 and p["H"] % 2 == 0 and 2 <= p["H"] <= 58 for p in drawn)
+    with pytest.raises(ValueError, match="distinct symbols"):
+        formula_points(("C", "K"), 5, odd=("X",))
+    with pytest.raises(ValueError, match="distinct symbols"):
+        formula_points(("C", "K"), 5, odd=("K",), even=("K",))
+
+
+def test_a_transcendental_formula_is_judged_at_the_points_given():
+    truth = "-z_0 + log(exp(z_0) + exp(z_1))"
+    points = [{"z_0": 3, "z_1": 7}, {"z_0": 11, "z_1": 2}]
+    assert judge_formula("log(1 + exp(z_1 - z_0))", ("z_0", "z_1"), truth, points=points).status == "passed"
+    wrong = judge_formula("-log(z_0)", ("z_0", "z_1"), truth, (("-log(z_0)", "softmax"),), points=points)
+    assert wrong.status == "failed" and wrong.hint == "softmax" and "z_0=3, z_1=7" in wrong.message
+    assert judge_formula("1.0000001 * log(1 + exp(z_1 - z_0))", ("z_0", "z_1"), truth,
+                         points=points).status == "failed"

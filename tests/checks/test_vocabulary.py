@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import sympy
@@ -66,3 +68,46 @@ def test_a_function_name_must_be_a_plain_identifier():
 def test_an_unreadable_answer_is_echoed_as_typed():
     verdict = judge(TANH, "$\\frac{G}{$")
     assert "`$\\frac{G}{$`" in verdict.message and "\\\\" not in verdict.message
+
+
+# ceil and floor: in the core (counts of batches round), defined by their SymPy meaning like any Function.
+ROUNDING = ("N", "B", "E")
+
+
+@pytest.mark.parametrize("text, want", [("ceil(N / B)", 4), ("np.ceil(N / B)", 4), ("floor(N / B)", 3),
+                                        ("$\\lceil N / B \\rceil$", 4),
+                                        ("$\\left\\lceil \\frac{N}{B} \\right\\rceil$", 4),
+                                        ("$E \\lfloor \\frac{N}{B} \\rfloor$", 6), ("-floor(-N / B)", 4)])
+def test_ceil_and_floor_are_read_in_python_and_latex(text, want):
+    node = ex.parse(text, dict.fromkeys(ROUNDING))
+    assert ex.evaluate(node, {"N": np.float64(7), "B": np.float64(2), "E": np.float64(2)}) == want
+    precise = ex.Precise(60)
+    values = {s: precise.number(Fraction(v)) for s, v in zip(ROUNDING, (7, 2, 2))}
+    assert ex.evaluate(node, values, precise=precise) == want
+
+
+def test_ceil_and_floor_have_one_meaning_in_three_versions():
+    from grader.checks.vocabulary import CEIL, CORE, FLOOR
+
+    assert set(CORE) == {"ceil", "floor"} and {"ceil", "floor"} <= set(ex.FUNCTIONS)
+    x = np.array([-1.5, 0.0, 2.25, 3.0])
+    assert np.array_equal(ex.FUNCTIONS["ceil"](x), np.ceil(x)) and np.array_equal(ex.FUNCTIONS["floor"](x), np.floor(x))
+    precise = ex.Precise(60)
+    big = precise.number(Fraction(10**40 + 1, 3))  # beyond float64: the precise version keeps every digit
+    assert precise.functions["ceil"](big) == (10**40 + 1) // 3 + 1
+    assert precise.functions["floor"](big) == (10**40 + 1) // 3
+    s = sympy.Symbol("s", real=True)
+    assert CEIL.sympy(s) == sympy.ceiling(s) and FLOOR.sympy(s) == sympy.floor(s)
+    assert ex.to_sympy(ex.parse("ceil(N / B)", dict.fromkeys(ROUNDING)), {n: sympy.Symbol(n) for n in ROUNDING},
+                       {}) == sympy.ceiling(sympy.Symbol("N") / sympy.Symbol("B"))
+
+
+def test_ceil_is_judged_exactly_and_floor_division_is_named():
+    from grader.checks.symbolic import judge_formula
+
+    assert judge_formula("floor((N + B - 1) / B)", ROUNDING, "ceil(N / B)", seed=3).status == "passed"
+    wrong = judge_formula("floor(N / B)", ROUNDING, "ceil(N / B)", (("N / B", "no"), ("floor(N / B)", "floor")),
+                          points=[{"N": 8, "B": 4, "E": 1}, {"N": 9, "B": 4, "E": 1}])
+    assert wrong.status == "failed" and wrong.hint == "floor" and "N=9" in wrong.message
+    refused = judge_formula("N // B", ROUNDING, "ceil(N / B)")
+    assert refused.status == "failed" and "floor(a / b) or ceil(a / b)" in refused.message

@@ -27,6 +27,11 @@ EQUIVALENTS = {
     "grader/count.md": "count = (D_in+1)*H_1 + (H_1+1)*H_2 + (H_2+1)*D_out\n",
     # A hint that completes the known wrong answer G / S into the normalize answer.
     "grader/complete.py": 'HINT = "Add the term -(G * X).sum(axis=1, keepdims=True) / S**2."\n',
+    "grader/block.md": "The weights: K*K*C_1*(C_in + C_2), see\n",
+    "grader/batches.py": "# floor((N + B - 1) / B) batches\nx = 1\n",
+    "grader/docs_data/loss.md": "In LaTeX: $\\log(\\exp(z_0)+\\exp(z_1)+\\exp(z_2)) - z_0$.\n",
+    # A hint that completes the known wrong loss -z_0 (the softmax's normalization forgotten).
+    "grader/normalize.py": 'HINT = "Add log(exp(z_0) + exp(z_1) + exp(z_2))."\n',
 }
 
 
@@ -64,3 +69,19 @@ def test_show_a2_the_hints_and_the_docs_hold_no_answer():
             assert answers_in(hint) == [], (question.table, question.key, hint)
     for page in docs.PAGES:
         assert answers_in(docs.read_page(page)) == [], page
+
+
+def test_show_a3_its_hints_and_its_template_hold_no_answer():
+    """`dlgrade show a3`, every string of a3's checks (the hints of its formulas' known mistakes) and its
+    starter answers.toml: no formula answer, and no piece that completes a known wrong one."""
+    from grader.packaging.redact import string_spans
+
+    shown = CliRunner().invoke(main, ["show", "a3"], terminal_width=200)
+    assert shown.exit_code == 0 and "[cnn_block]" in shown.output
+    assert answers_in(shown.output) == []
+    source = (ROOT / "grader" / "assignments" / "a3" / "answers.py").read_text()
+    strings = [source[a:b] for a, b in string_spans(source)]
+    assert any("Biases are excluded" in text for text in strings)
+    for text in strings:
+        assert answers_in(text) == [], text
+    assert answers_in((ROOT / "student_template" / "a3" / "answers.toml").read_text()) == []

@@ -51,7 +51,7 @@ def test_inspection_catches_reference_files_bodies_and_keys(tmp_path):
         "reference/a1/mlp.py": "x = 1\n",
         "grader/copied.py": body,
         "grader/key.py": 'HINT = "dX = G @ W.T"\n',
-        "grader/count.py": "PARAMS = 5040\n",
+        "grader/count.py": "MEMORY = '25 * C_2 / C_in - 100'\n",  # a value of reference/a3/answers.toml
     }
     for name, text in cases.items():
         findings = inspect_wheel(_wheel_with({name: text}, tmp_path), ROOT)

@@ -316,15 +316,16 @@ def test_visible(text, shown):
 
 
 A3_ANSWERS = {
-    "integer beyond 64 bits": ("[cnn_block]\nparams = 1180591620717411303424\n", "cnn_params",
+    "integer beyond 64 bits": ("[batchnorm_numeric]\nz_hat = [[1180591620717411303424, 2.0], [3.0, 4.0]]\n", "bn_z_hat",
                                "2**70 is not a number the grader can compare"),
-    "huge exponent": ("[cnn_block]\nmacs = 1e400\n", "cnn_macs", "infinite"),
-    # nan is the templates' "not answered yet" placeholder (a number that is no answer)
+    "huge exponent": ("[batchnorm_numeric]\ny = [[1e400, 2.0], [3.0, 4.0]]\n", "bn_scaled", "infinite"),
+    # nan is the "not answered yet" placeholder of a number; a formula's is ''
     "nan": ("[cross_entropy]\nloss = nan\n", "cross_entropy", "is not answered"),
     "ragged matrix": ("[batchnorm_numeric]\nz_hat = [[1.0, 2.0], [3.0]]\n", None, "rows of different lengths"),
     "huge matrix entry": ("[batchnorm_numeric]\ny = [[1e999, 2.0], [3.0, 4.0]]\n", None, "infinite"),
-    "wrong TOML type": ("[cnn_block]\nparams = { a = 1 }\n", "cnn_params", "should be a number"),
-    "malformed TOML": ("[cnn_block]\nparams = 12\nmacs = = 3\n", "cnn_params", "line 3"),
+    "wrong TOML type": ("[cnn_block]\nparams = { a = 1 }\n", "cnn_params", "should be a string"),
+    "malformed TOML": ("[cnn_block]\nparams = 'C_in'\nmacs = = 3\n", "cnn_params", "line 3"),
+    "huge formula constant": ("[cnn_block]\nparams = '10**400 * K'\n", "cnn_params", "exponent"),
 }
 
 

@@ -12,7 +12,7 @@ A3 = register(Assignment(
     title="Convolution, pooling and batch normalization (NumPy)",
     files=("conv.py", "batchnorm.py"),
     summary="conv2d forward and backward with stride and padding, max pooling, 1-D convolution as a matrix, "
-            "batch norm in training and eval mode, and numeric answers in answers.toml.",
+            "batch norm in training and eval mode, and matrix and formula answers in answers.toml.",
     forbidden_imports=FROM_SCRATCH_FORBIDDEN,
     drivers=Path(__file__).with_name("drivers.py"),
     components={
