@@ -12,6 +12,7 @@ Usage: .venv/bin/python bench/class_under_load.py [--students 30] [--hogs 3]
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import shutil
 import signal
@@ -24,22 +25,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DLGRADE = str(Path(sys.executable).with_name("dlgrade"))
-PIXEL_LOOPS = '''
+sys.path.insert(0, str(ROOT))
+from reference.a3 import conv_loops  # noqa: E402
 
-def conv2d_forward(x, w, b, stride=1, padding=0):
-    n, c, h, wd = x.shape
-    f, _, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    ho, wo = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
-    out = np.zeros((n, f, ho, wo))
-    for i in range(n):
-        for k in range(f):
-            for y in range(ho):
-                for z in range(wo):
-                    window = xp[i, :, y * stride:y * stride + kh, z * stride:z * stride + kw]
-                    out[i, k, y, z] = np.sum(window * w[k]) + b[k]
-    return out
-'''
+# A slower honest student: conv2d_forward as one loop over output pixels (the reference's plain loop version).
+PIXEL_LOOPS = "\n\n" + inspect.getsource(conv_loops.conv2d_forward)
 
 
 def make_class(root: Path, students: int) -> None:

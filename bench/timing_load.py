@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import os
 import platform
 import statistics
@@ -30,23 +31,9 @@ sys.path.insert(0, str(ROOT))
 from grader import api  # noqa: E402
 from grader.assignments.a3 import speed  # noqa: E402
 from grader.runner.sandbox import Zygote  # noqa: E402
+from reference.a3 import conv_loops  # noqa: E402
 
-PIXEL_LOOPS = '''
-
-def conv2d_forward(x, w, b, stride=1, padding=0):
-    n, c, h, wd = x.shape
-    f, _, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    ho, wo = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
-    out = np.zeros((n, f, ho, wo))
-    for i in range(n):
-        for k in range(f):
-            for y in range(ho):
-                for z in range(wo):
-                    window = xp[i, :, y * stride:y * stride + kh, z * stride:z * stride + kw]
-                    out[i, k, y, z] = np.sum(window * w[k]) + b[k]
-    return out
-'''
+PIXEL_LOOPS = "\n\n" + inspect.getsource(conv_loops.conv2d_forward)  # a loop over output pixels
 
 
 @contextlib.contextmanager

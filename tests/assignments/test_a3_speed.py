@@ -6,11 +6,13 @@ them, under several seeds; a submission that is fast but wrong on a repeated tim
 
 from __future__ import annotations
 
+import inspect
 from types import SimpleNamespace
 
 import pytest
 
 from grader.assignments.a3 import speed
+from reference.a3 import conv_loops
 from tests.checks.test_timing import busy
 from tests.conftest import ROOT, by_id
 
@@ -71,22 +73,7 @@ def test_the_plain_loop_version_fails_idle_and_beside_two_busy_processes(grade, 
         assert "Vectorize" in check.hint
 
 
-PIXEL_LOOPS = CONV + '''
-
-def conv2d_forward(x, w, b, stride=1, padding=0):
-    n, c, h, wd = x.shape
-    f, _, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    ho, wo = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
-    out = np.zeros((n, f, ho, wo))
-    for i in range(n):
-        for k in range(f):
-            for y in range(ho):
-                for z in range(wo):
-                    window = xp[i, :, y * stride:y * stride + kh, z * stride:z * stride + kw]
-                    out[i, k, y, z] = np.sum(window * w[k]) + b[k]
-    return out
-'''
+PIXEL_LOOPS = CONV + "\n\n" + inspect.getsource(conv_loops.conv2d_forward)  # a loop over output pixels
 HOG = CONV + '''
 import os
 import time

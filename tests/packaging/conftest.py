@@ -65,6 +65,12 @@ def student_a3(tmp_path_factory) -> StudentEnv:
 
 
 @pytest.fixture(scope="session")
+def student_a3_public(tmp_path_factory) -> StudentEnv:
+    """A student build of a3 with the default public seeds (its catalogue is compared with the staff build's)."""
+    return make_student_env(tmp_path_factory.mktemp("student-a3-public"), assignments=["a3"])
+
+
+@pytest.fixture(scope="session")
 def student_full(tmp_path_factory) -> StudentEnv:
     """The student build as a course would make it: every assignment, the default public seeds."""
     return make_student_env(tmp_path_factory.mktemp("student-full"))
