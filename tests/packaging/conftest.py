@@ -72,8 +72,12 @@ def student_a3_public(tmp_path_factory) -> StudentEnv:
 
 @pytest.fixture(scope="session")
 def student_full(tmp_path_factory) -> StudentEnv:
-    """The student build as a course would make it: every assignment, the default public seeds."""
-    return make_student_env(tmp_path_factory.mktemp("student-full"))
+    """The student build as a course of the four built-ins would make it, with the default public seeds.
+
+    Named, not defaulted: other tests register assignments of their own in this process (no entry point, so a
+    course's ``dlgrade build-student-pack`` never sees them), and "every assignment" would include those.
+    """
+    return make_student_env(tmp_path_factory.mktemp("student-full"), assignments=["a1", "a2", "a3", "a4"])
 
 
 
