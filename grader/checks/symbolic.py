@@ -799,7 +799,7 @@ def judge_formula(text: str, symbols: tuple[str, ...], truth, mistakes: tuple[tu
 
     ``points``: where to compare (default ``formula_points(symbols, seed)``; pass them drawn with ``odd`` /
     ``even``, or with cases a rounding question needs). ``vocabulary``: functions beyond the core ones that
-    answers may name (``vocabulary.LOG10``), so a known wrong spelling gets its hint.
+    answers may name (a3's ``log10``), so a known wrong spelling gets its hint.
     """
     names = dict.fromkeys(symbols)
     function_names = tuple(f.name for f in vocabulary)

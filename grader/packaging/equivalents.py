@@ -85,19 +85,10 @@ def answer_keys() -> tuple[Key, ...]:
 
     keys: list[Key] = [GradientKey(f"a2 [{q.table}] {q.key}", frozenset(q.symbols) | frozenset(q.functions),
                                    tuple(m for m, _ in q.mistakes), question=q) for q in QUESTIONS]
-    vocabulary = (a3.LOG10, a3.LOG2)
-    for name, symbols, truth, mistakes, functions in (
-            ("[cnn_block] params", q3.BLOCK_SYMBOLS, q3.BLOCK_PARAMS, q3.BLOCK_PARAMS_MISTAKES, ()),
-            ("[cnn_block] macs", q3.BLOCK_SYMBOLS, q3.BLOCK_MACS, q3.BLOCK_MACS_MISTAKES, ()),
-            ("[cnn_block] memory_change_percent", q3.BLOCK_SYMBOLS, q3.BLOCK_MEMORY_CHANGE, q3.BLOCK_MEMORY_MISTAKES,
-             ()),
-            ("[training_iterations] batches_per_epoch", q3.BATCH_SYMBOLS, q3.BATCHES_PER_EPOCH, q3.BATCHES_MISTAKES,
-             ()),
-            ("[training_iterations] total_iterations", q3.BATCH_SYMBOLS, q3.TOTAL_ITERATIONS, q3.TOTAL_MISTAKES, ()),
-            ("[cross_entropy] loss", q3.CE_SYMBOLS, q3.CE_LOSS, q3.CE_MISTAKES, vocabulary),
-            ("[mlp_parameters] count", q3.MLP_SYMBOLS, q3.MLP_COUNT, q3.MLP_MISTAKES, ())):
-        keys.append(FormulaKey(f"a3 {name}", frozenset(symbols) | {f.name for f in functions},
-                               tuple(mistakes.values()), ordered=tuple(symbols), truth=truth, vocabulary=functions))
+    vocabulary = (a3.LOG10, a3.LOG2)  # what a3's formulas may name beyond the core (known wrong logs)
+    for (table, key), (symbols, truth, mistakes) in q3.FORMULAS.items():
+        keys.append(FormulaKey(f"a3 [{table}] {key}", frozenset(symbols) | {f.name for f in vocabulary},
+                               tuple(mistakes.values()), ordered=tuple(symbols), truth=truth, vocabulary=vocabulary))
     return tuple(keys)
 
 

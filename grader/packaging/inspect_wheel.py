@@ -99,10 +99,7 @@ def question_answers() -> list[str]:
     from grader.assignments.a3 import questions as q3
 
     found = [q.answer for q in QUESTIONS]
-    for truth, mistakes in ((q3.BLOCK_PARAMS, q3.BLOCK_PARAMS_MISTAKES), (q3.BLOCK_MACS, q3.BLOCK_MACS_MISTAKES),
-                            (q3.BLOCK_MEMORY_CHANGE, q3.BLOCK_MEMORY_MISTAKES),
-                            (q3.BATCHES_PER_EPOCH, q3.BATCHES_MISTAKES), (q3.TOTAL_ITERATIONS, q3.TOTAL_MISTAKES),
-                            (q3.CE_LOSS, q3.CE_MISTAKES), (q3.MLP_COUNT, q3.MLP_MISTAKES)):
+    for _, truth, mistakes in q3.FORMULAS.values():
         # A wrong answer as short as -z_0 or N / B occurs by chance in code and prose; the symbolic gate
         # (equivalents.py) still judges every piece against each key and each known mistake.
         found += [truth, *(m for m in mistakes.values() if len(m) > 10)]

@@ -289,15 +289,21 @@ def test_batch_and_loss_formulas_match_a_direct_computation():
     assert float(loss) == pytest.approx(-np.log(p[0]), rel=1e-12)
 
 
-FORMULA_CHECKS = {  # check -> (symbols, points for a seed, truth, mistakes, vocabulary)
-    "cnn_params": ("BLOCK_SYMBOLS", "block", "BLOCK_PARAMS", "BLOCK_PARAMS_MISTAKES"),
-    "cnn_macs": ("BLOCK_SYMBOLS", "block", "BLOCK_MACS", "BLOCK_MACS_MISTAKES"),
-    "cnn_memory": ("BLOCK_SYMBOLS", "block", "BLOCK_MEMORY_CHANGE", "BLOCK_MEMORY_MISTAKES"),
-    "batches_per_epoch": ("BATCH_SYMBOLS", "batch", "BATCHES_PER_EPOCH", "BATCHES_MISTAKES"),
-    "total_iterations": ("BATCH_SYMBOLS", "batch", "TOTAL_ITERATIONS", "TOTAL_MISTAKES"),
-    "cross_entropy": ("CE_SYMBOLS", "plain", "CE_LOSS", "CE_MISTAKES"),
-    "mlp_formula": ("MLP_SYMBOLS", "plain", "MLP_COUNT", "MLP_MISTAKES"),
+FORMULA_CHECKS = {  # check -> (its question in questions.FORMULAS, the points it draws)
+    "cnn_params": (("cnn_block", "params"), "block"),
+    "cnn_macs": (("cnn_block", "macs"), "block"),
+    "cnn_memory": (("cnn_block", "memory_change_percent"), "block"),
+    "batches_per_epoch": (("training_iterations", "batches_per_epoch"), "batch"),
+    "total_iterations": (("training_iterations", "total_iterations"), "batch"),
+    "cross_entropy": (("cross_entropy", "loss"), "plain"),
+    "mlp_formula": (("mlp_parameters", "count"), "plain"),
 }
+
+
+def test_every_formula_question_has_its_check():
+    from grader.assignments.a3 import questions as q
+
+    assert sorted(question for question, _ in FORMULA_CHECKS.values()) == sorted(q.FORMULAS)
 
 
 @pytest.mark.parametrize("check_id", sorted(FORMULA_CHECKS))
@@ -310,8 +316,8 @@ def test_every_known_mistake_fails_under_every_seed(check_id):
     from grader.assignments.a3 import questions as q
     from grader.authoring import formula_points, judge_formula
 
-    names, kind, truth, mistakes = FORMULA_CHECKS[check_id]
-    symbols, truth, mistakes = getattr(q, names), getattr(q, truth), getattr(q, mistakes)
+    question, kind = FORMULA_CHECKS[check_id]
+    symbols, truth, mistakes = q.FORMULAS[question]
     vocabulary = (answers.LOG10, answers.LOG2) if check_id == "cross_entropy" else ()
     for seed in range(60):
         ctx = SimpleNamespace(rng=np.random.default_rng(seed))

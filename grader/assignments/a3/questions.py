@@ -76,6 +76,18 @@ MLP_COUNT = "D_in * H_1 + H_1 + H_1 * H_2 + H_2 + H_2 * D_out + D_out"
 MLP_NO_BIAS = "D_in * H_1 + H_1 * H_2 + H_2 * D_out"
 MLP_MISTAKES = {"no biases": MLP_NO_BIAS}
 
+# Every formula question, ([table], key) -> (symbols, model formula, known wrong forms): what the student
+# build's answer gates (grader/packaging) look for in the wheel. Not kept in the student build.
+FORMULAS = {
+    ("cnn_block", "params"): (BLOCK_SYMBOLS, BLOCK_PARAMS, BLOCK_PARAMS_MISTAKES),
+    ("cnn_block", "macs"): (BLOCK_SYMBOLS, BLOCK_MACS, BLOCK_MACS_MISTAKES),
+    ("cnn_block", "memory_change_percent"): (BLOCK_SYMBOLS, BLOCK_MEMORY_CHANGE, BLOCK_MEMORY_MISTAKES),
+    ("training_iterations", "batches_per_epoch"): (BATCH_SYMBOLS, BATCHES_PER_EPOCH, BATCHES_MISTAKES),
+    ("training_iterations", "total_iterations"): (BATCH_SYMBOLS, TOTAL_ITERATIONS, TOTAL_MISTAKES),
+    ("cross_entropy", "loss"): (CE_SYMBOLS, CE_LOSS, CE_MISTAKES),
+    ("mlp_parameters", "count"): (MLP_SYMBOLS, MLP_COUNT, MLP_MISTAKES),
+}
+
 DESCRIPTION = f"""\
 [cnn_block] A block Conv2d(C_in->C_1, KxK, stride 1, padding (K-1)/2) -> ReLU -> Conv2d(C_1->C_2, KxK,
   stride 2, padding (K-1)/2) on one input image of C_in x H x W, where K is odd and H and W are even (so the
