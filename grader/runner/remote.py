@@ -45,6 +45,12 @@ class StudentCodeError(Exception):
     def not_implemented(self) -> bool:
         return self.info.get("type") == "NotImplementedError"
 
+    @property
+    def broadcasting(self) -> bool:
+        """NumPy's "operands could not be broadcast together": shapes that do not fit. As the sandbox reported
+        it (a claim of the student's code): good for choosing a hint, never for a score."""
+        return self.info.get("type") == "ValueError" and "broadcast" in str(self.info.get("message", ""))
+
 
 class LoadError(StudentCodeError):
     """A student module could not be imported (syntax error, crash, exit at import)."""

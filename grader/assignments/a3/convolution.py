@@ -160,11 +160,6 @@ PADDED_BUFFER = ("Your conv2d_backward passed the cases before this one (padding
                  "padded input's shape, padding added on BOTH sides of H and of W, before the padding is cut off.")
 
 
-def broadcasting(exc: StudentCodeError) -> bool:
-    """Whether the student's code raised NumPy's broadcasting error (shapes that do not fit together)."""
-    return exc.info.get("type") == "ValueError" and "broadcast" in str(exc.info.get("message", ""))
-
-
 def _backward(ctx: CheckContext, which: int) -> None:
     module = ctx.student.module("conv")
     drivers = ctx.student.drivers()
@@ -176,7 +171,7 @@ def _backward(ctx: CheckContext, which: int) -> None:
         try:
             returned = module.call("conv2d_backward", G, x, w, b, **passed(case, kw))
         except StudentCodeError as exc:
-            if kw["padding"] and broadcasting(exc):  # the cases before this one (padding 0 first) all passed
+            if kw["padding"] and exc.broadcasting:  # the cases before this one (padding 0 first) all passed
                 exc.hint = PADDED_BUFFER.format(padding=kw["padding"])
             raise
         if not isinstance(returned, (list, tuple)) or len(returned) != 3:

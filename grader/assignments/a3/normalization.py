@@ -76,8 +76,7 @@ PER_CHANNEL = ("A broadcasting error on an (N, C, H, W) input: the statistics ar
 
 def broadcasting_on_4d(exc: StudentCodeError, x) -> bool:
     """Whether the student's forward raised NumPy's broadcasting error on a 4-D input (the per-channel mistakes)."""
-    info = exc.info
-    return x.ndim == 4 and info.get("type") == "ValueError" and "broadcast" in str(info.get("message", ""))
+    return x.ndim == 4 and exc.broadcasting
 
 
 def _forward(ctx: CheckContext, x, gamma, beta, rm, rv, training, momentum=0.1, eps=1e-5):
