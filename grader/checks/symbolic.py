@@ -739,9 +739,8 @@ def formula_value(formula: str, symbols: tuple[str, ...], point: dict[str, int],
     """The value of a formula in named sizes (trusted text: a model answer) at one integer point: exact (an
     ``int``) for a count, else a ``Fraction`` good to 60 significant digits (``str`` of it records it)."""
     precise = _backend(60)
-    values = {s: precise.number(Fraction(v)) for s, v in point.items()}
     node = ex.parse(formula, dict.fromkeys(symbols), tuple(f.name for f in vocabulary))
-    value = ex.evaluate(node, values, {f.name: f.precise(precise.ctx) for f in vocabulary}, precise)
+    value = ex.evaluate(node, _exact(point, precise), {f.name: f.precise(precise.ctx) for f in vocabulary}, precise)
     if not precise.real_finite(value):
         raise ValueError(f"{formula} is not a finite real number at {point}")
     sign, mantissa, exponent, _ = value._mpf_  # the binary number itself, exactly
@@ -759,27 +758,36 @@ def _formula_values(formula, names: dict, precise, vocabulary: tuple[Function, .
     return lambda point, values: ex.evaluate(node, values, functions, precise=precise)
 
 
+def _exact(point: dict[str, int], precise: ex.Precise) -> dict:
+    """An integer point's sizes as numbers of ``precise``."""
+    return {s: precise.number(Fraction(v)) for s, v in point.items()}
+
+
+def _value_at(node: ex.Node, point: dict[str, int], precise: ex.Precise, vocabulary: tuple[Function, ...]):
+    """``node`` at an integer point with ``precise``'s digits, after a float64 pass that bounds every
+    intermediate (a hostile power fails fast there). Raises what evaluating raises."""
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        ex.evaluate(node, {s: np.float64(v) for s, v in point.items()}, {f.name: f.float64 for f in vocabulary})
+    return ex.evaluate(node, _exact(point, precise), {f.name: f.precise(precise.ctx) for f in vocabulary},
+                       precise=precise)
+
+
 def _mistake_hint(student: ex.Node, mistakes: tuple[tuple, ...], points: list[dict[str, int]], names: dict,
                   precise: ex.Precise, vocabulary: tuple[Function, ...]) -> str:
     """The hint of the first known mistake that the answer equals at every point, not only where it failed
     (two mistakes may agree at one point, e.g. where two sizes are equal); "" if none."""
-    functions = {f.name: f.precise(precise.ctx) for f in vocabulary}
-    floats = {f.name: f.float64 for f in vocabulary}
     got = []
     for point in points:
-        values = {s: precise.number(Fraction(v)) for s, v in point.items()}
         try:
-            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-                ex.evaluate(student, {s: np.float64(v) for s, v in point.items()}, floats)
-            value = ex.evaluate(student, values, functions, precise=precise)
+            value = _value_at(student, point, precise, vocabulary)
         except (FloatingPointError, ZeroDivisionError, OverflowError, ValueError, TypeError):
             return ""
         if np.ndim(value) or not precise.real_finite(value):
             return ""
-        got.append((point, values, value))
+        got.append((point, value))
     for formula, hint in mistakes:
         at = _formula_values(formula, names, precise, vocabulary)
-        if all(abs(value - at(point, values)) <= 1e-40 * max(1, abs(value)) for point, values, value in got):
+        if all(abs(value - at(point, _exact(point, precise))) <= 1e-40 * max(1, abs(value)) for point, value in got):
             return hint
     return ""
 
@@ -802,26 +810,20 @@ def judge_formula(text: str, symbols: tuple[str, ...], truth, mistakes: tuple[tu
     answers may name (a3's ``log10``), so a known wrong spelling gets its hint.
     """
     names = dict.fromkeys(symbols)
-    function_names = tuple(f.name for f in vocabulary)
-    floats = {f.name: f.float64 for f in vocabulary}
     try:
-        student = ex.parse(text, names, function_names)
+        student = ex.parse(text, names, tuple(f.name for f in vocabulary))
     except ex.ExpressionError as exc:
         return Verdict("failed", f"could not read your answer {_quoted(text)}: {exc}.",
                        f"Write it with {', '.join(symbols)}, e.g. {symbols[0]} * {symbols[-1]} + {symbols[-1]}.")
     echo = ex.render(student)
     precise = _backend(60)
     truth_at = _formula_values(truth, names, precise, vocabulary)
-    functions = {f.name: f.precise(precise.ctx) for f in vocabulary}
     points = formula_points(symbols, seed) if points is None else points
     for point in points:
         shown = ", ".join(f"{k}={v}" for k, v in point.items())
-        values = {s: precise.number(Fraction(v)) for s, v in point.items()}
-        want = truth_at(point, values)
+        want = truth_at(point, _exact(point, precise))
         try:
-            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-                ex.evaluate(student, {s: np.float64(v) for s, v in point.items()}, floats)  # bounds intermediates
-            got = ex.evaluate(student, values, functions, precise=precise)
+            got = _value_at(student, point, precise, vocabulary)
         except (FloatingPointError, ZeroDivisionError, OverflowError):
             return Verdict("failed", f"read as {echo}: at {shown} it is not a finite real number (too large, a "
                            "division by zero, or the root or log of a negative number).", echo=echo, tier="precise")
