@@ -27,6 +27,7 @@ from grader.text import encodable, encodable_data, from_os
 
 BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 _local = threading.local()
+_grader: int | None = None  # a pidfd of the grader a local worker serves (init_process); None in Dask
 
 
 def init_process(grader_pid: int | None = None) -> None:
@@ -48,6 +49,7 @@ def init_process(grader_pid: int | None = None) -> None:
 def _die_with(pid: int) -> None:
     """SIGKILL this process as soon as ``pid`` ends. A forkserver's workers are its children, not the
     grader's, and hold the pipe that would tell it the grader died: only this wakes them."""
+    global _grader
     try:
         watched = os.pidfd_open(pid)
     except ProcessLookupError:
@@ -55,11 +57,19 @@ def _die_with(pid: int) -> None:
     except (AttributeError, OSError):  # no pidfds (not Linux 5.3+): the parent-death signal above remains
         return
 
+    _grader = watched
+
     def watch() -> None:
         select.select([watched], [], [])
         os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch, name="dlgrade-die-with-grader", daemon=True).start()
+
+
+def _grader_ended() -> bool:
+    """Whether the grader this local worker serves has ended (we are about to be killed with it): a moment
+    in which its shared zygote is already gone, which is no failure of the student's grading."""
+    return _grader is not None and bool(select.select([_grader], [], [], 0)[0])
 
 
 def _exit_without_teardown() -> None:
@@ -141,6 +151,8 @@ def _grade(job: dict) -> dict:
         except GraderError as exc:
             return {"internal_error": crash_sentence(exc, "grading this submission")}
         except Exception as exc:  # noqa: BLE001 - e.g. the zygote died: start a fresh one and retry once
+            if _grader_ended():  # killed: its zygote is going too, and nobody reads a result or a crash report
+                os._exit(1)
             _drop_zygote(assignment.id)
             if attempt == 2:
                 return {"internal_error": crash_sentence(exc, "grading this submission")}

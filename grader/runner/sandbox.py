@@ -229,6 +229,10 @@ class Zygote:
         except OSError as exc:
             self._control.close()
             remove_tree(self._root)
+            # An owner that was emptying its folder as we came (its run is ending) could not remove it because
+            # of ours: leave it as the owner meant to. rmdir removes only an empty folder.
+            with contextlib.suppress(OSError):
+                os.rmdir(self._root.parent)
             raise RuntimeError(f"cannot reach the shared worker interpreter at {address}: {exc}") from None
         return self
 

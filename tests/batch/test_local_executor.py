@@ -59,3 +59,23 @@ def test_a_very_long_tmpdir_still_grades_and_leaves_nothing(tmp_path):
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
     assert "2 graded" in run.stderr
     assert list(temp.iterdir()) == []
+
+
+def test_a_worker_knows_when_its_grader_has_ended(monkeypatch):
+    """Then a failure to reach the grader's zygote is the run ending, not this student's crash to report."""
+    import subprocess
+    import sys
+
+    from grader.batch import worker
+
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    monkeypatch.setattr(worker, "_grader", os.pidfd_open(child.pid))
+    try:
+        assert not worker._grader_ended()
+        child.stdin.close()
+        child.wait(timeout=30)
+        assert worker._grader_ended()
+    finally:
+        os.close(worker._grader)
+    monkeypatch.setattr(worker, "_grader", None)  # a Dask worker's thread: never ended by this test
+    assert not worker._grader_ended()

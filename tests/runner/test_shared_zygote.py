@@ -130,3 +130,21 @@ def test_a_long_temporary_folder_still_shares_the_zygote(tmp_path, monkeypatch):
             session.close()
         finally:
             worker.close()
+
+
+def test_attaching_to_a_zygote_that_is_ending_leaves_its_folder_gone(tmp_path):
+    """A worker that comes as the owner empties its folder (the run was killed) must not keep that folder."""
+    ending = tmp_path / "dlgrade-zygote-ending"
+    ending.mkdir()  # emptied by its zygote: the socket is gone
+    with pytest.raises(RuntimeError, match="cannot reach the shared worker interpreter"):
+        Zygote.attach(str(ending / "zygote.sock"))
+    assert not ending.exists()
+
+
+def test_a_failed_attach_never_removes_a_live_zygotes_folder(tmp_path):
+    live = tmp_path / "dlgrade-zygote-live"
+    live.mkdir()
+    (live / "zygote.log").write_text("")  # a live zygote's folder is never empty
+    with pytest.raises(RuntimeError):
+        Zygote.attach(str(live / "zygote.sock"))
+    assert [p.name for p in live.iterdir()] == ["zygote.log"]
